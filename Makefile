@@ -1,0 +1,34 @@
+# One way to do each thing; CI runs the same targets.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+
+.PHONY: install run test lint bench clean-data
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit("Python 3.11+ is required, found " + sys.version.split()[0]) if sys.version_info < (3, 11) else None'
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+## Bring the workspace up: embedded PostgreSQL, migrations, demo data, web server and worker.
+run: install
+	$(BIN)/python manage.py up
+
+## The whole test suite, on a throw-away embedded PostgreSQL.
+test: install
+	$(BIN)/python -m pytest
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+bench: install
+	$(BIN)/python -m bench
+
+## Delete the local workspace data (database, files, secret key). Stop `make run` first.
+clean-data:
+	rm -rf var

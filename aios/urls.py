@@ -1,0 +1,21 @@
+from allauth.account.decorators import secure_admin_login
+from django.contrib import admin
+from django.urls import include, path
+
+from aios import views
+from aios.api import api
+
+# The admin signs in through allauth, so MFA and the login rate limits apply to it too.
+admin.site.login = secure_admin_login(admin.site.login)
+admin.site.site_header = "AIOS Workspace"
+admin.site.site_title = "AIOS Workspace"
+admin.site.index_title = "Back office"
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("healthz", views.healthz, name="healthz"),
+    path("accounts/", include("allauth.urls")),
+    path("admin/", admin.site.urls),
+    path("api/v1/", api.urls),
+    path("", include("core.urls")),
+]

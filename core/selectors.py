@@ -1,0 +1,59 @@
+"""Reads of the canonical records. Views, the API and other apps read core data through these."""
+
+from __future__ import annotations
+
+from django.db.models import Count, Q, QuerySet, Sum
+
+from core.models import Client, Invoice, Project, Proposal, Workspace
+
+OPEN_INVOICE_STATUSES = (Invoice.Status.APPROVED, Invoice.Status.SENT, Invoice.Status.OVERDUE)
+
+
+def workspace_get() -> Workspace | None:
+    return Workspace.objects.filter(pk=1).first()
+
+
+def workspace_overview() -> dict:
+    """The figures of the home page, in a fixed number of queries whatever the data size."""
+    clients = Client.objects.aggregate(
+        leads=Count("pk", filter=Q(status=Client.Status.LEAD)),
+        active=Count("pk", filter=Q(status=Client.Status.ACTIVE)),
+        total=Count("pk"),
+    )
+    receivables = list(
+        Invoice.objects.filter(status__in=OPEN_INVOICE_STATUSES)
+        .values("currency")
+        .annotate(amount=Sum("total"), count=Count("pk"), overdue=Count("pk", filter=Q(status="overdue")))
+        .order_by("currency")
+    )
+    return {
+        "workspace": workspace_get(),
+        "clients": clients,
+        "active_projects": Project.objects.filter(status=Project.Status.ACTIVE).count(),
+        "open_proposals": Proposal.objects.filter(
+            status__in=[Proposal.Status.DRAFT, Proposal.Status.PENDING_APPROVAL, Proposal.Status.SENT]
+        ).count(),
+        "receivables": receivables,
+    }
+
+
+def client_list(*, status: str | None = None, search: str | None = None) -> QuerySet[Client]:
+    qs = Client.objects.all()
+    if status:
+        qs = qs.filter(status=status)
+    if search:
+        qs = qs.filter(Q(name__icontains=search) | Q(email__icontains=search) | Q(contacts__email__icontains=search))
+        qs = qs.distinct()
+    return qs.order_by("name", "pk")
+
+
+def invoice_list(*, status: str | None = None, client_id: int | None = None, year: int | None = None
+                 ) -> QuerySet[Invoice]:
+    qs = Invoice.objects.select_related("client", "project")
+    if status:
+        qs = qs.filter(status=status)
+    if client_id:
+        qs = qs.filter(client_id=client_id)
+    if year:
+        qs = qs.filter(number_year=year)
+    return qs.order_by("-created_at", "-pk")

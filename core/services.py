@@ -1,0 +1,854 @@
+"""Writes to the canonical records. Every change to core data goes through one of these functions.
+
+Each function validates first (raising `django.core.exceptions.ValidationError` with field-level
+messages), then writes inside a transaction, naming `by` (the user) in the history row. The database
+constraints and triggers repeat the important invariants, so a bug here cannot corrupt money records.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import secrets
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
+from django.core.validators import validate_email
+from django.db import IntegrityError, connection, models, transaction
+from django.db.models import Sum
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from core.currencies import currency_is_valid, money_round
+from core.models import (
+    ActionTemplate,
+    ApiToken,
+    Artifact,
+    Client,
+    Contact,
+    Contract,
+    Conversation,
+    Decision,
+    Deliverable,
+    Invoice,
+    InvoiceLine,
+    InvoiceSequence,
+    Message,
+    PricingRule,
+    Project,
+    Proposal,
+    ProposalLine,
+    Workspace,
+)
+
+User = AbstractBaseUser | None
+ZERO = Decimal("0.00")
+
+
+# --- Normalisation and validation helpers ---------------------------------------------------
+
+
+def email_normalise(value: str | None, *, field: str = "email", required: bool = False) -> str:
+    """Trim and lower-case an address and check it is one. Blank stays blank unless required."""
+    address = (value or "").strip().lower()
+    if not address:
+        if required:
+            raise ValidationError({field: "An email address is required."})
+        return ""
+    try:
+        validate_email(address)
+    except ValidationError:
+        raise ValidationError({field: f"{value!r} is not a valid email address."}) from None
+    return address
+
+
+def currency_normalise(value: str | None, *, field: str = "currency") -> str:
+    code = (value or "").strip().upper()
+    if not currency_is_valid(code):
+        raise ValidationError({field: f"{value!r} is not an ISO 4217 currency code (e.g. EUR, USD, SEK)."})
+    return code
+
+
+def decimal_parse(value: Any, *, field: str, allow_none: bool = False) -> Decimal | None:
+    """Money and quantities are Decimal, never float, and never negative."""
+    if value is None or value == "":
+        if allow_none:
+            return None
+        raise ValidationError({field: "This value is required."})
+    if isinstance(value, float):
+        # A float has already lost precision; go through its shortest repr rather than its binary value.
+        value = repr(value)
+    try:
+        number = Decimal(str(value).strip())
+    except (InvalidOperation, ValueError):
+        raise ValidationError({field: f"{value!r} is not a number."}) from None
+    if not number.is_finite():
+        raise ValidationError({field: "The value must be a finite number."})
+    if number < 0:
+        raise ValidationError({field: "The value cannot be negative."})
+    return number
+
+
+_NORMALISERS = {
+    "email": email_normalise,
+    "operator_email": email_normalise,
+    "currency": currency_normalise,
+    "default_currency": currency_normalise,
+}
+_DECIMAL_FIELDS = {"budget", "estimate_hours", "unit_price", "min_units", "value", "quantity", "tax_rate"}
+
+
+def _clean_value(field: str, value: Any) -> Any:
+    if field in _NORMALISERS:
+        return _NORMALISERS[field](value, field=field)
+    if field in _DECIMAL_FIELDS:
+        return decimal_parse(value, field=field, allow_none=True)
+    return value
+
+
+def _save(instance: models.Model, *, by: User, update_fields: Iterable[str] | None = None) -> models.Model:
+    """Validate fields, then save, recording `by` on the history row."""
+    exclude = None
+    if update_fields is not None:
+        field_names = {f.name for f in instance._meta.concrete_fields}
+        exclude = field_names - set(update_fields)
+    # Constraints are checked by the database itself (and by the explicit checks in each service);
+    # running their validation queries here would double the queries of every save.
+    instance.full_clean(exclude=exclude, validate_constraints=False)
+    instance._history_user = by
+    if update_fields is not None:
+        update_fields = set(update_fields) | ({"updated_at"} if hasattr(instance, "updated_at") else set())
+    instance.save(update_fields=update_fields)
+    return instance
+
+
+def _apply(instance: models.Model, data: Mapping[str, Any], *, allowed: Iterable[str]) -> list[str]:
+    allowed = set(allowed)
+    unknown = set(data) - allowed
+    if unknown:
+        raise ValidationError({name: "This field cannot be changed here." for name in sorted(unknown)})
+    errors: dict[str, list[str]] = {}
+    changed = []
+    for field, raw in data.items():
+        try:
+            value = _clean_value(field, raw)
+        except ValidationError as exc:
+            for key, messages in exc.message_dict.items():
+                errors.setdefault(key, []).extend(messages)
+            continue
+        setattr(instance, field, value)
+        changed.append(field)
+    if errors:
+        raise ValidationError(errors)
+    return changed
+
+
+def _check_dates(start: dt.date | None, end: dt.date | None, *, end_field: str, what: str) -> None:
+    if start and end and end < start:
+        raise ValidationError({end_field: f"The {what} cannot be before the start."})
+
+
+# --- Workspace ------------------------------------------------------------------------------
+
+WORKSPACE_FIELDS = ("name", "operator_name", "operator_email", "invoice_prefix", "default_currency",
+                    "payment_terms_days")
+
+
+@transaction.atomic
+def workspace_configure(*, by: User, **data: Any) -> Workspace:
+    workspace = Workspace.objects.select_for_update().filter(pk=1).first() or Workspace(pk=1)
+    changed = _apply(workspace, data, allowed=WORKSPACE_FIELDS)
+    return _save(workspace, by=by, update_fields=changed if workspace._state.adding is False else None)
+
+
+# --- Clients, contacts, projects, deliverables -----------------------------------------------
+
+CLIENT_FIELDS = ("name", "kind", "status", "email", "website", "country", "default_currency", "notes")
+
+
+@transaction.atomic
+def client_create(*, by: User, name: str, **data: Any) -> Client:
+    client = Client()
+    _apply(client, {"name": (name or "").strip(), **data}, allowed=CLIENT_FIELDS)
+    if not client.name:
+        raise ValidationError({"name": "A client needs a name."})
+    return _save(client, by=by)
+
+
+@transaction.atomic
+def client_update(*, client: Client, by: User, **data: Any) -> Client:
+    changed = _apply(client, data, allowed=CLIENT_FIELDS)
+    if "name" in changed:
+        client.name = (client.name or "").strip()
+        if not client.name:
+            raise ValidationError({"name": "A client needs a name."})
+    return _save(client, by=by, update_fields=changed)
+
+
+CONTACT_FIELDS = ("name", "email", "role", "phone", "is_primary")
+
+
+def _contact_check(contact: Contact) -> None:
+    if not contact.email:
+        raise ValidationError({"email": "A contact needs an email address."})
+    clash = Contact.objects.filter(client_id=contact.client_id, email=contact.email).exclude(pk=contact.pk)
+    if clash.exists():
+        raise ValidationError({"email": f"{contact.email} is already a contact of this client."})
+
+
+def _contact_make_only_primary(contact: Contact, *, by: User) -> None:
+    for other in Contact.objects.select_for_update().filter(client_id=contact.client_id, is_primary=True).exclude(
+        pk=contact.pk
+    ):
+        other.is_primary = False
+        _save(other, by=by, update_fields=["is_primary"])
+
+
+@transaction.atomic
+def contact_create(*, client: Client, by: User, name: str, email: str, **data: Any) -> Contact:
+    contact = Contact(client=client)
+    _apply(contact, {"name": name, "email": email, **data}, allowed=CONTACT_FIELDS)
+    _contact_check(contact)
+    if contact.is_primary:
+        _contact_make_only_primary(contact, by=by)
+    return _save(contact, by=by)
+
+
+@transaction.atomic
+def contact_update(*, contact: Contact, by: User, **data: Any) -> Contact:
+    changed = _apply(contact, data, allowed=CONTACT_FIELDS)
+    _contact_check(contact)
+    if contact.is_primary and "is_primary" in changed:
+        _contact_make_only_primary(contact, by=by)
+    return _save(contact, by=by, update_fields=changed)
+
+
+PROJECT_FIELDS = ("name", "status", "budget", "currency", "start_date", "due_date", "description")
+
+
+@transaction.atomic
+def project_create(*, client: Client, by: User, name: str, **data: Any) -> Project:
+    project = Project(client=client, currency=data.pop("currency", None) or client.default_currency)
+    _apply(project, {"name": name, **data}, allowed=PROJECT_FIELDS)
+    _check_dates(project.start_date, project.due_date, end_field="due_date", what="due date")
+    return _save(project, by=by)
+
+
+@transaction.atomic
+def project_update(*, project: Project, by: User, **data: Any) -> Project:
+    changed = _apply(project, data, allowed=PROJECT_FIELDS)
+    _check_dates(project.start_date, project.due_date, end_field="due_date", what="due date")
+    return _save(project, by=by, update_fields=changed)
+
+
+DELIVERABLE_FIELDS = ("title", "status", "due_date", "estimate_hours")
+
+
+@transaction.atomic
+def deliverable_create(*, project: Project, by: User, title: str, **data: Any) -> Deliverable:
+    deliverable = Deliverable(project=project)
+    _apply(deliverable, {"title": title, **data}, allowed=DELIVERABLE_FIELDS)
+    return _save(deliverable, by=by)
+
+
+@transaction.atomic
+def deliverable_update(*, deliverable: Deliverable, by: User, **data: Any) -> Deliverable:
+    changed = _apply(deliverable, data, allowed=DELIVERABLE_FIELDS)
+    return _save(deliverable, by=by, update_fields=changed)
+
+
+# --- Money lines (shared by proposals and invoices) ------------------------------------------
+
+
+@dataclass(frozen=True)
+class LineData:
+    description: str
+    quantity: Decimal
+    unit_price: Decimal
+    unit: str = ""
+    service_key: str = ""
+    tax_rate: Decimal = Decimal("0")
+
+    @classmethod
+    def parse(cls, raw: Mapping[str, Any], *, index: int = 0) -> LineData:
+        errors: dict[str, list[str]] = {}
+        values: dict[str, Any] = {}
+        for field, optional in (("quantity", False), ("unit_price", False), ("tax_rate", True)):
+            try:
+                parsed = decimal_parse(raw.get(field), field=field, allow_none=optional)
+                values[field] = parsed if parsed is not None else Decimal("0")
+            except ValidationError as exc:
+                errors.setdefault(f"lines.{index}.{field}", []).extend(exc.message_dict[field])
+        description = str(raw.get("description") or "").strip()
+        if not description:
+            errors.setdefault(f"lines.{index}.description", []).append("Each line needs a description.")
+        if "tax_rate" in values and values["tax_rate"] > 100:
+            errors.setdefault(f"lines.{index}.tax_rate", []).append("A tax rate is a percentage up to 100.")
+        if errors:
+            raise ValidationError(errors)
+        return cls(
+            description=description,
+            unit=str(raw.get("unit") or ""),
+            service_key=str(raw.get("service_key") or ""),
+            **values,
+        )
+
+
+def line_amounts(*, quantity: Decimal, unit_price: Decimal, tax_rate: Decimal) -> tuple[Decimal, Decimal]:
+    """The line amount and its tax, rounded half up to cents exactly as the database checks them."""
+    amount = money_round(quantity * unit_price)
+    return amount, money_round(amount * tax_rate / 100)
+
+
+def _line_fill(line: ProposalLine | InvoiceLine, data: LineData, position: int) -> None:
+    line.position = position
+    line.description = data.description
+    line.quantity = data.quantity
+    line.unit = data.unit
+    line.unit_price = data.unit_price
+    line.service_key = data.service_key
+    line.tax_rate = data.tax_rate
+    line.amount, line.tax_amount = line_amounts(
+        quantity=data.quantity, unit_price=data.unit_price, tax_rate=data.tax_rate
+    )
+
+
+def _document_recompute_totals(document: Proposal | Invoice, *, by: User) -> None:
+    """Totals are the database's own Decimal sums of the stored lines."""
+    sums = document.lines.aggregate(
+        subtotal=Coalesce(Sum("amount"), ZERO), tax_total=Coalesce(Sum("tax_amount"), ZERO)
+    )
+    document.subtotal = sums["subtotal"]
+    document.tax_total = sums["tax_total"]
+    document.total = document.subtotal + document.tax_total
+    _save(document, by=by, update_fields=["subtotal", "tax_total", "total"])
+
+
+def _parse_lines(lines: Iterable[Mapping[str, Any] | LineData]) -> list[LineData]:
+    parsed: list[LineData] = []
+    errors: dict[str, list[str]] = {}
+    for index, raw in enumerate(lines):
+        try:
+            parsed.append(raw if isinstance(raw, LineData) else LineData.parse(raw, index=index))
+        except ValidationError as exc:
+            errors.update(exc.message_dict)
+    if errors:
+        raise ValidationError(errors)
+    return parsed
+
+
+def _lines_replace(document: Proposal | Invoice, line_model, lines, *, by: User) -> None:
+    parsed = _parse_lines(lines)
+    for old in document.lines.all():
+        old._history_user = by
+        old.delete()
+    for position, data in enumerate(parsed, start=1):
+        line = line_model(**{line_model._meta.get_field(document._meta.model_name).name: document})
+        _line_fill(line, data, position)
+        _save(line, by=by)
+    _document_recompute_totals(document, by=by)
+
+
+def _line_save(line: ProposalLine | InvoiceLine, document: Proposal | Invoice, *, by: User) -> None:
+    data = LineData.parse(
+        {f: getattr(line, f) for f in ("description", "quantity", "unit_price", "unit", "service_key", "tax_rate")}
+    )
+    _line_fill(line, data, line.position or document.lines.count() + 1)
+    _save(line, by=by)
+    _document_recompute_totals(document, by=by)
+
+
+# --- Proposals ------------------------------------------------------------------------------
+
+PROPOSAL_FIELDS = ("title", "currency", "valid_until", "cover_letter", "notes", "project")
+PROPOSAL_TRANSITIONS: dict[str, set[str]] = {
+    Proposal.Status.DRAFT: {Proposal.Status.PENDING_APPROVAL, Proposal.Status.SENT, Proposal.Status.WITHDRAWN},
+    Proposal.Status.PENDING_APPROVAL: {Proposal.Status.DRAFT, Proposal.Status.SENT, Proposal.Status.WITHDRAWN},
+    Proposal.Status.SENT: {Proposal.Status.ACCEPTED, Proposal.Status.DECLINED, Proposal.Status.WITHDRAWN},
+    Proposal.Status.ACCEPTED: set(),
+    Proposal.Status.DECLINED: set(),
+    Proposal.Status.WITHDRAWN: set(),
+}
+
+
+def _check_project_belongs(project: Project | None, client: Client) -> None:
+    if project is not None and project.client_id != client.pk:
+        raise ValidationError({"project": "The project belongs to another client."})
+
+
+def _proposal_lock(proposal: Proposal) -> Proposal:
+    return Proposal.objects.select_for_update().get(pk=proposal.pk)
+
+
+def _proposal_require_draft(proposal: Proposal) -> None:
+    if proposal.status != Proposal.Status.DRAFT:
+        raise ValidationError(
+            f"Proposal {proposal.pk} is {proposal.get_status_display().lower()}; only drafts can be edited."
+        )
+
+
+@transaction.atomic
+def proposal_create(
+    *, client: Client, by: User, title: str, lines: Iterable[Mapping[str, Any] | LineData] = (), **data: Any
+) -> Proposal:
+    proposal = Proposal(client=client, currency=data.pop("currency", None) or client.default_currency)
+    _apply(proposal, {"title": title, **data}, allowed=PROPOSAL_FIELDS)
+    _check_project_belongs(proposal.project, client)
+    _save(proposal, by=by)
+    _lines_replace(proposal, ProposalLine, lines, by=by)
+    return proposal
+
+
+@transaction.atomic
+def proposal_update(
+    *, proposal: Proposal, by: User, lines: Iterable[Mapping[str, Any] | LineData] | None = None, **data: Any
+) -> Proposal:
+    locked = _proposal_lock(proposal)
+    _proposal_require_draft(locked)
+    changed = _apply(proposal, data, allowed=PROPOSAL_FIELDS)
+    _check_project_belongs(proposal.project, proposal.client)
+    _save(proposal, by=by, update_fields=changed)
+    if lines is not None:
+        _lines_replace(proposal, ProposalLine, lines, by=by)
+    return proposal
+
+
+@transaction.atomic
+def proposal_line_save(*, line: ProposalLine, by: User) -> ProposalLine:
+    proposal = _proposal_lock(line.proposal)
+    _proposal_require_draft(proposal)
+    _line_save(line, proposal, by=by)
+    return line
+
+
+@transaction.atomic
+def proposal_line_delete(*, line: ProposalLine, by: User) -> None:
+    proposal = _proposal_lock(line.proposal)
+    _proposal_require_draft(proposal)
+    line._history_user = by
+    line.delete()
+    _document_recompute_totals(proposal, by=by)
+
+
+@transaction.atomic
+def proposal_transition(*, proposal: Proposal, to: str, by: User) -> Proposal:
+    locked = _proposal_lock(proposal)
+    if to not in PROPOSAL_TRANSITIONS.get(locked.status, set()):
+        raise ValidationError({"status": f"A {locked.status} proposal cannot become {to}."})
+    if to in (Proposal.Status.PENDING_APPROVAL, Proposal.Status.SENT) and not locked.lines.exists():
+        raise ValidationError({"status": "A proposal needs at least one line before it goes out."})
+    now = timezone.now()
+    locked.status = to
+    fields = ["status"]
+    if to == Proposal.Status.SENT:
+        locked.sent_at = now
+        fields.append("sent_at")
+    if to in (Proposal.Status.ACCEPTED, Proposal.Status.DECLINED):
+        locked.decided_at = now
+        fields.append("decided_at")
+    _save(locked, by=by, update_fields=fields)
+    proposal.refresh_from_db()
+    return proposal
+
+
+# --- Invoices -------------------------------------------------------------------------------
+
+INVOICE_DRAFT_FIELDS = ("currency", "notes", "project", "proposal", "due_date")
+
+
+def _invoice_lock(invoice: Invoice) -> Invoice:
+    return Invoice.objects.select_for_update().get(pk=invoice.pk)
+
+
+def _invoice_require_draft(invoice: Invoice) -> None:
+    if invoice.status != Invoice.Status.DRAFT:
+        raise ValidationError(
+            f"Invoice {invoice.number} is {invoice.get_status_display().lower()}: its lines and amounts "
+            "cannot change. Void it and issue a new one instead."
+        )
+
+
+def _invoice_links_check(invoice: Invoice) -> None:
+    _check_project_belongs(invoice.project, invoice.client)
+    if invoice.proposal is not None and invoice.proposal.client_id != invoice.client_id:
+        raise ValidationError({"proposal": "The proposal belongs to another client."})
+
+
+@transaction.atomic
+def invoice_create(
+    *, client: Client, by: User, lines: Iterable[Mapping[str, Any] | LineData] = (), **data: Any
+) -> Invoice:
+    invoice = Invoice(client=client, currency=data.pop("currency", None) or client.default_currency)
+    _apply(invoice, data, allowed=INVOICE_DRAFT_FIELDS)
+    _invoice_links_check(invoice)
+    _save(invoice, by=by)
+    _lines_replace(invoice, InvoiceLine, lines, by=by)
+    return invoice
+
+
+@transaction.atomic
+def invoice_update(
+    *, invoice: Invoice, by: User, lines: Iterable[Mapping[str, Any] | LineData] | None = None, **data: Any
+) -> Invoice:
+    locked = _invoice_lock(invoice)
+    _invoice_require_draft(locked)
+    changed = _apply(invoice, data, allowed=INVOICE_DRAFT_FIELDS)
+    _invoice_links_check(invoice)
+    _save(invoice, by=by, update_fields=changed)
+    if lines is not None:
+        _lines_replace(invoice, InvoiceLine, lines, by=by)
+    return invoice
+
+
+@transaction.atomic
+def invoice_line_save(*, line: InvoiceLine, by: User) -> InvoiceLine:
+    invoice = _invoice_lock(line.invoice)
+    _invoice_require_draft(invoice)
+    _line_save(line, invoice, by=by)
+    return line
+
+
+@transaction.atomic
+def invoice_line_delete(*, line: InvoiceLine, by: User) -> None:
+    invoice = _invoice_lock(line.invoice)
+    _invoice_require_draft(invoice)
+    line._history_user = by
+    line.delete()
+    _document_recompute_totals(invoice, by=by)
+
+
+def _invoice_next_number(year: int) -> int:
+    """Take the next number of `year` inside the caller's transaction.
+
+    The upsert locks the year's row until the issuing transaction ends, so concurrent issues queue
+    up behind each other, and a rolled-back issue releases its number: no duplicates, no gaps.
+    """
+    table = InvoiceSequence._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (year, last_number) VALUES (%s, 1) "  # noqa: S608 - table name is ours
+            f"ON CONFLICT (year) DO UPDATE SET last_number = {table}.last_number + 1 RETURNING last_number",
+            [year],
+        )
+        return cursor.fetchone()[0]
+
+
+def invoice_number_format(*, prefix: str, year: int, sequence: int) -> str:
+    return f"{prefix}-{year}-{sequence:04d}"
+
+
+@transaction.atomic
+def invoice_issue(*, invoice: Invoice, by: User, issue_date: dt.date | None = None) -> Invoice:
+    """Draft → approved: freeze the lines and give the invoice the next gap-free number of its year."""
+    locked = _invoice_lock(invoice)
+    if locked.status != Invoice.Status.DRAFT:
+        raise ValidationError({"status": f"Invoice {locked.number} has already been issued."})
+    if not locked.lines.exists():
+        raise ValidationError({"lines": "An invoice needs at least one line before it is issued."})
+    workspace = Workspace.objects.filter(pk=1).first()
+    if workspace is None:
+        raise ValidationError("Set up the workspace (name and invoice prefix) before issuing invoices.")
+    issue_date = issue_date or timezone.localdate()
+    due_date = locked.due_date or issue_date + dt.timedelta(days=workspace.payment_terms_days)
+    _check_dates(issue_date, due_date, end_field="due_date", what="due date")
+    sequence = _invoice_next_number(issue_date.year)
+    locked.status = Invoice.Status.APPROVED
+    locked.issue_date = issue_date
+    locked.due_date = due_date
+    locked.number_year = issue_date.year
+    locked.number_sequence = sequence
+    locked.number = invoice_number_format(prefix=workspace.invoice_prefix, year=issue_date.year, sequence=sequence)
+    _save(locked, by=by, update_fields=["status", "issue_date", "due_date", "number_year", "number_sequence",
+                                        "number"])
+    invoice.refresh_from_db()
+    return invoice
+
+
+INVOICE_TRANSITIONS: dict[str, set[str]] = {
+    Invoice.Status.APPROVED: {Invoice.Status.SENT, Invoice.Status.PAID, Invoice.Status.VOID},
+    Invoice.Status.SENT: {Invoice.Status.PAID, Invoice.Status.OVERDUE, Invoice.Status.VOID},
+    Invoice.Status.OVERDUE: {Invoice.Status.PAID, Invoice.Status.VOID},
+    Invoice.Status.PAID: set(),
+    Invoice.Status.VOID: set(),
+}
+
+
+def _invoice_transition(invoice: Invoice, to: str, *, by: User, **stamps: Any) -> Invoice:
+    locked = _invoice_lock(invoice)
+    if locked.status == Invoice.Status.DRAFT:
+        raise ValidationError({"status": "Issue the invoice before it can be sent, paid or voided."})
+    if to not in INVOICE_TRANSITIONS[locked.status]:
+        raise ValidationError({"status": f"A {locked.status} invoice cannot become {to}."})
+    locked.status = to
+    for field, value in stamps.items():
+        setattr(locked, field, value)
+    _save(locked, by=by, update_fields=["status", *stamps])
+    invoice.refresh_from_db()
+    return invoice
+
+
+@transaction.atomic
+def invoice_mark_sent(*, invoice: Invoice, by: User, sent_at: dt.datetime | None = None) -> Invoice:
+    return _invoice_transition(invoice, Invoice.Status.SENT, by=by, sent_at=sent_at or timezone.now())
+
+
+@transaction.atomic
+def invoice_mark_paid(*, invoice: Invoice, by: User, paid_at: dt.datetime | None = None) -> Invoice:
+    return _invoice_transition(invoice, Invoice.Status.PAID, by=by, paid_at=paid_at or timezone.now())
+
+
+@transaction.atomic
+def invoice_mark_overdue(*, invoice: Invoice, by: User) -> Invoice:
+    return _invoice_transition(invoice, Invoice.Status.OVERDUE, by=by)
+
+
+@transaction.atomic
+def invoice_void(*, invoice: Invoice, by: User, reason: str) -> Invoice:
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"void_reason": "Say why the invoice is void."})
+    return _invoice_transition(invoice, Invoice.Status.VOID, by=by, voided_at=timezone.now(), void_reason=reason)
+
+
+@transaction.atomic
+def invoice_reissue(*, invoice: Invoice, by: User) -> Invoice:
+    """A new draft carrying the void invoice's lines, linked to it, ready to correct and issue."""
+    locked = _invoice_lock(invoice)
+    if locked.status != Invoice.Status.VOID:
+        raise ValidationError({"status": "Only a void invoice can be re-issued."})
+    if Invoice.objects.filter(replaces=locked).exists():
+        raise ValidationError({"status": f"Invoice {locked.number} has already been re-issued."})
+    lines = [
+        LineData(description=line.description, quantity=line.quantity, unit_price=line.unit_price,
+                 unit=line.unit, service_key=line.service_key, tax_rate=line.tax_rate)
+        for line in locked.lines.all()
+    ]
+    draft = Invoice(client=locked.client, project=locked.project, proposal=locked.proposal,
+                    currency=locked.currency, notes=locked.notes, replaces=locked)
+    _save(draft, by=by)
+    _lines_replace(draft, InvoiceLine, lines, by=by)
+    return draft
+
+
+@transaction.atomic
+def invoice_delete_draft(*, invoice: Invoice, by: User) -> None:
+    locked = _invoice_lock(invoice)
+    _invoice_require_draft(locked)
+    for line in locked.lines.all():
+        line._history_user = by
+        line.delete()
+    locked._history_user = by
+    locked.delete()
+
+
+# --- Contracts, conversations, messages, artifacts, decisions --------------------------------
+
+CONTRACT_FIELDS = ("title", "status", "value", "currency", "start_date", "end_date", "signed_at", "terms",
+                   "project", "document")
+
+
+@transaction.atomic
+def contract_create(*, client: Client, by: User, title: str, **data: Any) -> Contract:
+    contract = Contract(client=client, currency=data.pop("currency", None) or client.default_currency)
+    _apply(contract, {"title": title, **data}, allowed=CONTRACT_FIELDS)
+    _check_project_belongs(contract.project, client)
+    _check_dates(contract.start_date, contract.end_date, end_field="end_date", what="end date")
+    return _save(contract, by=by)
+
+
+@transaction.atomic
+def contract_update(*, contract: Contract, by: User, **data: Any) -> Contract:
+    changed = _apply(contract, data, allowed=CONTRACT_FIELDS)
+    _check_project_belongs(contract.project, contract.client)
+    _check_dates(contract.start_date, contract.end_date, end_field="end_date", what="end date")
+    return _save(contract, by=by, update_fields=changed)
+
+
+CONVERSATION_FIELDS = ("client", "project", "subject", "channel", "last_message_at")
+
+
+@transaction.atomic
+def conversation_create(*, by: User, **data: Any) -> Conversation:
+    conversation = Conversation()
+    _apply(conversation, data, allowed=CONVERSATION_FIELDS)
+    return _save(conversation, by=by)
+
+
+@transaction.atomic
+def conversation_update(*, conversation: Conversation, by: User, **data: Any) -> Conversation:
+    changed = _apply(conversation, data, allowed=CONVERSATION_FIELDS)
+    return _save(conversation, by=by, update_fields=changed)
+
+
+def message_id_normalise(value: str | None) -> str | None:
+    """`<abc@host>` and ` abc@host ` are the same Message-ID; keep it without brackets or blanks."""
+    cleaned = (value or "").strip().strip("<>").strip()
+    return cleaned or None
+
+
+MESSAGE_FIELDS = ("direction", "channel", "message_id", "in_reply_to", "references", "from_email", "from_name",
+                  "to", "cc", "subject", "body_text", "body_html", "sent_at")
+
+
+@transaction.atomic
+def message_record(*, conversation: Conversation, by: User, **data: Any) -> tuple[Message, bool]:
+    """Store a message once per Message-ID: returns (message, created). A repeat is not stored again."""
+    message_id = message_id_normalise(data.pop("message_id", None))
+    if message_id:
+        existing = Message.objects.filter(message_id=message_id).first()
+        if existing:
+            return existing, False
+    message = Message(conversation=conversation, message_id=message_id)
+    if "from_email" in data:
+        data["from_email"] = email_normalise(data["from_email"], field="from_email")
+    for field in ("to", "cc"):
+        if field in data:
+            data[field] = [email_normalise(address, field=field) for address in data[field] or []]
+    _apply(message, data, allowed=MESSAGE_FIELDS)
+    if message.channel == "email" and not message.message_id:
+        raise ValidationError({"message_id": "An email message needs a Message-ID."})
+    # Two deliveries of one mail may race; the unique index decides and the loser reads the winner.
+    try:
+        with transaction.atomic():
+            _save(message, by=by)
+    except IntegrityError:
+        existing = Message.objects.filter(message_id=message.message_id).first() if message.message_id else None
+        if existing is None:
+            raise
+        return existing, False
+    stamp = message.sent_at or message.created_at
+    if conversation.last_message_at is None or stamp > conversation.last_message_at:
+        conversation.last_message_at = stamp
+        _save(conversation, by=by, update_fields=["last_message_at"])
+    return message, True
+
+
+@transaction.atomic
+def artifact_store(
+    *, by: User, content: bytes, filename: str, mime_type: str = "application/octet-stream",
+    client: Client | None = None, project: Project | None = None, extracted_text: str = "",
+) -> tuple[Artifact, bool]:
+    """Store a file once per content: returns (artifact, created)."""
+    digest = hashlib.sha256(content).hexdigest()
+    existing = Artifact.objects.filter(sha256=digest).first()
+    if existing:
+        return existing, False
+    artifact = Artifact(
+        filename=(filename or "file").strip()[:255], sha256=digest, mime_type=mime_type or "application/octet-stream",
+        size=len(content), client=client, project=project, extracted_text=extracted_text,
+    )
+    artifact.file.save(f"{digest[:16]}-{artifact.filename}", ContentFile(content), save=False)
+    return _save(artifact, by=by), True
+
+
+@transaction.atomic
+def decision_record(
+    *, by: User, title: str, rationale: str = "", subject: models.Model | None = None,
+    client: Client | None = None, project: Project | None = None, decided_at: dt.datetime | None = None,
+) -> Decision:
+    decision = Decision(
+        title=(title or "").strip(), rationale=rationale, client=client, project=project,
+        decided_by=by if getattr(by, "pk", None) else None, decided_at=decided_at or timezone.now(),
+    )
+    if not decision.title:
+        raise ValidationError({"title": "Say what was decided."})
+    if subject is not None:
+        decision.subject = subject
+    return _save(decision, by=by)
+
+
+# --- Pricing rules and action templates ------------------------------------------------------
+
+PRICING_FIELDS = ("name", "description", "unit", "unit_price", "currency", "min_units", "active")
+
+
+@transaction.atomic
+def pricing_rule_upsert(*, service_key: str, by: User, **data: Any) -> tuple[PricingRule, bool]:
+    """Create or update the rule of a service; returns (rule, changed). Unchanged data writes nothing."""
+    rule = PricingRule.objects.select_for_update().filter(service_key=service_key).first()
+    created = rule is None
+    rule = rule or PricingRule(service_key=service_key)
+    before = {field: getattr(rule, field) for field in data if field in PRICING_FIELDS}
+    _apply(rule, data, allowed=PRICING_FIELDS)
+    after = {field: getattr(rule, field) for field in before}
+    if not created and before == after:
+        return rule, False
+    _save(rule, by=by, update_fields=None if created else list(data))
+    return rule, True
+
+
+TEMPLATE_FIELDS = ("name", "kind", "subject", "body", "active")
+
+
+@transaction.atomic
+def action_template_upsert(*, key: str, by: User, **data: Any) -> tuple[ActionTemplate, bool]:
+    template = ActionTemplate.objects.select_for_update().filter(key=key).first()
+    created = template is None
+    template = template or ActionTemplate(key=key)
+    before = {field: getattr(template, field) for field in data if field in TEMPLATE_FIELDS}
+    _apply(template, data, allowed=TEMPLATE_FIELDS)
+    if not created and before == {field: getattr(template, field) for field in before}:
+        return template, False
+    _save(template, by=by, update_fields=None if created else list(data))
+    return template, True
+
+
+# --- API tokens -----------------------------------------------------------------------------
+
+
+def api_token_hash(raw: str) -> str:
+    # Tokens carry 256 bits of randomness, so a fast hash is enough: there is nothing to brute-force.
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+@transaction.atomic
+def api_token_create(
+    *, user: AbstractBaseUser, name: str, expires_at: dt.datetime | None = None
+) -> tuple[ApiToken, str]:
+    """Create a token and return it with its secret, which is never stored and never shown again."""
+    name = (name or "").strip()
+    if not name:
+        raise ValidationError({"name": "Name the token after where it will be used."})
+    if expires_at is not None and expires_at <= timezone.now():
+        raise ValidationError({"expires_at": "The expiry must be in the future."})
+    raw = settings.AIOS_API_TOKEN_PREFIX + secrets.token_urlsafe(32)
+    token = ApiToken.objects.create(
+        user=user, name=name, prefix=raw[: len(settings.AIOS_API_TOKEN_PREFIX) + 6],
+        token_hash=api_token_hash(raw), expires_at=expires_at,
+    )
+    return token, raw
+
+
+@transaction.atomic
+def api_token_revoke(*, token: ApiToken) -> ApiToken:
+    if token.revoked_at is None:
+        token.revoked_at = timezone.now()
+        token.save(update_fields=["revoked_at"])
+    return token
+
+
+def api_token_authenticate(*, raw: str) -> ApiToken | None:
+    """The live token for `raw`, with its user, or None. Records when it was last used."""
+    if not raw or not raw.startswith(settings.AIOS_API_TOKEN_PREFIX):
+        return None
+    now = timezone.now()
+    token = (
+        ApiToken.objects.select_related("user")
+        .filter(token_hash=api_token_hash(raw), revoked_at__isnull=True)
+        .first()
+    )
+    if token is None or not token.user.is_active:
+        return None
+    if token.expires_at is not None and token.expires_at <= now:
+        return None
+    # One write a minute at most: last-used time is for the operator's eyes, not an audit trail.
+    if token.last_used_at is None or now - token.last_used_at > dt.timedelta(seconds=60):
+        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+        token.last_used_at = now
+    return token
