@@ -98,25 +98,6 @@ TEMPLATES = [
     },
 ]
 
-# --- Database -------------------------------------------------------------------------------
-DATABASE_URL = env_str("DATABASE_URL")
-if DATABASE_URL:
-    try:
-        _db = dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("AIOS_DB_CONN_MAX_AGE", 60, minimum=0))
-    except ValueError as exc:
-        raise ImproperlyConfigured(f"DATABASE_URL is not a valid database URL: {exc}") from None
-    if _db.get("ENGINE") != "django.db.backends.postgresql":
-        raise ImproperlyConfigured("DATABASE_URL must point at PostgreSQL (postgres://...) with pgvector")
-    DATABASES = {"default": _db}
-else:
-    from aios.embedded import embedded_database_settings
-
-    DATABASES = {
-        "default": embedded_database_settings(
-            data_dir=DATA_DIR, ephemeral=env_bool("AIOS_EMBEDDED_EPHEMERAL", False)
-        )
-    }
-
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # A real, shared cache: allauth's login rate limits count attempts here, across every web process.
@@ -232,3 +213,23 @@ LOGGING = {
         "django.db.backends": {"level": "INFO"},
     },
 }
+
+# --- Database -------------------------------------------------------------------------------
+# Last, so every other setting is validated before an embedded server is started.
+DATABASE_URL = env_str("DATABASE_URL")
+if DATABASE_URL:
+    try:
+        _db = dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("AIOS_DB_CONN_MAX_AGE", 60, minimum=0))
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"DATABASE_URL is not a valid database URL: {exc}") from None
+    if _db.get("ENGINE") != "django.db.backends.postgresql":
+        raise ImproperlyConfigured("DATABASE_URL must point at PostgreSQL (postgres://...) with pgvector")
+    DATABASES = {"default": _db}
+else:
+    from aios.embedded import embedded_database_settings
+
+    DATABASES = {
+        "default": embedded_database_settings(
+            data_dir=DATA_DIR, ephemeral=env_bool("AIOS_EMBEDDED_EPHEMERAL", False)
+        )
+    }

@@ -149,6 +149,12 @@ def _apply(instance: models.Model, data: Mapping[str, Any], *, allowed: Iterable
     return changed
 
 
+def _currency_or_default(data: dict[str, Any], client: Client) -> str:
+    """An omitted currency (None) means the client's; anything given, even blank, must be valid."""
+    currency = data.pop("currency", None)
+    return client.default_currency if currency is None else currency_normalise(currency)
+
+
 def _check_dates(start: dt.date | None, end: dt.date | None, *, end_field: str, what: str) -> None:
     if start and end and end < start:
         raise ValidationError({end_field: f"The {what} cannot be before the start."})
@@ -234,7 +240,7 @@ PROJECT_FIELDS = ("name", "status", "budget", "currency", "start_date", "due_dat
 
 @transaction.atomic
 def project_create(*, client: Client, by: User, name: str, **data: Any) -> Project:
-    project = Project(client=client, currency=data.pop("currency", None) or client.default_currency)
+    project = Project(client=client, currency=_currency_or_default(data, client))
     _apply(project, {"name": name, **data}, allowed=PROJECT_FIELDS)
     _check_dates(project.start_date, project.due_date, end_field="due_date", what="due date")
     return _save(project, by=by)
@@ -397,7 +403,7 @@ def _proposal_require_draft(proposal: Proposal) -> None:
 def proposal_create(
     *, client: Client, by: User, title: str, lines: Iterable[Mapping[str, Any] | LineData] = (), **data: Any
 ) -> Proposal:
-    proposal = Proposal(client=client, currency=data.pop("currency", None) or client.default_currency)
+    proposal = Proposal(client=client, currency=_currency_or_default(data, client))
     _apply(proposal, {"title": title, **data}, allowed=PROPOSAL_FIELDS)
     _check_project_belongs(proposal.project, client)
     _save(proposal, by=by)
@@ -484,7 +490,7 @@ def _invoice_links_check(invoice: Invoice) -> None:
 def invoice_create(
     *, client: Client, by: User, lines: Iterable[Mapping[str, Any] | LineData] = (), **data: Any
 ) -> Invoice:
-    invoice = Invoice(client=client, currency=data.pop("currency", None) or client.default_currency)
+    invoice = Invoice(client=client, currency=_currency_or_default(data, client))
     _apply(invoice, data, allowed=INVOICE_DRAFT_FIELDS)
     _invoice_links_check(invoice)
     _save(invoice, by=by)
@@ -655,7 +661,7 @@ CONTRACT_FIELDS = ("title", "status", "value", "currency", "start_date", "end_da
 
 @transaction.atomic
 def contract_create(*, client: Client, by: User, title: str, **data: Any) -> Contract:
-    contract = Contract(client=client, currency=data.pop("currency", None) or client.default_currency)
+    contract = Contract(client=client, currency=_currency_or_default(data, client))
     _apply(contract, {"title": title, **data}, allowed=CONTRACT_FIELDS)
     _check_project_belongs(contract.project, client)
     _check_dates(contract.start_date, contract.end_date, end_field="end_date", what="end date")

@@ -1,0 +1,154 @@
+"""`manage.py up`: the whole workspace in one command (what `make run` runs).
+
+Migrates, seeds the demo workspace on first start, then runs the web server (gunicorn) and one
+django-q2 cluster as child processes, waits until the web server answers, and prints the URL and
+the demo login. Ctrl-C (SIGINT) or SIGTERM stops the children, waits for them, and the embedded
+PostgreSQL is stopped cleanly when the last process attached to it exits.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from urllib.error import URLError
+
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandError
+
+from aios.env import env_bool, env_int, env_str
+
+STOP_GRACE_SECONDS = 20
+
+
+class Command(BaseCommand):
+    help = "Run the workspace: migrations, demo data on first start, web server and background worker."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--host", default=env_str("AIOS_HOST", "127.0.0.1"))
+        parser.add_argument("--port", type=int, default=env_int("AIOS_PORT", 8000, minimum=1))
+        parser.add_argument("--no-demo", action="store_true", help="Do not create the demo workspace.")
+
+    def handle(self, *args, host: str, port: int, no_demo: bool, **options):
+        self._check_port_free(host, port)
+        self.stdout.write("Preparing the database…")
+        call_command("migrate", interactive=False, verbosity=0)
+        call_command("createcachetable", verbosity=0)
+        call_command("collectstatic", interactive=False, verbosity=0)
+        login = None
+        if not no_demo and env_bool("AIOS_SEED_DEMO", True):
+            login = self._seed_demo_on_first_start()
+
+        children = self._start_children(host, port)
+        self._stop_requested = False
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(signum, self._request_stop)
+        try:
+            url = f"http://{host}:{port}/"
+            self._wait_until_up(f"{url}healthz", children)
+            self._print_banner(url, login)
+            self._supervise(children)
+        finally:
+            self._stop_children(children)
+        self.stdout.write("Workspace stopped.")
+
+    def _check_port_free(self, host: str, port: int) -> None:
+        with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+            try:
+                probe.bind((host, port))
+            except OSError as exc:
+                raise CommandError(
+                    f"Port {port} on {host} is in use ({exc.strerror}). Stop what runs there or choose "
+                    "another port: AIOS_PORT=8001 make run"
+                ) from None
+
+    def _seed_demo_on_first_start(self) -> tuple[str, str] | None:
+        from core.demo import DEMO_OPERATOR_EMAIL, demo_password, demo_seed
+        from core.selectors import workspace_get
+
+        if workspace_get() is None:
+            self.stdout.write("First start: creating the demo workspace Northwind Studio…")
+            demo_seed(stdout=self.stdout)
+        # Only print the demo login while the demo operator still exists with the demo password.
+        from django.contrib.auth import get_user_model
+
+        user = get_user_model().objects.filter(email=DEMO_OPERATOR_EMAIL, is_active=True).first()
+        if user is not None and user.check_password(demo_password()):
+            return DEMO_OPERATOR_EMAIL, demo_password()
+        return None
+
+    def _start_children(self, host: str, port: int) -> dict[str, subprocess.Popen]:
+        python = sys.executable
+        env = {**os.environ, "DJANGO_SETTINGS_MODULE": os.environ.get("DJANGO_SETTINGS_MODULE", "aios.settings")}
+        web = [
+            python, "-m", "gunicorn", "aios.wsgi:application",
+            "--bind", f"[{host}]:{port}" if ":" in host else f"{host}:{port}",
+            "--workers", str(env_int("AIOS_WEB_WORKERS", 2, minimum=1)),
+            "--threads", "4",
+            "--timeout", "60",
+            "--graceful-timeout", "10",
+            "--access-logfile", "-",
+        ]
+        worker = [python, str(settings.BASE_DIR / "manage.py"), "qcluster"]
+        children = {}
+        try:
+            children["web"] = subprocess.Popen(web, cwd=settings.BASE_DIR, env=env)
+            children["worker"] = subprocess.Popen(worker, cwd=settings.BASE_DIR, env=env)
+        except OSError:
+            self._stop_children(children)
+            raise
+        return children
+
+    def _request_stop(self, signum, frame) -> None:
+        self._stop_requested = True
+
+    def _wait_until_up(self, health_url: str, children: dict[str, subprocess.Popen]) -> None:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and not self._stop_requested:
+            self._check_alive(children)
+            try:
+                with urllib.request.urlopen(health_url, timeout=2) as response:  # noqa: S310 - our own URL
+                    if response.status == 200:
+                        return
+            except (URLError, OSError):
+                pass
+            time.sleep(0.3)
+        if not self._stop_requested:
+            raise CommandError(f"The web server did not answer at {health_url} within 120 seconds.")
+
+    def _print_banner(self, url: str, login: tuple[str, str] | None) -> None:
+        lines = ["", "AIOS Workspace is running.", f"  Open:      {url}", f"  Back office: {url}admin/"]
+        if login:
+            lines += [f"  Sign in:   {login[0]}", f"  Password:  {login[1]}"]
+        lines += ["  Stop:      Ctrl-C", ""]
+        self.stdout.write(self.style.SUCCESS("\n".join(lines)))
+
+    def _check_alive(self, children: dict[str, subprocess.Popen]) -> None:
+        for name, process in children.items():
+            code = process.poll()
+            if code is not None:
+                raise CommandError(f"The {name} process exited unexpectedly (exit code {code}).")
+
+    def _supervise(self, children: dict[str, subprocess.Popen]) -> None:
+        while not self._stop_requested:
+            self._check_alive(children)
+            time.sleep(0.5)
+        self.stdout.write("Stopping…")
+
+    def _stop_children(self, children: dict[str, subprocess.Popen]) -> None:
+        # The web server goes first so no request arrives while the worker drains.
+        for name in ("web", "worker"):
+            process = children.get(name)
+            if process is not None and process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+                try:
+                    process.wait(timeout=STOP_GRACE_SECONDS)
+                except subprocess.TimeoutExpired:
+                    self.stderr.write(f"The {name} process did not stop in {STOP_GRACE_SECONDS}s; killing it.")
+                    process.kill()
+                    process.wait()
