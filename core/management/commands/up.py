@@ -122,10 +122,11 @@ class Command(BaseCommand):
             raise CommandError(f"The web server did not answer at {health_url} within 120 seconds.")
 
     def _print_banner(self, url: str, login: tuple[str, str] | None) -> None:
-        lines = ["", "AIOS Workspace is running.", f"  Open:      {url}", f"  Back office: {url}admin/"]
+        lines = ["", "AIOS Workspace is running.", f"  Open:         {url}", f"  Back office:  {url}admin/",
+                 f"  API docs:     {url}api/v1/docs"]
         if login:
-            lines += [f"  Sign in:   {login[0]}", f"  Password:  {login[1]}"]
-        lines += ["  Stop:      Ctrl-C", ""]
+            lines += [f"  Sign in:      {login[0]}", f"  Password:     {login[1]}"]
+        lines += ["  Stop:         Ctrl-C", ""]
         self.stdout.write(self.style.SUCCESS("\n".join(lines)))
 
     def _check_alive(self, children: dict[str, subprocess.Popen]) -> None:
