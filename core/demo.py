@@ -24,6 +24,7 @@ from allauth.account.models import EmailAddress
 from django.contrib.auth import get_user_model
 from django.db import connection, models, transaction
 from django.template import Context, Template
+from django.utils import timezone
 
 from aios.env import env_str
 from core import services
@@ -86,6 +87,19 @@ def demo_seed(*, stdout: TextIO | None = None) -> dict[str, int]:
     if stdout is not None:
         stdout.write(_summary(counts) + "\n")
     return counts
+
+
+def _noon(day: dt.date) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time(12, 0), tzinfo=dt.UTC)
+
+
+def _proposal_step_times(valid_until: dt.date | None) -> dict[str, dt.datetime]:
+    if valid_until is None:
+        return {}
+    now = timezone.now()
+    sent = min(_noon(valid_until - dt.timedelta(days=30)), now)
+    answered = min(sent + dt.timedelta(days=7), now)
+    return {"sent": sent, "accepted": answered, "declined": answered}
 
 
 def _demo_data() -> dict[str, Any]:
@@ -292,8 +306,11 @@ class _DemoSeeder:
             proposal=proposal,
         )
         services.proposal_update(proposal=proposal, by=self.by, cover_letter=cover_letter)
+        # Steps are dated back from the validity date (sent a month before, answered a week later),
+        # so the demo's history reads like a real one instead of "everything happened today".
+        step_at = _proposal_step_times(proposal.valid_until)
         for status in PROPOSAL_STEPS[spec["status"]]:
-            services.proposal_transition(proposal=proposal, to=status, by=self.by)
+            services.proposal_transition(proposal=proposal, to=status, by=self.by, at=step_at.get(status))
         return proposal
 
     @staticmethod
@@ -343,7 +360,10 @@ class _DemoSeeder:
             elif step == "overdue":
                 invoice = services.invoice_mark_overdue(invoice=invoice, by=self.by)
             else:
-                invoice = services.invoice_void(invoice=invoice, by=self.by, reason=spec["void_reason"])
+                invoice = services.invoice_void(
+                    invoice=invoice, by=self.by, reason=spec["void_reason"],
+                    voided_at=_noon(invoice.issue_date + dt.timedelta(days=3)),
+                )
         return invoice
 
     # --- Email threads and decisions ----------------------------------------------------------

@@ -443,13 +443,14 @@ def proposal_line_delete(*, line: ProposalLine, by: User) -> None:
 
 
 @transaction.atomic
-def proposal_transition(*, proposal: Proposal, to: str, by: User) -> Proposal:
+def proposal_transition(*, proposal: Proposal, to: str, by: User, at: dt.datetime | None = None) -> Proposal:
+    """Move a proposal along its lifecycle; `at` back-dates the step (imports, the demo)."""
     locked = _proposal_lock(proposal)
     if to not in PROPOSAL_TRANSITIONS.get(locked.status, set()):
         raise ValidationError({"status": f"A {locked.status} proposal cannot become {to}."})
     if to in (Proposal.Status.PENDING_APPROVAL, Proposal.Status.SENT) and not locked.lines.exists():
         raise ValidationError({"status": "A proposal needs at least one line before it goes out."})
-    now = timezone.now()
+    now = at or timezone.now()
     locked.status = to
     fields = ["status"]
     if to == Proposal.Status.SENT:
@@ -615,11 +616,13 @@ def invoice_mark_overdue(*, invoice: Invoice, by: User) -> Invoice:
 
 
 @transaction.atomic
-def invoice_void(*, invoice: Invoice, by: User, reason: str) -> Invoice:
+def invoice_void(*, invoice: Invoice, by: User, reason: str, voided_at: dt.datetime | None = None) -> Invoice:
     reason = (reason or "").strip()
     if not reason:
         raise ValidationError({"void_reason": "Say why the invoice is void."})
-    return _invoice_transition(invoice, Invoice.Status.VOID, by=by, voided_at=timezone.now(), void_reason=reason)
+    return _invoice_transition(
+        invoice, Invoice.Status.VOID, by=by, voided_at=voided_at or timezone.now(), void_reason=reason
+    )
 
 
 @transaction.atomic
