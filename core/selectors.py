@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.db.models import Count, Q, QuerySet, Sum
 
-from core.models import Client, Invoice, Project, Proposal, Workspace
+from core.models import Client, Contact, Invoice, Project, Proposal, Workspace
 
 OPEN_INVOICE_STATUSES = (Invoice.Status.APPROVED, Invoice.Status.SENT, Invoice.Status.OVERDUE)
 
@@ -57,3 +57,30 @@ def invoice_list(*, status: str | None = None, client_id: int | None = None, yea
     if year:
         qs = qs.filter(number_year=year)
     return qs.order_by("-created_at", "-pk")
+
+
+def contact_list(*, client_id: int | None = None, email: str | None = None) -> QuerySet[Contact]:
+    contacts = Contact.objects.all()
+    if client_id:
+        contacts = contacts.filter(client_id=client_id)
+    if email:
+        contacts = contacts.filter(email=email.strip().lower())
+    return contacts.order_by("client_id", "-is_primary", "name", "pk")
+
+
+def project_list(*, client_id: int | None = None, status: str | None = None) -> QuerySet[Project]:
+    projects = Project.objects.all()
+    if client_id:
+        projects = projects.filter(client_id=client_id)
+    if status:
+        projects = projects.filter(status=status)
+    return projects.order_by("-created_at", "-pk")
+
+
+def proposal_list(*, client_id: int | None = None, status: str | None = None) -> QuerySet[Proposal]:
+    proposals = Proposal.objects.prefetch_related("lines")
+    if client_id:
+        proposals = proposals.filter(client_id=client_id)
+    if status:
+        proposals = proposals.filter(status=status)
+    return proposals.order_by("-created_at", "-pk")

@@ -40,6 +40,7 @@ from core.models import (
     InvoiceLine,
     InvoiceSequence,
     Message,
+    MoneyLine,
     PricingRule,
     Project,
     Proposal,
@@ -75,8 +76,11 @@ def currency_normalise(value: str | None, *, field: str = "currency") -> str:
     return code
 
 
-def decimal_parse(value: Any, *, field: str, allow_none: bool = False) -> Decimal | None:
-    """Money and quantities are Decimal, never float, and never negative."""
+def decimal_parse(
+    value: Any, *, field: str, allow_none: bool = False, max_digits: int | None = None,
+    decimal_places: int | None = None,
+) -> Decimal | None:
+    """Money and quantities are Decimal, never float, never negative, and fit their column."""
     if value is None or value == "":
         if allow_none:
             return None
@@ -92,6 +96,10 @@ def decimal_parse(value: Any, *, field: str, allow_none: bool = False) -> Decima
         raise ValidationError({field: "The value must be a finite number."})
     if number < 0:
         raise ValidationError({field: "The value cannot be negative."})
+    if max_digits is not None and number >= Decimal(10) ** (max_digits - (decimal_places or 0)):
+        raise ValidationError({field: f"The value is too large (at most {max_digits} digits)."})
+    if decimal_places is not None and -min(number.normalize().as_tuple().exponent, 0) > decimal_places:
+        raise ValidationError({field: f"Use at most {decimal_places} decimal places."})
     return number
 
 
@@ -113,7 +121,9 @@ def _clean_value(field: str, value: Any) -> Any:
 
 
 def _save(instance: models.Model, *, by: User, update_fields: Iterable[str] | None = None) -> models.Model:
-    """Validate fields, then save, recording `by` on the history row."""
+    """Validate fields, then save, recording `by` on the history row. Nothing to update writes nothing."""
+    if update_fields is not None and not list(update_fields):
+        return instance
     exclude = None
     if update_fields is not None:
         field_names = {f.name for f in instance._meta.concrete_fields}
@@ -286,8 +296,10 @@ class LineData:
         errors: dict[str, list[str]] = {}
         values: dict[str, Any] = {}
         for field, optional in (("quantity", False), ("unit_price", False), ("tax_rate", True)):
+            column = MoneyLine._meta.get_field(field)
             try:
-                parsed = decimal_parse(raw.get(field), field=field, allow_none=optional)
+                parsed = decimal_parse(raw.get(field), field=field, allow_none=optional,
+                                       max_digits=column.max_digits, decimal_places=column.decimal_places)
                 values[field] = parsed if parsed is not None else Decimal("0")
             except ValidationError as exc:
                 errors.setdefault(f"lines.{index}.{field}", []).extend(exc.message_dict[field])
@@ -816,16 +828,22 @@ def api_token_hash(raw: str) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()
 
 
-@transaction.atomic
-def api_token_create(
-    *, user: AbstractBaseUser, name: str, expires_at: dt.datetime | None = None
-) -> tuple[ApiToken, str]:
-    """Create a token and return it with its secret, which is never stored and never shown again."""
+def api_token_check(*, name: str, expires_at: dt.datetime | None) -> str:
+    """Validate a new token's name and expiry; returns the cleaned name."""
     name = (name or "").strip()
     if not name:
         raise ValidationError({"name": "Name the token after where it will be used."})
     if expires_at is not None and expires_at <= timezone.now():
         raise ValidationError({"expires_at": "The expiry must be in the future."})
+    return name
+
+
+@transaction.atomic
+def api_token_create(
+    *, user: AbstractBaseUser, name: str, expires_at: dt.datetime | None = None
+) -> tuple[ApiToken, str]:
+    """Create a token and return it with its secret, which is never stored and never shown again."""
+    name = api_token_check(name=name, expires_at=expires_at)
     raw = settings.AIOS_API_TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken.objects.create(
         user=user, name=name, prefix=raw[: len(settings.AIOS_API_TOKEN_PREFIX) + 6],

@@ -143,6 +143,9 @@ def test_line_changes_recompute_totals(operator):
         ({"description": "x", "quantity": "abc", "unit_price": "10"}, "lines.0.quantity"),
         ({"description": "x", "quantity": "NaN", "unit_price": "10"}, "lines.0.quantity"),
         ({"description": "", "quantity": "1", "unit_price": "10"}, "lines.0.description"),
+        ({"description": "x", "quantity": "1e30", "unit_price": "10"}, "lines.0.quantity"),
+        ({"description": "x", "quantity": "1", "unit_price": "0.001"}, "lines.0.unit_price"),
+        ({"description": "x", "quantity": "0.0001", "unit_price": "10"}, "lines.0.quantity"),
     ],
 )
 @pytest.mark.django_db

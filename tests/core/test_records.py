@@ -154,3 +154,11 @@ def test_artifacts_are_deduplicated_by_content(operator, settings, tmp_path):
     assert second.pk == first.pk and first.size == 10
     assert len(first.sha256) == 64
     assert first.file.read() == b"%PDF brief"
+
+
+@pytest.mark.django_db
+def test_an_update_that_changes_nothing_writes_nothing(operator):
+    client = ClientFactory(by=operator)
+    before = (client.history.count(), Client.objects.get(pk=client.pk).updated_at)
+    services.client_update(client=client, by=operator)
+    assert (client.history.count(), Client.objects.get(pk=client.pk).updated_at) == before

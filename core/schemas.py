@@ -1,0 +1,249 @@
+"""Shapes of the JSON API's input and output (see core/api.py).
+
+Input schemas check types and sizes only; the rules (valid e-mail and currency, non-negative money,
+editable states) live in `core.services`, whose errors the API reports field by field. Decimals go
+out as strings ("1950.00"): ninja's JSON encoder writes `Decimal` as `str`, never as a float.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from copy import copy
+from decimal import Decimal
+from typing import Annotated, Any
+
+from ninja import ModelSchema, Schema
+from pydantic import AwareDatetime, ConfigDict, Field, create_model
+
+from core.models import Client, Contact, Invoice, Project, Proposal
+
+# Sizes of the columns, so an oversized number is refused here with its field's name instead of
+# overflowing the line arithmetic in the services.
+Money = Annotated[Decimal, Field(max_digits=14, decimal_places=2)]
+Quantity = Annotated[Decimal, Field(max_digits=12, decimal_places=3)]
+Percent = Annotated[Decimal, Field(max_digits=5, decimal_places=2)]
+RecordId = Annotated[int, Field(ge=1, le=2**63 - 1)]  # PostgreSQL bigint
+
+
+class Input(Schema):
+    # A misspelt field must be an error, not silently ignored.
+    model_config = ConfigDict(extra="forbid")
+
+
+def patch_schema(schema: type[Input], *, name: str, exclude: tuple[str, ...] = ()) -> type[Input]:
+    """The schema's fields, all optional, for PATCH: only the fields sent change.
+
+    Unlike ninja's PatchDict it keeps non-null fields non-null, so `{"notes": null}` is a 422
+    rather than a NOT NULL violation in the database.
+    """
+    fields: dict[str, Any] = {}
+    for field, info in schema.model_fields.items():
+        if field not in exclude:
+            optional = copy(info)  # keeps the type's constraints and the description
+            optional.default, optional.default_factory = None, None
+            fields[field] = (info.annotation, optional)
+    return create_model(name, __base__=Input, __doc__=f"Any fields of {schema.__name__}.", **fields)
+
+
+def changes(payload: Input | None) -> dict[str, Any]:
+    """The fields the client sent, so services keep their defaults and a PATCH changes only these."""
+    return payload.model_dump(exclude_unset=True) if payload is not None else {}
+
+
+# --- Pagination filters ------------------------------------------------------------------------
+
+
+class ClientFilters(Schema):
+    status: Client.Status | None = None
+    search: str | None = Field(None, description="Part of the name or of a billing or contact e-mail.")
+
+
+class ContactFilters(Schema):
+    client_id: RecordId | None = None
+    email: str | None = Field(None, description="The exact address, in any case.")
+
+
+class ProjectFilters(Schema):
+    client_id: RecordId | None = None
+    status: Project.Status | None = None
+
+
+class ProposalFilters(Schema):
+    client_id: RecordId | None = None
+    status: Proposal.Status | None = None
+
+
+class InvoiceFilters(Schema):
+    client_id: RecordId | None = None
+    status: Invoice.Status | None = None
+    year: int | None = Field(None, ge=1, le=9999, description="The year of the invoice number.")
+
+
+# --- Clients, contacts, projects ---------------------------------------------------------------
+
+
+class ClientIn(Input):
+    name: str
+    kind: Client.Kind = Client.Kind.ORGANISATION
+    status: Client.Status = Client.Status.LEAD
+    email: str = ""
+    website: str = ""
+    country: str = Field("", description="ISO 3166 alpha-2 code.")
+    default_currency: str = Field("EUR", description="ISO 4217 code.")
+    notes: str = ""
+
+
+ClientPatch = patch_schema(ClientIn, name="ClientPatch")
+
+
+class ClientOut(ModelSchema):
+    id: int
+
+    class Meta:
+        model = Client
+        fields = ["name", "kind", "status", "email", "website", "country", "default_currency", "notes",
+                  "created_at", "updated_at"]
+
+
+class ContactIn(Input):
+    client_id: RecordId
+    name: str
+    email: str
+    role: str = ""
+    phone: str = ""
+    is_primary: bool = False
+
+
+# A contact stays with its client.
+ContactPatch = patch_schema(ContactIn, name="ContactPatch", exclude=("client_id",))
+
+
+class ContactOut(ModelSchema):
+    id: int
+    client_id: int
+
+    class Meta:
+        model = Contact
+        fields = ["name", "email", "role", "phone", "is_primary", "created_at", "updated_at"]
+
+
+class ProjectIn(Input):
+    client_id: RecordId
+    name: str
+    status: Project.Status = Project.Status.PROPOSED
+    budget: Money | None = None
+    currency: str | None = Field(None, description="ISO 4217 code; the client's currency when omitted.")
+    start_date: dt.date | None = None
+    due_date: dt.date | None = None
+    description: str = ""
+
+
+ProjectPatch = patch_schema(ProjectIn, name="ProjectPatch", exclude=("client_id",))
+
+
+class ProjectOut(ModelSchema):
+    id: int
+    client_id: int
+
+    class Meta:
+        model = Project
+        fields = ["name", "status", "budget", "currency", "start_date", "due_date", "description",
+                  "created_at", "updated_at"]
+
+
+# --- Proposals and invoices --------------------------------------------------------------------
+
+
+class LineIn(Input):
+    description: str
+    quantity: Quantity
+    unit_price: Money
+    unit: str = ""
+    service_key: str = ""
+    tax_rate: Percent = Field(Decimal("0"), description="Percent.")
+
+
+class LineOut(Schema):
+    position: int
+    description: str
+    service_key: str
+    quantity: Decimal
+    unit: str
+    unit_price: Decimal
+    tax_rate: Decimal
+    amount: Decimal
+    tax_amount: Decimal
+
+
+class ProposalIn(Input):
+    client_id: RecordId
+    title: str
+    project_id: RecordId | None = None
+    currency: str | None = Field(None, description="ISO 4217 code; the client's currency when omitted.")
+    valid_until: dt.date | None = None
+    cover_letter: str = ""
+    notes: str = ""
+    lines: list[LineIn] = Field(default_factory=list, description="Sent lines replace all lines on PATCH.")
+
+
+ProposalPatch = patch_schema(ProposalIn, name="ProposalPatch", exclude=("client_id",))
+
+
+class ProposalOut(ModelSchema):
+    id: int
+    client_id: int
+    project_id: int | None
+    lines: list[LineOut]
+
+    class Meta:
+        model = Proposal
+        fields = ["title", "status", "currency", "subtotal", "tax_total", "total", "valid_until", "sent_at",
+                  "decided_at", "cover_letter", "notes", "created_at", "updated_at"]
+
+
+class ProposalTransitionIn(Input):
+    to: Proposal.Status
+
+
+class InvoiceIn(Input):
+    client_id: RecordId
+    project_id: RecordId | None = None
+    proposal_id: RecordId | None = None
+    currency: str | None = Field(None, description="ISO 4217 code; the client's currency when omitted.")
+    due_date: dt.date | None = None
+    notes: str = ""
+    lines: list[LineIn] = Field(default_factory=list, description="Sent lines replace all lines on PATCH.")
+
+
+# Only drafts change; an issued invoice is void-and-reissue.
+InvoicePatch = patch_schema(InvoiceIn, name="InvoicePatch", exclude=("client_id",))
+
+
+class InvoiceOut(ModelSchema):
+    id: int
+    client_id: int
+    project_id: int | None
+    proposal_id: int | None
+    replaces_id: int | None
+    lines: list[LineOut]
+
+    class Meta:
+        model = Invoice
+        fields = ["number", "status", "currency", "subtotal", "tax_total", "total", "issue_date", "due_date",
+                  "sent_at", "paid_at", "voided_at", "void_reason", "notes", "created_at", "updated_at"]
+
+
+class InvoiceIssueIn(Input):
+    issue_date: dt.date | None = Field(None, description="Today when omitted.")
+
+
+class InvoiceSentIn(Input):
+    sent_at: AwareDatetime | None = Field(None, description="Now when omitted.")
+
+
+class InvoicePaidIn(Input):
+    paid_at: AwareDatetime | None = Field(None, description="Now when omitted.")
+
+
+class InvoiceVoidIn(Input):
+    reason: str
