@@ -99,6 +99,10 @@ def admin_link(obj: models.Model | None) -> str | None:
 # --- Writing through services ---------------------------------------------------------------
 
 
+class CurrencyInUseFilter(admin.AllValuesFieldListFilter):
+    """Offer the currencies the records use, not all 180 ISO 4217 codes."""
+
+
 class ServiceRefused(Exception):
     """A service refused a write submitted from a form; the form is shown again with its reasons."""
 
@@ -479,7 +483,7 @@ class ClientAdmin(ServiceAdmin):
         "project_count",
         "updated_at",
     )
-    list_filter = ("status", "kind", "default_currency")
+    list_filter = ("status", "kind", ("default_currency", CurrencyInUseFilter))
     search_fields = ("name", "email", "contacts__name", "contacts__email")
     date_hierarchy = "created_at"
     inlines = (ContactInline,)
@@ -538,7 +542,7 @@ class ProjectAdmin(ServiceAdmin):
     edit_fields = services.PROJECT_FIELDS
     list_display = ("name", "client", "status", money_column("budget", "Budget"), "start_date", "due_date")
     list_select_related = ("client",)
-    list_filter = ("status", "currency")
+    list_filter = ("status", ("currency", CurrencyInUseFilter))
     search_fields = ("name", "client__name")
     date_hierarchy = "created_at"
     autocomplete_fields = ("client",)
@@ -588,7 +592,7 @@ class PricingRuleAdmin(ServiceAdmin):
         "min_units",
         "active",
     )
-    list_filter = ("active", "currency")
+    list_filter = ("active", ("currency", CurrencyInUseFilter))
     search_fields = ("service_key", "name", "description")
 
     def create(self, request, form):
@@ -707,7 +711,7 @@ class ProposalAdmin(ServiceAdmin):
         "created_at",
     )
     list_select_related = ("client", "project")
-    list_filter = ("status", "currency")
+    list_filter = ("status", ("currency", CurrencyInUseFilter))
     search_fields = ("title", "client__name", "project__name")
     date_hierarchy = "created_at"
     autocomplete_fields = ("client", "project")
@@ -774,7 +778,7 @@ class InvoiceAdmin(ServiceAdmin):
         "paid_at",
     )
     list_select_related = ("client", "project")
-    list_filter = ("status", "currency", "number_year")
+    list_filter = ("status", ("currency", CurrencyInUseFilter), "number_year")
     search_fields = ("number", "client__name", "notes")
     date_hierarchy = "issue_date"
     autocomplete_fields = ("client", "project", "proposal")
@@ -1033,7 +1037,7 @@ class ContractAdmin(ServiceAdmin):
         "signed_at",
     )
     list_select_related = ("client", "project")
-    list_filter = ("status", "currency")
+    list_filter = ("status", ("currency", CurrencyInUseFilter))
     search_fields = ("title", "client__name", "project__name")
     date_hierarchy = "created_at"
     autocomplete_fields = ("client", "project", "document")

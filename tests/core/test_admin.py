@@ -275,20 +275,21 @@ def make_pricing_rules(operator, n):
 
 
 # Pinned: the same count with 2 rows and with 7. Most are: session, user, two COUNTs (page and total),
-# the workspace check of the sidebar, the rows, and the date hierarchy's range and dates.
+# the workspace check of the sidebar, the rows, and the date hierarchy's range and dates; a currency
+# filter adds the distinct currencies in use.
 CHANGELIST_QUERIES = [
-    (Client, make_projects, 8),  # each client with a project, so the project count column has work to do
+    (Client, make_projects, 9),  # each client with a project, so the project count column has work to do
     (Contact, make_contacts, 6),
-    (Project, make_projects, 8),
+    (Project, make_projects, 9),
     (Deliverable, make_deliverables, 8),
-    (Proposal, make_proposals, 8),
-    (Invoice, make_invoices, 9),  # + the distinct years of the number-year filter
+    (Proposal, make_proposals, 9),
+    (Invoice, make_invoices, 10),  # + the distinct years of the number-year filter
     (InvoiceLine, make_invoice_lines, 6),
     (Conversation, make_conversations, 8),
     (Message, make_messages, 8),
-    (Contract, make_contracts, 8),
+    (Contract, make_contracts, 9),
     (Decision, make_decisions, 8),
-    (PricingRule, make_pricing_rules, 6),
+    (PricingRule, make_pricing_rules, 7),
 ]
 
 
