@@ -75,7 +75,7 @@ api = WorkspaceAPI(
     description=(
         "Clients, contacts, projects, proposals and invoices of the workspace. Authenticate with "
         "`Authorization: Bearer <token>` (create tokens at /tokens/) or a signed-in staff session. "
-        "Money and quantities are decimal strings, e.g. \"1950.00\"."
+        'Money and quantities are decimal strings, e.g. "1950.00".'
     ),
     urls_namespace="api-v1",
     auth=[ApiTokenAuth(), StaffSessionAuth()],

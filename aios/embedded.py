@@ -10,6 +10,7 @@ process is orphaned and no data is left half-written. See docs/adr/0001-embedded
 from __future__ import annotations
 
 import atexit
+import contextlib
 import logging
 import os
 import tempfile
@@ -68,11 +69,9 @@ def _ensure_database(host: str, port: int) -> None:
         exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [DATABASE_NAME]).fetchone()
         if exists:
             return
-        try:
+        # Another process may attach at the same moment and create it first.
+        with contextlib.suppress(errors.DuplicateDatabase):
             conn.execute(f'CREATE DATABASE "{DATABASE_NAME}"')
-        except errors.DuplicateDatabase:
-            # Another process attached at the same moment and created it first.
-            pass
 
 
 def embedded_database_settings(*, data_dir: Path, ephemeral: bool = False) -> dict:

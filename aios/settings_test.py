@@ -16,6 +16,7 @@ os.environ.setdefault("AIOS_EMBEDDED_EPHEMERAL", "1")
 os.environ.setdefault("AIOS_SECRET_KEY", "test-secret-key-that-is-long-enough-for-django-checks")
 
 from aios.settings import *  # noqa: E402,F403
+from aios.settings import STATIC_ROOT  # noqa: E402
 
 # Hashing passwords with PBKDF2 at full strength would dominate the suite's run time.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -36,14 +36,23 @@ def _issue(ids, by, timings):
 def _report(label, timings, wall):
     ordered = sorted(timings)
     p95 = ordered[int(len(ordered) * 0.95) - 1]
-    print(f"{label:<28} {len(timings):>4} issues  {len(timings) / wall:7.1f}/s  "
-          f"p50 {statistics.median(ordered) * 1000:6.2f} ms  p95 {p95 * 1000:6.2f} ms")
+    print(
+        f"{label:<28} {len(timings):>4} issues  {len(timings) / wall:7.1f}/s  "
+        f"p50 {statistics.median(ordered) * 1000:6.2f} ms  p95 {p95 * 1000:6.2f} ms"
+    )
 
 
 def run():
     user, _ = get_user_model().objects.get_or_create(username="bench", defaults={"is_staff": True})
-    services.workspace_configure(by=user, name="Bench", operator_name="Bench", operator_email="b@example.com",
-                                 invoice_prefix="BN", default_currency="EUR", payment_terms_days=30)
+    services.workspace_configure(
+        by=user,
+        name="Bench",
+        operator_name="Bench",
+        operator_email="b@example.com",
+        invoice_prefix="BN",
+        default_currency="EUR",
+        payment_terms_days=30,
+    )
     client = services.client_create(by=user, name="Bench client")
 
     baseline_ids = _drafts(PER_THREAD * THREADS, client, user)
@@ -54,8 +63,10 @@ def run():
 
     concurrent_ids = _drafts(PER_THREAD * THREADS, client, user)
     timings = []
-    threads = [threading.Thread(target=_issue, args=(concurrent_ids[i::THREADS], user, timings))
-               for i in range(THREADS)]
+    threads = [
+        threading.Thread(target=_issue, args=(concurrent_ids[i::THREADS], user, timings))
+        for i in range(THREADS)
+    ]
     started = time.perf_counter()
     for thread in threads:
         thread.start()

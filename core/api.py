@@ -68,7 +68,9 @@ paginated = paginate(Pagination)
 
 # Services take and name related records (`project`); the API takes and names their ids.
 _RELATED: dict[str, type[models.Model]] = {
-    "client_id": Client, "project_id": Project, "proposal_id": Proposal,
+    "client_id": Client,
+    "project_id": Project,
+    "proposal_id": Proposal,
 }
 _ID_NAMES = {field.removesuffix("_id"): field for field in _RELATED}
 

@@ -51,8 +51,20 @@ DEFAULT_DEMO_PASSWORD = "northwind-demo"
 DATA_DIR = Path(__file__).resolve().parent / "data"
 
 COUNT_KEYS = (
-    "operators", "workspaces", "pricing_rules", "action_templates", "clients", "contacts", "projects",
-    "deliverables", "proposals", "contracts", "invoices", "conversations", "messages", "decisions",
+    "operators",
+    "workspaces",
+    "pricing_rules",
+    "action_templates",
+    "clients",
+    "contacts",
+    "projects",
+    "deliverables",
+    "proposals",
+    "contracts",
+    "invoices",
+    "conversations",
+    "messages",
+    "decisions",
 )
 
 # The services' own transitions, walked in order to bring a new record to the state the data names.
@@ -178,8 +190,11 @@ class _DemoSeeder:
             return user
         first_name, last_name = DEMO_OPERATOR_NAME.split(" ", 1)
         user = get_user_model().objects.create_superuser(
-            username=DEMO_OPERATOR_USERNAME, email=DEMO_OPERATOR_EMAIL, password=demo_password(),
-            first_name=first_name, last_name=last_name,
+            username=DEMO_OPERATOR_USERNAME,
+            email=DEMO_OPERATOR_EMAIL,
+            password=demo_password(),
+            first_name=first_name,
+            last_name=last_name,
         )
         # allauth signs in by the addresses in its own table.
         EmailAddress.objects.create(user=user, email=DEMO_OPERATOR_EMAIL, primary=True, verified=True)
@@ -190,7 +205,9 @@ class _DemoSeeder:
         # An existing workspace is the operator's own configuration: the demo adds records, never settings.
         if workspace_get() is None:
             services.workspace_configure(
-                by=self.by, operator_name=DEMO_OPERATOR_NAME, operator_email=DEMO_OPERATOR_EMAIL,
+                by=self.by,
+                operator_name=DEMO_OPERATOR_NAME,
+                operator_email=DEMO_OPERATOR_EMAIL,
                 **self.data["workspace"],
             )
             self.counts["workspaces"] += 1
@@ -202,8 +219,13 @@ class _DemoSeeder:
             if row["key"] in existing:
                 continue
             services.pricing_rule_upsert(
-                by=self.by, service_key=row["key"], name=row["name"], unit=row["unit"],
-                unit_price=row["unit_price"], currency=row["currency"], min_units=row["min_units"],
+                by=self.by,
+                service_key=row["key"],
+                name=row["name"],
+                unit=row["unit"],
+                unit_price=row["unit_price"],
+                currency=row["currency"],
+                min_units=row["min_units"],
                 description=row["description"],
             )
             self.counts["pricing_rules"] += 1
@@ -215,7 +237,11 @@ class _DemoSeeder:
                 continue
             body = (DATA_DIR / "action_templates" / f"{spec['key']}.txt").read_text(encoding="utf-8")
             services.action_template_upsert(
-                by=self.by, key=spec["key"], name=spec["name"], kind=spec["kind"], subject=spec["subject"],
+                by=self.by,
+                key=spec["key"],
+                name=spec["name"],
+                kind=spec["kind"],
+                subject=spec["subject"],
                 body=body.rstrip("\n"),
             )
             self.counts["action_templates"] += 1
@@ -231,11 +257,16 @@ class _DemoSeeder:
         lines = []
         for spec in specs:
             rule = self.rules[spec["service_key"]]
-            lines.append({
-                "service_key": rule.service_key, "description": spec.get("description", rule.name),
-                "quantity": spec["quantity"], "unit": rule.unit, "unit_price": rule.unit_price,
-                "tax_rate": tax_rate,
-            })
+            lines.append(
+                {
+                    "service_key": rule.service_key,
+                    "description": spec.get("description", rule.name),
+                    "quantity": spec["quantity"],
+                    "unit": rule.unit,
+                    "unit_price": rule.unit_price,
+                    "tax_rate": tax_rate,
+                }
+            )
         return lines
 
     # --- Clients and everything that hangs off them ------------------------------------------
@@ -243,15 +274,18 @@ class _DemoSeeder:
     def _client(self, spec: Mapping[str, Any]) -> None:
         fields = _fields(spec, "kind", "status", "email", "website", "country", "default_currency", "notes")
         client = self._found_or_created(
-            "clients", Client.objects.filter(name=spec["name"]).order_by("pk").first(),
+            "clients",
+            Client.objects.filter(name=spec["name"]).order_by("pk").first(),
             lambda: services.client_create(by=self.by, name=spec["name"], **fields),
         )
         self.clients[client.name] = client
         for contact in spec["contacts"]:
             self._found_or_created(
-                "contacts", Contact.objects.filter(client=client, email=contact["email"]).first(),
+                "contacts",
+                Contact.objects.filter(client=client, email=contact["email"]).first(),
                 lambda contact=contact: services.contact_create(
-                    by=self.by, client=client,
+                    by=self.by,
+                    client=client,
                     **_fields(contact, "name", "email", "role", "phone", "is_primary"),
                 ),
             )
@@ -261,19 +295,25 @@ class _DemoSeeder:
             self._proposal(client, proposal)
         for contract in spec["contracts"]:
             self._found_or_created(
-                "contracts", Contract.objects.filter(client=client, title=contract["title"]).first(),
+                "contracts",
+                Contract.objects.filter(client=client, title=contract["title"]).first(),
                 lambda contract=contract: services.contract_create(
-                    by=self.by, client=client, project=self.refs[f"project:{contract['project']}"],
-                    **_fields(contract, "title", "status", "value", "start_date", "end_date", "signed_at",
-                              "terms"),
+                    by=self.by,
+                    client=client,
+                    project=self.refs[f"project:{contract['project']}"],
+                    **_fields(
+                        contract, "title", "status", "value", "start_date", "end_date", "signed_at", "terms"
+                    ),
                 ),
             )
 
     def _project(self, client: Client, spec: Mapping[str, Any]) -> None:
         project = self._found_or_created(
-            "projects", Project.objects.filter(client=client, name=spec["name"]).first(),
+            "projects",
+            Project.objects.filter(client=client, name=spec["name"]).first(),
             lambda: services.project_create(
-                by=self.by, client=client,
+                by=self.by,
+                client=client,
                 **_fields(spec, "name", "status", "budget", "start_date", "due_date", "description"),
             ),
         )
@@ -283,7 +323,8 @@ class _DemoSeeder:
                 "deliverables",
                 Deliverable.objects.filter(project=project, title=deliverable["title"]).first(),
                 lambda deliverable=deliverable: services.deliverable_create(
-                    by=self.by, project=project,
+                    by=self.by,
+                    project=project,
                     **_fields(deliverable, "title", "status", "due_date", "estimate_hours"),
                 ),
             )
@@ -297,12 +338,19 @@ class _DemoSeeder:
     def _proposal_create(self, client: Client, spec: Mapping[str, Any]) -> Proposal:
         project = self.refs[f"project:{spec['project']}"]
         proposal = services.proposal_create(
-            by=self.by, client=client, title=spec["title"], project=project,
-            lines=self._lines(spec["lines"], tax_rate=spec["tax_rate"]), **_fields(spec, "valid_until"),
+            by=self.by,
+            client=client,
+            title=spec["title"],
+            project=project,
+            lines=self._lines(spec["lines"], tax_rate=spec["tax_rate"]),
+            **_fields(spec, "valid_until"),
         )
         # The cover letter quotes the stored totals, so it is written once the lines exist.
         _, cover_letter = self._template_render(
-            "proposal_cover", client=client, contact=self._primary_contact(client), project=project,
+            "proposal_cover",
+            client=client,
+            contact=self._primary_contact(client),
+            project=project,
             proposal=proposal,
         )
         services.proposal_update(proposal=proposal, by=self.by, cover_letter=cover_letter)
@@ -331,14 +379,18 @@ class _DemoSeeder:
         if "reissue" in spec:
             reissue = spec["reissue"]
             self.refs[f"invoice:{reissue['ref']}"] = self._found_or_created(
-                "invoices", Invoice.objects.filter(replaces=invoice).first(),
+                "invoices",
+                Invoice.objects.filter(replaces=invoice).first(),
                 lambda: self._invoice_reissue(invoice, reissue),
             )
 
     def _invoice_create(self, client: Client, spec: Mapping[str, Any]) -> Invoice:
         invoice = services.invoice_create(
-            by=self.by, client=client, project=self.refs[f"project:{spec['project']}"],
-            proposal=self.refs[f"proposal:{spec['proposal']}"], notes=spec["notes"],
+            by=self.by,
+            client=client,
+            project=self.refs[f"project:{spec['project']}"],
+            proposal=self.refs[f"proposal:{spec['proposal']}"],
+            notes=spec["notes"],
             lines=self._lines(spec["lines"], tax_rate=spec["tax_rate"]),
         )
         return self._invoice_advance(invoice, spec)
@@ -361,7 +413,9 @@ class _DemoSeeder:
                 invoice = services.invoice_mark_overdue(invoice=invoice, by=self.by)
             else:
                 invoice = services.invoice_void(
-                    invoice=invoice, by=self.by, reason=spec["void_reason"],
+                    invoice=invoice,
+                    by=self.by,
+                    reason=spec["void_reason"],
                     voided_at=_noon(invoice.issue_date + dt.timedelta(days=3)),
                 )
         return invoice
@@ -392,26 +446,38 @@ class _DemoSeeder:
             if parent is not None:
                 replied = parent.subject.lower().startswith("re:")
                 subject = parent.subject if replied else f"Re: {parent.subject}"
-                headers = {"in_reply_to": parent.message_id,
-                           "references": f"{parent.references} {parent.message_id}".strip()}
+                headers = {
+                    "in_reply_to": parent.message_id,
+                    "references": f"{parent.references} {parent.message_id}".strip(),
+                }
             if conversation is None:
                 conversation = services.conversation_create(
                     by=self.by, client=client, project=context["project"], subject=subject, channel="email"
                 )
                 self.counts["conversations"] += 1
             recorded[message["message_id"]], created = services.message_record(
-                conversation=conversation, by=self.by, channel="email", subject=subject, body_text=body,
-                **headers, **_fields(message, *MESSAGE_FIELDS),
+                conversation=conversation,
+                by=self.by,
+                channel="email",
+                subject=subject,
+                body_text=body,
+                **headers,
+                **_fields(message, *MESSAGE_FIELDS),
             )
             self.counts["messages"] += created
 
     def _decision(self, spec: Mapping[str, Any]) -> None:
         client = self.clients[spec["client"]]
         self._found_or_created(
-            "decisions", Decision.objects.filter(client=client, title=spec["title"]).first(),
+            "decisions",
+            Decision.objects.filter(client=client, title=spec["title"]).first(),
             lambda: services.decision_record(
-                by=self.by, title=spec["title"], rationale=spec["rationale"], client=client,
-                project=self.refs[f"project:{spec['project']}"], subject=self.refs[spec["subject"]],
+                by=self.by,
+                title=spec["title"],
+                rationale=spec["rationale"],
+                client=client,
+                project=self.refs[f"project:{spec['project']}"],
+                subject=self.refs[spec["subject"]],
                 **_fields(spec, "decided_at"),
             ),
         )

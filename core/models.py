@@ -23,7 +23,9 @@ from core.currencies import CURRENCY_CODES
 MONEY = {"max_digits": 14, "decimal_places": 2}
 QUANTITY = {"max_digits": 12, "decimal_places": 3}
 NON_NEGATIVE = [MinValueValidator(Decimal("0"))]
-SERVICE_KEY_VALIDATOR = RegexValidator(r"^[a-z0-9][a-z0-9_]*$", "Use lower-case letters, digits and underscores.")
+SERVICE_KEY_VALIDATOR = RegexValidator(
+    r"^[a-z0-9][a-z0-9_]*$", "Use lower-case letters, digits and underscores."
+)
 _CURRENCY_CHOICES = [(code, code) for code in sorted(CURRENCY_CODES)]
 
 
@@ -163,7 +165,9 @@ class Project(TimeStamped):
             non_negative_check("project_budget_non_negative", "budget"),
             currency_check("project_currency_iso4217"),
             models.CheckConstraint(
-                condition=Q(start_date__isnull=True) | Q(due_date__isnull=True) | Q(due_date__gte=F("start_date")),
+                condition=Q(start_date__isnull=True)
+                | Q(due_date__isnull=True)
+                | Q(due_date__gte=F("start_date")),
                 name="project_due_after_start",
             ),
         ]
@@ -258,10 +262,12 @@ class MoneyLine(models.Model):
             non_negative_check(f"{prefix}_non_negative", "quantity", "unit_price", "tax_rate"),
             models.CheckConstraint(condition=Q(tax_rate__lte=100), name=f"{prefix}_tax_rate_max_100"),
             models.CheckConstraint(
-                condition=Q(amount=Round(F("quantity") * F("unit_price"), 2)), name=f"{prefix}_amount_is_product"
+                condition=Q(amount=Round(F("quantity") * F("unit_price"), 2)),
+                name=f"{prefix}_amount_is_product",
             ),
             models.CheckConstraint(
-                condition=Q(tax_amount=Round(F("amount") * F("tax_rate") / 100, 2)), name=f"{prefix}_tax_is_rate"
+                condition=Q(tax_amount=Round(F("amount") * F("tax_rate") / 100, 2)),
+                name=f"{prefix}_tax_is_rate",
             ),
         ]
 
@@ -276,7 +282,9 @@ class Proposal(MoneyDocument):
         WITHDRAWN = "withdrawn", "Withdrawn"
 
     client = models.ForeignKey(Client, on_delete=models.PROTECT, related_name="proposals")
-    project = models.ForeignKey(Project, on_delete=models.PROTECT, null=True, blank=True, related_name="proposals")
+    project = models.ForeignKey(
+        Project, on_delete=models.PROTECT, null=True, blank=True, related_name="proposals"
+    )
     title = models.CharField(max_length=200)
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.DRAFT, db_index=True)
     valid_until = models.DateField(null=True, blank=True)
@@ -290,7 +298,9 @@ class Proposal(MoneyDocument):
         constraints = [
             currency_check("proposal_currency_iso4217"),
             non_negative_check("proposal_totals_non_negative", "subtotal", "tax_total", "total"),
-            models.CheckConstraint(condition=Q(total=F("subtotal") + F("tax_total")), name="proposal_total_sum"),
+            models.CheckConstraint(
+                condition=Q(total=F("subtotal") + F("tax_total")), name="proposal_total_sum"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -333,10 +343,18 @@ class Invoice(MoneyDocument):
         VOID = "void", "Void"
 
     client = models.ForeignKey(Client, on_delete=models.PROTECT, related_name="invoices")
-    project = models.ForeignKey(Project, on_delete=models.PROTECT, null=True, blank=True, related_name="invoices")
-    proposal = models.ForeignKey(Proposal, on_delete=models.PROTECT, null=True, blank=True, related_name="invoices")
+    project = models.ForeignKey(
+        Project, on_delete=models.PROTECT, null=True, blank=True, related_name="invoices"
+    )
+    proposal = models.ForeignKey(
+        Proposal, on_delete=models.PROTECT, null=True, blank=True, related_name="invoices"
+    )
     replaces = models.OneToOneField(
-        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="replaced_by",
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="replaced_by",
         help_text="The void invoice this one re-issues.",
     )
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT, db_index=True)
@@ -356,19 +374,36 @@ class Invoice(MoneyDocument):
         constraints = [
             currency_check("invoice_currency_iso4217"),
             non_negative_check("invoice_totals_non_negative", "subtotal", "tax_total", "total"),
-            models.CheckConstraint(condition=Q(total=F("subtotal") + F("tax_total")), name="invoice_total_sum"),
-            models.UniqueConstraint(fields=["number_year", "number_sequence"], name="invoice_number_unique_per_year"),
+            models.CheckConstraint(
+                condition=Q(total=F("subtotal") + F("tax_total")), name="invoice_total_sum"
+            ),
+            models.UniqueConstraint(
+                fields=["number_year", "number_sequence"], name="invoice_number_unique_per_year"
+            ),
             # Issued (non-draft) invoices carry a number and dates; drafts carry neither number part.
             models.CheckConstraint(
-                condition=Q(status="draft", number__isnull=True, number_year__isnull=True,
-                            number_sequence__isnull=True)
-                | (~Q(status="draft") & Q(number__isnull=False, number_year__isnull=False,
-                                          number_sequence__isnull=False, issue_date__isnull=False,
-                                          due_date__isnull=False)),
+                condition=Q(
+                    status="draft",
+                    number__isnull=True,
+                    number_year__isnull=True,
+                    number_sequence__isnull=True,
+                )
+                | (
+                    ~Q(status="draft")
+                    & Q(
+                        number__isnull=False,
+                        number_year__isnull=False,
+                        number_sequence__isnull=False,
+                        issue_date__isnull=False,
+                        due_date__isnull=False,
+                    )
+                ),
                 name="invoice_number_iff_issued",
             ),
             models.CheckConstraint(
-                condition=Q(issue_date__isnull=True) | Q(due_date__isnull=True) | Q(due_date__gte=F("issue_date")),
+                condition=Q(issue_date__isnull=True)
+                | Q(due_date__isnull=True)
+                | Q(due_date__gte=F("issue_date")),
                 name="invoice_due_after_issue",
             ),
             models.CheckConstraint(
@@ -407,7 +442,9 @@ class Contract(TimeStamped):
         TERMINATED = "terminated", "Terminated"
 
     client = models.ForeignKey(Client, on_delete=models.PROTECT, related_name="contracts")
-    project = models.ForeignKey(Project, on_delete=models.PROTECT, null=True, blank=True, related_name="contracts")
+    project = models.ForeignKey(
+        Project, on_delete=models.PROTECT, null=True, blank=True, related_name="contracts"
+    )
     title = models.CharField(max_length=200)
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.DRAFT, db_index=True)
     value = models.DecimalField(**MONEY, null=True, blank=True, validators=NON_NEGATIVE)
@@ -427,7 +464,9 @@ class Contract(TimeStamped):
             non_negative_check("contract_value_non_negative", "value"),
             currency_check("contract_currency_iso4217"),
             models.CheckConstraint(
-                condition=Q(start_date__isnull=True) | Q(end_date__isnull=True) | Q(end_date__gte=F("start_date")),
+                condition=Q(start_date__isnull=True)
+                | Q(end_date__isnull=True)
+                | Q(end_date__gte=F("start_date")),
                 name="contract_end_after_start",
             ),
         ]
@@ -445,7 +484,9 @@ class Channel(models.TextChoices):
 
 
 class Conversation(TimeStamped):
-    client = models.ForeignKey(Client, on_delete=models.SET_NULL, null=True, blank=True, related_name="conversations")
+    client = models.ForeignKey(
+        Client, on_delete=models.SET_NULL, null=True, blank=True, related_name="conversations"
+    )
     project = models.ForeignKey(
         Project, on_delete=models.SET_NULL, null=True, blank=True, related_name="conversations"
     )
@@ -464,8 +505,12 @@ class Conversation(TimeStamped):
 class Artifact(TimeStamped):
     """A stored file, deduplicated by content hash."""
 
-    client = models.ForeignKey(Client, on_delete=models.SET_NULL, null=True, blank=True, related_name="artifacts")
-    project = models.ForeignKey(Project, on_delete=models.SET_NULL, null=True, blank=True, related_name="artifacts")
+    client = models.ForeignKey(
+        Client, on_delete=models.SET_NULL, null=True, blank=True, related_name="artifacts"
+    )
+    project = models.ForeignKey(
+        Project, on_delete=models.SET_NULL, null=True, blank=True, related_name="artifacts"
+    )
     file = models.FileField(upload_to="artifacts/%Y/%m/")
     filename = models.CharField(max_length=255)
     sha256 = models.CharField(max_length=64, unique=True, validators=[RegexValidator(r"^[0-9a-f]{64}$")])
@@ -490,7 +535,10 @@ class Message(TimeStamped):
     direction = models.CharField(max_length=10, choices=Direction.choices, db_index=True)
     channel = models.CharField(max_length=10, choices=Channel.choices, default=Channel.EMAIL)
     message_id = models.CharField(
-        max_length=998, null=True, blank=True, unique=True,
+        max_length=998,
+        null=True,
+        blank=True,
+        unique=True,
         help_text="RFC 5322 Message-ID without angle brackets; unique across the workspace.",
     )
     in_reply_to = models.CharField(max_length=998, blank=True)
@@ -511,7 +559,8 @@ class Message(TimeStamped):
         constraints = [
             email_normalised_check("message_from_email_normalised", "from_email"),
             models.CheckConstraint(
-                condition=~Q(channel="email") | Q(message_id__isnull=False), name="message_email_has_message_id"
+                condition=~Q(channel="email") | Q(message_id__isnull=False),
+                name="message_email_has_message_id",
             ),
             models.CheckConstraint(condition=~Q(message_id=""), name="message_id_not_blank"),
         ]
@@ -523,8 +572,12 @@ class Message(TimeStamped):
 class Decision(TimeStamped):
     """What was decided, why, and by whom, optionally linked to the record it is about."""
 
-    client = models.ForeignKey(Client, on_delete=models.SET_NULL, null=True, blank=True, related_name="decisions")
-    project = models.ForeignKey(Project, on_delete=models.SET_NULL, null=True, blank=True, related_name="decisions")
+    client = models.ForeignKey(
+        Client, on_delete=models.SET_NULL, null=True, blank=True, related_name="decisions"
+    )
+    project = models.ForeignKey(
+        Project, on_delete=models.SET_NULL, null=True, blank=True, related_name="decisions"
+    )
     title = models.CharField(max_length=300)
     rationale = models.TextField(blank=True)
     decided_by = models.ForeignKey(

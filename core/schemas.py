@@ -101,8 +101,18 @@ class ClientOut(ModelSchema):
 
     class Meta:
         model = Client
-        fields = ["name", "kind", "status", "email", "website", "country", "default_currency", "notes",
-                  "created_at", "updated_at"]
+        fields = [
+            "name",
+            "kind",
+            "status",
+            "email",
+            "website",
+            "country",
+            "default_currency",
+            "notes",
+            "created_at",
+            "updated_at",
+        ]
 
 
 class ContactIn(Input):
@@ -147,8 +157,17 @@ class ProjectOut(ModelSchema):
 
     class Meta:
         model = Project
-        fields = ["name", "status", "budget", "currency", "start_date", "due_date", "description",
-                  "created_at", "updated_at"]
+        fields = [
+            "name",
+            "status",
+            "budget",
+            "currency",
+            "start_date",
+            "due_date",
+            "description",
+            "created_at",
+            "updated_at",
+        ]
 
 
 # --- Proposals and invoices --------------------------------------------------------------------
@@ -197,8 +216,21 @@ class ProposalOut(ModelSchema):
 
     class Meta:
         model = Proposal
-        fields = ["title", "status", "currency", "subtotal", "tax_total", "total", "valid_until", "sent_at",
-                  "decided_at", "cover_letter", "notes", "created_at", "updated_at"]
+        fields = [
+            "title",
+            "status",
+            "currency",
+            "subtotal",
+            "tax_total",
+            "total",
+            "valid_until",
+            "sent_at",
+            "decided_at",
+            "cover_letter",
+            "notes",
+            "created_at",
+            "updated_at",
+        ]
 
 
 class ProposalTransitionIn(Input):
@@ -229,8 +261,23 @@ class InvoiceOut(ModelSchema):
 
     class Meta:
         model = Invoice
-        fields = ["number", "status", "currency", "subtotal", "tax_total", "total", "issue_date", "due_date",
-                  "sent_at", "paid_at", "voided_at", "void_reason", "notes", "created_at", "updated_at"]
+        fields = [
+            "number",
+            "status",
+            "currency",
+            "subtotal",
+            "tax_total",
+            "total",
+            "issue_date",
+            "due_date",
+            "sent_at",
+            "paid_at",
+            "voided_at",
+            "void_reason",
+            "notes",
+            "created_at",
+            "updated_at",
+        ]
 
 
 class InvoiceIssueIn(Input):

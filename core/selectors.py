@@ -42,13 +42,16 @@ def client_list(*, status: str | None = None, search: str | None = None) -> Quer
     if status:
         qs = qs.filter(status=status)
     if search:
-        qs = qs.filter(Q(name__icontains=search) | Q(email__icontains=search) | Q(contacts__email__icontains=search))
+        qs = qs.filter(
+            Q(name__icontains=search) | Q(email__icontains=search) | Q(contacts__email__icontains=search)
+        )
         qs = qs.distinct()
     return qs.order_by("name", "pk")
 
 
-def invoice_list(*, status: str | None = None, client_id: int | None = None, year: int | None = None
-                 ) -> QuerySet[Invoice]:
+def invoice_list(
+    *, status: str | None = None, client_id: int | None = None, year: int | None = None
+) -> QuerySet[Invoice]:
     qs = Invoice.objects.select_related("client", "project")
     if status:
         qs = qs.filter(status=status)

@@ -77,7 +77,11 @@ def currency_normalise(value: str | None, *, field: str = "currency") -> str:
 
 
 def decimal_parse(
-    value: Any, *, field: str, allow_none: bool = False, max_digits: int | None = None,
+    value: Any,
+    *,
+    field: str,
+    allow_none: bool = False,
+    max_digits: int | None = None,
     decimal_places: int | None = None,
 ) -> Decimal | None:
     """Money and quantities are Decimal, never float, never negative, and fit their column."""
@@ -172,8 +176,14 @@ def _check_dates(start: dt.date | None, end: dt.date | None, *, end_field: str, 
 
 # --- Workspace ------------------------------------------------------------------------------
 
-WORKSPACE_FIELDS = ("name", "operator_name", "operator_email", "invoice_prefix", "default_currency",
-                    "payment_terms_days")
+WORKSPACE_FIELDS = (
+    "name",
+    "operator_name",
+    "operator_email",
+    "invoice_prefix",
+    "default_currency",
+    "payment_terms_days",
+)
 
 
 @transaction.atomic
@@ -219,8 +229,10 @@ def _contact_check(contact: Contact) -> None:
 
 
 def _contact_make_only_primary(contact: Contact, *, by: User) -> None:
-    for other in Contact.objects.select_for_update().filter(client_id=contact.client_id, is_primary=True).exclude(
-        pk=contact.pk
+    for other in (
+        Contact.objects.select_for_update()
+        .filter(client_id=contact.client_id, is_primary=True)
+        .exclude(pk=contact.pk)
     ):
         other.is_primary = False
         _save(other, by=by, update_fields=["is_primary"])
@@ -298,8 +310,13 @@ class LineData:
         for field, optional in (("quantity", False), ("unit_price", False), ("tax_rate", True)):
             column = MoneyLine._meta.get_field(field)
             try:
-                parsed = decimal_parse(raw.get(field), field=field, allow_none=optional,
-                                       max_digits=column.max_digits, decimal_places=column.decimal_places)
+                parsed = decimal_parse(
+                    raw.get(field),
+                    field=field,
+                    allow_none=optional,
+                    max_digits=column.max_digits,
+                    decimal_places=column.decimal_places,
+                )
                 values[field] = parsed if parsed is not None else Decimal("0")
             except ValidationError as exc:
                 errors.setdefault(f"lines.{index}.{field}", []).extend(exc.message_dict[field])
@@ -375,7 +392,10 @@ def _lines_replace(document: Proposal | Invoice, line_model, lines, *, by: User)
 
 def _line_save(line: ProposalLine | InvoiceLine, document: Proposal | Invoice, *, by: User) -> None:
     data = LineData.parse(
-        {f: getattr(line, f) for f in ("description", "quantity", "unit_price", "unit", "service_key", "tax_rate")}
+        {
+            f: getattr(line, f)
+            for f in ("description", "quantity", "unit_price", "unit", "service_key", "tax_rate")
+        }
     )
     _line_fill(line, data, line.position or document.lines.count() + 1)
     _save(line, by=by)
@@ -386,8 +406,16 @@ def _line_save(line: ProposalLine | InvoiceLine, document: Proposal | Invoice, *
 
 PROPOSAL_FIELDS = ("title", "currency", "valid_until", "cover_letter", "notes", "project")
 PROPOSAL_TRANSITIONS: dict[str, set[str]] = {
-    Proposal.Status.DRAFT: {Proposal.Status.PENDING_APPROVAL, Proposal.Status.SENT, Proposal.Status.WITHDRAWN},
-    Proposal.Status.PENDING_APPROVAL: {Proposal.Status.DRAFT, Proposal.Status.SENT, Proposal.Status.WITHDRAWN},
+    Proposal.Status.DRAFT: {
+        Proposal.Status.PENDING_APPROVAL,
+        Proposal.Status.SENT,
+        Proposal.Status.WITHDRAWN,
+    },
+    Proposal.Status.PENDING_APPROVAL: {
+        Proposal.Status.DRAFT,
+        Proposal.Status.SENT,
+        Proposal.Status.WITHDRAWN,
+    },
     Proposal.Status.SENT: {Proposal.Status.ACCEPTED, Proposal.Status.DECLINED, Proposal.Status.WITHDRAWN},
     Proposal.Status.ACCEPTED: set(),
     Proposal.Status.DECLINED: set(),
@@ -582,9 +610,14 @@ def invoice_issue(*, invoice: Invoice, by: User, issue_date: dt.date | None = No
     locked.due_date = due_date
     locked.number_year = issue_date.year
     locked.number_sequence = sequence
-    locked.number = invoice_number_format(prefix=workspace.invoice_prefix, year=issue_date.year, sequence=sequence)
-    _save(locked, by=by, update_fields=["status", "issue_date", "due_date", "number_year", "number_sequence",
-                                        "number"])
+    locked.number = invoice_number_format(
+        prefix=workspace.invoice_prefix, year=issue_date.year, sequence=sequence
+    )
+    _save(
+        locked,
+        by=by,
+        update_fields=["status", "issue_date", "due_date", "number_year", "number_sequence", "number"],
+    )
     invoice.refresh_from_db()
     return invoice
 
@@ -646,12 +679,24 @@ def invoice_reissue(*, invoice: Invoice, by: User) -> Invoice:
     if Invoice.objects.filter(replaces=locked).exists():
         raise ValidationError({"status": f"Invoice {locked.number} has already been re-issued."})
     lines = [
-        LineData(description=line.description, quantity=line.quantity, unit_price=line.unit_price,
-                 unit=line.unit, service_key=line.service_key, tax_rate=line.tax_rate)
+        LineData(
+            description=line.description,
+            quantity=line.quantity,
+            unit_price=line.unit_price,
+            unit=line.unit,
+            service_key=line.service_key,
+            tax_rate=line.tax_rate,
+        )
         for line in locked.lines.all()
     ]
-    draft = Invoice(client=locked.client, project=locked.project, proposal=locked.proposal,
-                    currency=locked.currency, notes=locked.notes, replaces=locked)
+    draft = Invoice(
+        client=locked.client,
+        project=locked.project,
+        proposal=locked.proposal,
+        currency=locked.currency,
+        notes=locked.notes,
+        replaces=locked,
+    )
     _save(draft, by=by)
     _lines_replace(draft, InvoiceLine, lines, by=by)
     return draft
@@ -670,8 +715,18 @@ def invoice_delete_draft(*, invoice: Invoice, by: User) -> None:
 
 # --- Contracts, conversations, messages, artifacts, decisions --------------------------------
 
-CONTRACT_FIELDS = ("title", "status", "value", "currency", "start_date", "end_date", "signed_at", "terms",
-                   "project", "document")
+CONTRACT_FIELDS = (
+    "title",
+    "status",
+    "value",
+    "currency",
+    "start_date",
+    "end_date",
+    "signed_at",
+    "terms",
+    "project",
+    "document",
+)
 
 
 @transaction.atomic
@@ -713,8 +768,21 @@ def message_id_normalise(value: str | None) -> str | None:
     return cleaned or None
 
 
-MESSAGE_FIELDS = ("direction", "channel", "message_id", "in_reply_to", "references", "from_email", "from_name",
-                  "to", "cc", "subject", "body_text", "body_html", "sent_at")
+MESSAGE_FIELDS = (
+    "direction",
+    "channel",
+    "message_id",
+    "in_reply_to",
+    "references",
+    "from_email",
+    "from_name",
+    "to",
+    "cc",
+    "subject",
+    "body_text",
+    "body_html",
+    "sent_at",
+)
 
 
 @transaction.atomic
@@ -739,7 +807,9 @@ def message_record(*, conversation: Conversation, by: User, **data: Any) -> tupl
         with transaction.atomic():
             _save(message, by=by)
     except IntegrityError:
-        existing = Message.objects.filter(message_id=message.message_id).first() if message.message_id else None
+        existing = (
+            Message.objects.filter(message_id=message.message_id).first() if message.message_id else None
+        )
         if existing is None:
             raise
         return existing, False
@@ -752,8 +822,14 @@ def message_record(*, conversation: Conversation, by: User, **data: Any) -> tupl
 
 @transaction.atomic
 def artifact_store(
-    *, by: User, content: bytes, filename: str, mime_type: str = "application/octet-stream",
-    client: Client | None = None, project: Project | None = None, extracted_text: str = "",
+    *,
+    by: User,
+    content: bytes,
+    filename: str,
+    mime_type: str = "application/octet-stream",
+    client: Client | None = None,
+    project: Project | None = None,
+    extracted_text: str = "",
 ) -> tuple[Artifact, bool]:
     """Store a file once per content: returns (artifact, created)."""
     digest = hashlib.sha256(content).hexdigest()
@@ -761,8 +837,13 @@ def artifact_store(
     if existing:
         return existing, False
     artifact = Artifact(
-        filename=(filename or "file").strip()[:255], sha256=digest, mime_type=mime_type or "application/octet-stream",
-        size=len(content), client=client, project=project, extracted_text=extracted_text,
+        filename=(filename or "file").strip()[:255],
+        sha256=digest,
+        mime_type=mime_type or "application/octet-stream",
+        size=len(content),
+        client=client,
+        project=project,
+        extracted_text=extracted_text,
     )
     artifact.file.save(f"{digest[:16]}-{artifact.filename}", ContentFile(content), save=False)
     return _save(artifact, by=by), True
@@ -770,12 +851,22 @@ def artifact_store(
 
 @transaction.atomic
 def decision_record(
-    *, by: User, title: str, rationale: str = "", subject: models.Model | None = None,
-    client: Client | None = None, project: Project | None = None, decided_at: dt.datetime | None = None,
+    *,
+    by: User,
+    title: str,
+    rationale: str = "",
+    subject: models.Model | None = None,
+    client: Client | None = None,
+    project: Project | None = None,
+    decided_at: dt.datetime | None = None,
 ) -> Decision:
     decision = Decision(
-        title=(title or "").strip(), rationale=rationale, client=client, project=project,
-        decided_by=by if getattr(by, "pk", None) else None, decided_at=decided_at or timezone.now(),
+        title=(title or "").strip(),
+        rationale=rationale,
+        client=client,
+        project=project,
+        decided_by=by if getattr(by, "pk", None) else None,
+        decided_at=decided_at or timezone.now(),
     )
     if not decision.title:
         raise ValidationError({"title": "Say what was decided."})
@@ -846,8 +937,11 @@ def api_token_create(
     name = api_token_check(name=name, expires_at=expires_at)
     raw = settings.AIOS_API_TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken.objects.create(
-        user=user, name=name, prefix=raw[: len(settings.AIOS_API_TOKEN_PREFIX) + 6],
-        token_hash=api_token_hash(raw), expires_at=expires_at,
+        user=user,
+        name=name,
+        prefix=raw[: len(settings.AIOS_API_TOKEN_PREFIX) + 6],
+        token_hash=api_token_hash(raw),
+        expires_at=expires_at,
     )
     return token, raw
 

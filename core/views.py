@@ -16,7 +16,8 @@ from core.models import ApiToken
 class ApiTokenForm(forms.Form):
     name = forms.CharField(max_length=100, help_text="Where the token will be used, e.g. “invoicing script”.")
     expires_at = forms.DateTimeField(
-        required=False, label="Expires",
+        required=False,
+        label="Expires",
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
         help_text="Leave empty for a token that works until you revoke it.",
     )
@@ -41,10 +42,17 @@ def api_tokens(request: HttpRequest) -> HttpResponse:
             form.add_error(None, exc)
         else:
             form = ApiTokenForm()
-    response = render(request, "core/api_tokens.html", {
-        "form": form, "tokens": request.user.api_tokens.all(), "created": created, "secret": secret,
-        "now": timezone.now(),
-    })
+    response = render(
+        request,
+        "core/api_tokens.html",
+        {
+            "form": form,
+            "tokens": request.user.api_tokens.all(),
+            "created": created,
+            "secret": secret,
+            "now": timezone.now(),
+        },
+    )
     # The secret must not linger in a cache or come back with the browser's back button.
     add_never_cache_headers(response)
     return response

@@ -13,8 +13,12 @@ def operator(db):
 @pytest.fixture
 def workspace(db, operator):
     return services.workspace_configure(
-        by=operator, name="Test Studio", operator_name="Test Operator",
-        operator_email="operator@example.com", invoice_prefix="TS", default_currency="EUR",
+        by=operator,
+        name="Test Studio",
+        operator_name="Test Operator",
+        operator_email="operator@example.com",
+        invoice_prefix="TS",
+        default_currency="EUR",
         payment_terms_days=30,
     )
 

@@ -65,7 +65,8 @@ def test_a_wrong_password_does_not_sign_in(client, operator):
 @pytest.mark.django_db
 def test_nobody_can_sign_up_from_the_web(client):
     response = client.post(
-        "/accounts/signup/", {"email": "intruder@example.com", "password1": "x9!kLm#2pQ", "password2": "x9!kLm#2pQ"}
+        "/accounts/signup/",
+        {"email": "intruder@example.com", "password1": "x9!kLm#2pQ", "password2": "x9!kLm#2pQ"},
     )
     assert b"Sign Up Closed" in response.content or response.status_code in (403, 404)
     assert not get_user_model().objects.filter(email="intruder@example.com").exists()

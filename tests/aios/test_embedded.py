@@ -35,28 +35,46 @@ if "--hold" in sys.argv:
 
 
 def _env(data_dir: Path, **extra: str) -> dict:
-    env = {key: value for key, value in os.environ.items()
-           if not key.startswith("AIOS_") and key not in ("DATABASE_URL", "DJANGO_SETTINGS_MODULE")}
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith("AIOS_") and key not in ("DATABASE_URL", "DJANGO_SETTINGS_MODULE")
+    }
     env.update(DJANGO_SETTINGS_MODULE="aios.settings", AIOS_DATA_DIR=str(data_dir), AIOS_SECRET_KEY="x" * 40)
     env.update(extra)
     return env
 
 
 def _run(data_dir: Path, **extra: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-c", ATTACH], cwd=settings.BASE_DIR, env=_env(data_dir, **extra),
-                          capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-c", ATTACH],
+        cwd=settings.BASE_DIR,
+        env=_env(data_dir, **extra),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def _start_holder(data_dir: Path) -> tuple[subprocess.Popen, dict]:
-    holder = subprocess.Popen([sys.executable, "-c", ATTACH, "--hold"], cwd=settings.BASE_DIR,
-                              env=_env(data_dir), stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    holder = subprocess.Popen(
+        [sys.executable, "-c", ATTACH, "--hold"],
+        cwd=settings.BASE_DIR,
+        env=_env(data_dir),
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     return holder, json.loads(holder.stdout.readline())
 
 
 def _postgres_running(pgdata: Path) -> bool:
     for proc in psutil.process_iter(attrs=("name", "cmdline", "status")):
-        if proc.info["name"] == "postgres" and proc.info["status"] != psutil.STATUS_ZOMBIE \
-                and str(pgdata) in " ".join(proc.info["cmdline"] or []):
+        if (
+            proc.info["name"] == "postgres"
+            and proc.info["status"] != psutil.STATUS_ZOMBIE
+            and str(pgdata) in " ".join(proc.info["cmdline"] or [])
+        ):
             return True
     return False
 

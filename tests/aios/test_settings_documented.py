@@ -4,7 +4,9 @@ import re
 
 from django.conf import settings
 
-READ = re.compile(r"""env_(?:str|bool|int|list)\(\s*["']([A-Z0-9_]+)["']|os\.environ(?:\.get)?[\[(]\s*["']([A-Z0-9_]+)""")
+READ = re.compile(
+    r"""env_(?:str|bool|int|list)\(\s*["']([A-Z0-9_]+)["']|os\.environ(?:\.get)?[\[(]\s*["']([A-Z0-9_]+)"""
+)
 LISTED = re.compile(r"^#?\s*([A-Z0-9_]+)=", re.MULTILINE)
 NOT_SETTINGS = {"DJANGO_SETTINGS_MODULE"}
 

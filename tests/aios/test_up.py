@@ -33,23 +33,41 @@ def _wait_for(log_path, text, process, seconds=180):
 
 
 def _postgres_of(pgdata):
-    return [p for p in psutil.process_iter(attrs=("name", "cmdline", "status"))
-            if p.info["name"] == "postgres" and p.info["status"] != psutil.STATUS_ZOMBIE
-            and str(pgdata) in " ".join(p.info["cmdline"] or [])]
+    return [
+        p
+        for p in psutil.process_iter(attrs=("name", "cmdline", "status"))
+        if p.info["name"] == "postgres"
+        and p.info["status"] != psutil.STATUS_ZOMBIE
+        and str(pgdata) in " ".join(p.info["cmdline"] or [])
+    ]
 
 
 def test_up_serves_the_demo_and_ctrl_c_stops_everything(tmp_path):
     port = _free_port()
     data_dir = tmp_path / "data"
     log_path = tmp_path / "up.log"
-    env = {key: value for key, value in os.environ.items()
-           if not key.startswith("AIOS_") and key not in ("DATABASE_URL", "DJANGO_SETTINGS_MODULE")}
-    env.update(AIOS_DATA_DIR=str(data_dir), AIOS_PORT=str(port), AIOS_WEB_WORKERS="1", AIOS_Q_WORKERS="1",
-               DJANGO_SETTINGS_MODULE="aios.settings")
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith("AIOS_") and key not in ("DATABASE_URL", "DJANGO_SETTINGS_MODULE")
+    }
+    env.update(
+        AIOS_DATA_DIR=str(data_dir),
+        AIOS_PORT=str(port),
+        AIOS_WEB_WORKERS="1",
+        AIOS_Q_WORKERS="1",
+        DJANGO_SETTINGS_MODULE="aios.settings",
+    )
     with log_path.open("w") as log:
         # A new session, like a terminal: Ctrl-C is SIGINT to the whole foreground process group.
-        up = subprocess.Popen([sys.executable, "manage.py", "up"], cwd=settings.BASE_DIR, env=env,
-                              stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        up = subprocess.Popen(
+            [sys.executable, "manage.py", "up"],
+            cwd=settings.BASE_DIR,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
     try:
         banner = _wait_for(log_path, "Stop:", up)
         assert f"http://127.0.0.1:{port}/" in banner
@@ -66,8 +84,9 @@ def test_up_serves_the_demo_and_ctrl_c_stops_everything(tmp_path):
         login_page = browser.open(f"{base}/accounts/login/", timeout=10).read().decode()
         token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', login_page).group(1)
         form = urllib.parse.urlencode({"login": email, "password": password, "csrfmiddlewaretoken": token})
-        request = urllib.request.Request(f"{base}/accounts/login/", data=form.encode(),
-                                         headers={"Referer": f"{base}/accounts/login/"})
+        request = urllib.request.Request(
+            f"{base}/accounts/login/", data=form.encode(), headers={"Referer": f"{base}/accounts/login/"}
+        )
         home = browser.open(request, timeout=10)
         assert home.url == f"{base}/"
         assert "Northwind Studio" in home.read().decode()
@@ -87,6 +106,9 @@ def test_up_serves_the_demo_and_ctrl_c_stops_everything(tmp_path):
     assert not _postgres_of(data_dir / "pgdata"), "the embedded PostgreSQL outlived up"
     assert not (data_dir / "pgdata" / "postmaster.pid").exists()
     assert "database system is shut down" in (data_dir / "pgdata" / "log").read_text()
-    leftovers = [p for p in psutil.process_iter(attrs=("cmdline",))
-                 if str(port) in " ".join(p.info["cmdline"] or []) and "gunicorn" in " ".join(p.info["cmdline"] or [])]
+    leftovers = [
+        p
+        for p in psutil.process_iter(attrs=("cmdline",))
+        if str(port) in " ".join(p.info["cmdline"] or []) and "gunicorn" in " ".join(p.info["cmdline"] or [])
+    ]
     assert leftovers == []

@@ -49,13 +49,16 @@ def test_api_views_are_exempt_from_the_login_middleware_but_the_docs_are_not():
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("authorization", [
-    "Bearer not-a-token",
-    "Bearer aios_thisIsTheRightPrefixButNoSuchTokenExists000000000",
-    "Bearer ",
-    "Token aios_whatever",
-    "Basic b3BlcmF0b3I6cGFzc3dvcmQ=",
-])
+@pytest.mark.parametrize(
+    "authorization",
+    [
+        "Bearer not-a-token",
+        "Bearer aios_thisIsTheRightPrefixButNoSuchTokenExists000000000",
+        "Bearer ",
+        "Token aios_whatever",
+        "Basic b3BlcmF0b3I6cGFzc3dvcmQ=",
+    ],
+)
 def test_a_bad_token_is_401(client, token, authorization):
     response = create_client(client, Authorization=authorization)
     assert response.status_code == 401
@@ -192,14 +195,22 @@ def test_the_openapi_schema_lists_the_endpoints(operator_client):
     assert response.status_code == 200
     schema = response.json()
     assert schema["info"]["title"] == "AIOS Workspace API"
-    for path in ["/api/v1/clients", "/api/v1/contacts/{contact_id}", "/api/v1/projects", "/api/v1/proposals",
-                 "/api/v1/proposals/{proposal_id}/transition", "/api/v1/invoices/{invoice_id}/issue",
-                 "/api/v1/invoices/{invoice_id}/void"]:
+    for path in [
+        "/api/v1/clients",
+        "/api/v1/contacts/{contact_id}",
+        "/api/v1/projects",
+        "/api/v1/proposals",
+        "/api/v1/proposals/{proposal_id}/transition",
+        "/api/v1/invoices/{invoice_id}/issue",
+        "/api/v1/invoices/{invoice_id}/void",
+    ]:
         assert path in schema["paths"]
     assert set(schema["paths"]["/api/v1/clients/{client_id}"]) == {"get", "patch"}
     assert schema["components"]["securitySchemes"]["ApiTokenAuth"] == {"type": "http", "scheme": "bearer"}
     assert schema["paths"]["/api/v1/clients"]["get"]["security"] == [
-        {"ApiTokenAuth": []}, {"StaffSessionAuth": []}]
+        {"ApiTokenAuth": []},
+        {"StaffSessionAuth": []},
+    ]
 
 
 @pytest.mark.django_db

@@ -46,14 +46,25 @@ def test_create_a_proposal_with_lines_and_money_as_strings(api, operator):
     client = ClientFactory(by=operator, default_currency="SEK")
     project = ProjectFactory(by=operator, client=client)
 
-    response = post(api, "/api/v1/proposals", {
-        "client_id": client.pk, "project_id": project.pk, "title": "Bakery website", "lines": LINES,
-    })
+    response = post(
+        api,
+        "/api/v1/proposals",
+        {
+            "client_id": client.pk,
+            "project_id": project.pk,
+            "title": "Bakery website",
+            "lines": LINES,
+        },
+    )
 
     assert response.status_code == 201
     body = response.json()
     assert (body["subtotal"], body["tax_total"], body["total"], body["currency"]) == (
-        "2400.00", "112.50", "2512.50", "SEK")
+        "2400.00",
+        "112.50",
+        "2512.50",
+        "SEK",
+    )
     lines = [(ln["description"], ln["quantity"], ln["amount"], ln["tax_amount"]) for ln in body["lines"]]
     assert lines == [("Design", "3.000", "1950.00", "0.00"), ("Copy", "2.500", "450.00", "112.50")]
     proposal = Proposal.objects.get(pk=body["id"])
@@ -63,22 +74,30 @@ def test_create_a_proposal_with_lines_and_money_as_strings(api, operator):
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize(("line", "field", "message"), [
-    ({"quantity": "-1"}, "lines.1.quantity", "cannot be negative"),
-    ({"unit_price": "-0.01"}, "lines.1.unit_price", "cannot be negative"),
-    ({"quantity": "1e30"}, "lines.1.quantity", "no more than 12 digits"),
-    ({"unit_price": "1.005"}, "lines.1.unit_price", "no more than 2 decimal places"),
-    ({"tax_rate": "101"}, "lines.1.tax_rate", "percentage up to 100"),
-    ({"quantity": "many"}, "lines.1.quantity", "valid decimal"),
-    ({"quantity": "NaN"}, "lines.1.quantity", "finite number"),
-    ({"description": "  "}, "lines.1.description", "needs a description"),
-    ({"discount": "10"}, "lines.1.discount", "Extra inputs are not permitted"),
-])
+@pytest.mark.parametrize(
+    ("line", "field", "message"),
+    [
+        ({"quantity": "-1"}, "lines.1.quantity", "cannot be negative"),
+        ({"unit_price": "-0.01"}, "lines.1.unit_price", "cannot be negative"),
+        ({"quantity": "1e30"}, "lines.1.quantity", "no more than 12 digits"),
+        ({"unit_price": "1.005"}, "lines.1.unit_price", "no more than 2 decimal places"),
+        ({"tax_rate": "101"}, "lines.1.tax_rate", "percentage up to 100"),
+        ({"quantity": "many"}, "lines.1.quantity", "valid decimal"),
+        ({"quantity": "NaN"}, "lines.1.quantity", "finite number"),
+        ({"description": "  "}, "lines.1.description", "needs a description"),
+        ({"discount": "10"}, "lines.1.discount", "Extra inputs are not permitted"),
+    ],
+)
 def test_a_bad_line_is_422_on_that_line_and_nothing_is_created(api, operator, line, field, message):
     client = ClientFactory(by=operator)
 
-    fields = error_fields(post(api, "/api/v1/proposals", {
-        "client_id": client.pk, "title": "Site", "lines": [LINES[0], {**LINES[1], **line}]}))
+    fields = error_fields(
+        post(
+            api,
+            "/api/v1/proposals",
+            {"client_id": client.pk, "title": "Site", "lines": [LINES[0], {**LINES[1], **line}]},
+        )
+    )
 
     assert message in fields[field]
     assert not Proposal.objects.exists()
@@ -90,12 +109,32 @@ def test_proposal_links_must_exist_and_belong_to_the_client(api, operator):
     client = ClientFactory(by=operator)
     foreign_project = ProjectFactory(by=operator)
 
-    assert "another client" in error_fields(post(api, "/api/v1/proposals", {
-        "client_id": client.pk, "project_id": foreign_project.pk, "title": "Site"}))["project_id"]
-    assert "no project with id" in error_fields(post(api, "/api/v1/proposals", {
-        "client_id": client.pk, "project_id": foreign_project.pk + 100, "title": "Site"}))["project_id"]
-    assert "no client with id" in error_fields(post(api, "/api/v1/proposals", {
-        "client_id": client.pk + 100, "title": "Site"}))["client_id"]
+    assert (
+        "another client"
+        in error_fields(
+            post(
+                api,
+                "/api/v1/proposals",
+                {"client_id": client.pk, "project_id": foreign_project.pk, "title": "Site"},
+            )
+        )["project_id"]
+    )
+    assert (
+        "no project with id"
+        in error_fields(
+            post(
+                api,
+                "/api/v1/proposals",
+                {"client_id": client.pk, "project_id": foreign_project.pk + 100, "title": "Site"},
+            )
+        )["project_id"]
+    )
+    assert (
+        "no client with id"
+        in error_fields(post(api, "/api/v1/proposals", {"client_id": client.pk + 100, "title": "Site"}))[
+            "client_id"
+        ]
+    )
     assert not Proposal.objects.exists()
 
 
@@ -103,8 +142,11 @@ def test_proposal_links_must_exist_and_belong_to_the_client(api, operator):
 def test_patch_a_draft_proposal_replaces_its_lines_then_send_it(api, operator):
     proposal = ProposalFactory(by=operator)
 
-    updated = patch(api, f"/api/v1/proposals/{proposal.pk}", {
-        "title": "Revised", "lines": [{"description": "Logo", "quantity": "1", "unit_price": "800"}]})
+    updated = patch(
+        api,
+        f"/api/v1/proposals/{proposal.pk}",
+        {"title": "Revised", "lines": [{"description": "Logo", "quantity": "1", "unit_price": "800"}]},
+    )
     assert updated.status_code == 200
     assert (updated.json()["title"], updated.json()["total"]) == ("Revised", "800.00")
     assert list(proposal.lines.values_list("description", flat=True)) == ["Logo"]
@@ -125,8 +167,10 @@ def test_a_sent_proposal_cannot_be_edited_or_moved_back(api, operator):
     edit = patch(api, f"/api/v1/proposals/{proposal.pk}", {"lines": []})
     assert edit.status_code == 422
     assert "only drafts can be edited" in edit.json()["detail"][0]["msg"]
-    assert "cannot become draft" in error_fields(
-        post(api, f"/api/v1/proposals/{proposal.pk}/transition", {"to": "draft"}))["to"]
+    assert (
+        "cannot become draft"
+        in error_fields(post(api, f"/api/v1/proposals/{proposal.pk}/transition", {"to": "draft"}))["to"]
+    )
     assert "to" in error_fields(post(api, f"/api/v1/proposals/{proposal.pk}/transition", {"to": "approved"}))
     proposal.refresh_from_db()
     assert (proposal.status, proposal.lines.count(), proposal.total) == ("sent", 2, Decimal("2512.50"))
@@ -159,12 +203,18 @@ def test_an_invoice_from_draft_to_paid(api, operator, workspace):
     assert created.status_code == 201
     invoice_id = created.json()["id"]
     assert (created.json()["status"], created.json()["number"], created.json()["total"]) == (
-        "draft", None, "2512.50")
+        "draft",
+        None,
+        "2512.50",
+    )
 
     issued = post(api, f"/api/v1/invoices/{invoice_id}/issue", {"issue_date": "2026-03-02"})
     assert issued.status_code == 200
     assert (issued.json()["number"], issued.json()["status"], issued.json()["due_date"]) == (
-        "TS-2026-0001", "approved", "2026-04-01")
+        "TS-2026-0001",
+        "approved",
+        "2026-04-01",
+    )
 
     sent_at = "2026-03-02T09:30:00+01:00"
     sent = post(api, f"/api/v1/invoices/{invoice_id}/send", {"sent_at": sent_at})
@@ -185,8 +235,11 @@ def test_an_issued_invoice_cannot_change_its_lines(api, operator, workspace):
     invoice.refresh_from_db()
     lines_before = list(invoice.lines.values_list("description", "quantity", "unit_price", "amount"))
 
-    response = patch(api, f"/api/v1/invoices/{invoice.pk}", {
-        "lines": [{"description": "Cheaper", "quantity": "1", "unit_price": "1.00"}]})
+    response = patch(
+        api,
+        f"/api/v1/invoices/{invoice.pk}",
+        {"lines": [{"description": "Cheaper", "quantity": "1", "unit_price": "1.00"}]},
+    )
 
     assert response.status_code == 422
     assert response.json()["detail"][0]["loc"] == ["body"]
@@ -224,10 +277,12 @@ def test_invoice_actions_refuse_bad_state_and_bad_input(api, operator, workspace
     invoice = InvoiceFactory(by=operator)
 
     assert "Issue the invoice" in error_fields(post(api, f"/api/v1/invoices/{invoice.pk}/send"))["status"]
-    assert "sent_at" in error_fields(post(api, f"/api/v1/invoices/{invoice.pk}/send",
-                                          {"sent_at": "2026-03-02T09:30:00"}))  # no time zone
-    assert "issue_date" in error_fields(post(api, f"/api/v1/invoices/{invoice.pk}/issue",
-                                             {"issue_date": "yesterday"}))
+    assert "sent_at" in error_fields(
+        post(api, f"/api/v1/invoices/{invoice.pk}/send", {"sent_at": "2026-03-02T09:30:00"})
+    )  # no time zone
+    assert "issue_date" in error_fields(
+        post(api, f"/api/v1/invoices/{invoice.pk}/issue", {"issue_date": "yesterday"})
+    )
     empty = InvoiceFactory(by=operator, lines=[])
     assert "at least one line" in error_fields(post(api, f"/api/v1/invoices/{empty.pk}/issue"))["lines"]
     assert post(api, f"/api/v1/invoices/{invoice.pk + 100}/issue").status_code == 404
@@ -243,8 +298,12 @@ def test_bad_invoices_are_422_and_not_created(api, operator):
 
     euro = post(api, "/api/v1/invoices", {"client_id": client.pk, "currency": "EURO", "lines": LINES})
     assert "not an ISO 4217 currency code" in error_fields(euro)["currency"]
-    assert "another client" in error_fields(post(api, "/api/v1/invoices", {
-        "client_id": client.pk, "proposal_id": other_proposal.pk}))["proposal_id"]
+    assert (
+        "another client"
+        in error_fields(
+            post(api, "/api/v1/invoices", {"client_id": client.pk, "proposal_id": other_proposal.pk})
+        )["proposal_id"]
+    )
     assert "lines" in error_fields(post(api, "/api/v1/invoices", {"client_id": client.pk, "lines": None}))
     assert "client_id" in error_fields(post(api, "/api/v1/invoices", {"lines": LINES}))
     assert not Invoice.objects.exists()
@@ -272,10 +331,13 @@ def test_invoice_list_filters(api, operator, workspace):
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize(("path", "factory"), [
-    ("/api/v1/proposals", ProposalFactory),
-    ("/api/v1/invoices", InvoiceFactory),
-])
+@pytest.mark.parametrize(
+    ("path", "factory"),
+    [
+        ("/api/v1/proposals", ProposalFactory),
+        ("/api/v1/invoices", InvoiceFactory),
+    ],
+)
 def test_list_queries_do_not_grow_with_rows_or_lines(api, operator, django_assert_num_queries, path, factory):
     # token + count + page + the page's lines
     for _ in range(3):

@@ -36,32 +36,46 @@ def error_fields(response) -> dict:
 
 @pytest.mark.django_db
 def test_create_a_client(api, operator):
-    response = post(api, "/api/v1/clients", {
-        "name": "Berg Bakery AB", "email": " Billing@BergBakery.SE ", "default_currency": "sek",
-        "status": "active",
-    })
+    response = post(
+        api,
+        "/api/v1/clients",
+        {
+            "name": "Berg Bakery AB",
+            "email": " Billing@BergBakery.SE ",
+            "default_currency": "sek",
+            "status": "active",
+        },
+    )
 
     assert response.status_code == 201
     body = response.json()
     client = Client.objects.get()
     assert body["id"] == client.pk
     assert (body["name"], body["email"], body["default_currency"], body["status"], body["kind"]) == (
-        "Berg Bakery AB", "billing@bergbakery.se", "SEK", "active", "organisation")
+        "Berg Bakery AB",
+        "billing@bergbakery.se",
+        "SEK",
+        "active",
+        "organisation",
+    )
     assert client.history.get().history_user == operator
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize(("payload", "field", "message"), [
-    ({"name": "Berg", "email": "not an address"}, "email", "not a valid email address"),
-    ({"name": "Berg", "default_currency": "EURO"}, "default_currency", "not an ISO 4217 currency code"),
-    ({"email": "a@example.com"}, "name", "Field required"),
-    ({"name": "   "}, "name", "A client needs a name."),
-    ({"name": "Berg", "kind": "robot"}, "kind", "Input should be 'organisation' or 'person'"),
-    ({"name": "Berg", "colour": "blue"}, "colour", "Extra inputs are not permitted"),
-    ({"name": ["Berg"]}, "name", "Input should be a valid string"),
-    ({"name": "Berg", "notes": None}, "notes", "Input should be a valid string"),
-    ({"name": "Berg", "country": "Sweden"}, "country", "at most 2 characters"),
-])
+@pytest.mark.parametrize(
+    ("payload", "field", "message"),
+    [
+        ({"name": "Berg", "email": "not an address"}, "email", "not a valid email address"),
+        ({"name": "Berg", "default_currency": "EURO"}, "default_currency", "not an ISO 4217 currency code"),
+        ({"email": "a@example.com"}, "name", "Field required"),
+        ({"name": "   "}, "name", "A client needs a name."),
+        ({"name": "Berg", "kind": "robot"}, "kind", "Input should be 'organisation' or 'person'"),
+        ({"name": "Berg", "colour": "blue"}, "colour", "Extra inputs are not permitted"),
+        ({"name": ["Berg"]}, "name", "Input should be a valid string"),
+        ({"name": "Berg", "notes": None}, "notes", "Input should be a valid string"),
+        ({"name": "Berg", "country": "Sweden"}, "country", "at most 2 characters"),
+    ],
+)
 def test_bad_client_input_is_422_per_field_and_creates_nothing(api, payload, field, message):
     fields = error_fields(post(api, "/api/v1/clients", payload))
 
@@ -124,13 +138,16 @@ def test_patch_changes_only_the_fields_sent(api, operator):
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize(("payload", "field"), [
-    ({"email": "nope"}, "email"),
-    ({"name": ""}, "name"),
-    ({"name": None}, "name"),
-    ({"status": "gone"}, "status"),
-    ({"id": 5}, "id"),
-])
+@pytest.mark.parametrize(
+    ("payload", "field"),
+    [
+        ({"email": "nope"}, "email"),
+        ({"name": ""}, "name"),
+        ({"name": None}, "name"),
+        ({"status": "gone"}, "status"),
+        ({"id": 5}, "id"),
+    ],
+)
 def test_a_bad_patch_is_422_and_changes_nothing(api, operator, payload, field):
     client = ClientFactory(by=operator, name="Berg", email="old@berg.se")
     history_rows = client.history.count()
@@ -170,9 +187,16 @@ def test_create_update_and_filter_contacts(api, operator):
     other = ClientFactory(by=operator)
     ContactFactory(by=operator, client=other, email="someone@other.example")
 
-    created = post(api, "/api/v1/contacts", {
-        "client_id": berg.pk, "name": "Jonas Berg", "email": "Jonas@Berg.se", "is_primary": True,
-    })
+    created = post(
+        api,
+        "/api/v1/contacts",
+        {
+            "client_id": berg.pk,
+            "name": "Jonas Berg",
+            "email": "Jonas@Berg.se",
+            "is_primary": True,
+        },
+    )
     assert created.status_code == 201
     contact = Contact.objects.get(pk=created.json()["id"])
     assert (contact.client, contact.email, contact.is_primary) == (berg, "jonas@berg.se", True)
@@ -193,10 +217,15 @@ def test_bad_contacts_are_refused(api, operator):
     berg = ClientFactory(by=operator)
     existing = ContactFactory(by=operator, client=berg, email="jonas@berg.se")
 
-    assert "client_id" in error_fields(post(api, "/api/v1/contacts", {
-        "client_id": berg.pk + 1000, "name": "Nobody", "email": "n@x.se"}))
-    assert "already a contact" in error_fields(post(api, "/api/v1/contacts", {
-        "client_id": berg.pk, "name": "Twin", "email": "JONAS@berg.se"}))["email"]
+    assert "client_id" in error_fields(
+        post(api, "/api/v1/contacts", {"client_id": berg.pk + 1000, "name": "Nobody", "email": "n@x.se"})
+    )
+    assert (
+        "already a contact"
+        in error_fields(
+            post(api, "/api/v1/contacts", {"client_id": berg.pk, "name": "Twin", "email": "JONAS@berg.se"})
+        )["email"]
+    )
     assert "email" in error_fields(post(api, "/api/v1/contacts", {"client_id": berg.pk, "name": "No mail"}))
     # A contact stays with its client.
     assert "client_id" in error_fields(patch(api, f"/api/v1/contacts/{existing.pk}", {"client_id": berg.pk}))
@@ -212,9 +241,16 @@ def test_create_update_and_filter_projects(api, operator):
     other = ClientFactory(by=operator)
     ProjectFactory(by=operator, client=other, status="active")
 
-    created = post(api, "/api/v1/projects", {
-        "client_id": berg.pk, "name": "Website", "budget": "45000.50", "start_date": "2026-03-01",
-    })
+    created = post(
+        api,
+        "/api/v1/projects",
+        {
+            "client_id": berg.pk,
+            "name": "Website",
+            "budget": "45000.50",
+            "start_date": "2026-03-01",
+        },
+    )
     assert created.status_code == 201
     body = created.json()
     assert (body["budget"], body["currency"], body["status"]) == ("45000.50", "SEK", "proposed")
@@ -231,14 +267,17 @@ def test_create_update_and_filter_projects(api, operator):
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize(("payload", "field"), [
-    ({"name": "Site", "budget": "-1"}, "budget"),
-    ({"name": "Site", "budget": "1.234"}, "budget"),
-    ({"name": "Site", "budget": "lots"}, "budget"),
-    ({"name": "Site", "start_date": "2026-05-01", "due_date": "2026-04-01"}, "due_date"),
-    ({"name": "Site", "start_date": "2026-02-30"}, "start_date"),
-    ({"name": "Site", "currency": "EURO"}, "currency"),
-])
+@pytest.mark.parametrize(
+    ("payload", "field"),
+    [
+        ({"name": "Site", "budget": "-1"}, "budget"),
+        ({"name": "Site", "budget": "1.234"}, "budget"),
+        ({"name": "Site", "budget": "lots"}, "budget"),
+        ({"name": "Site", "start_date": "2026-05-01", "due_date": "2026-04-01"}, "due_date"),
+        ({"name": "Site", "start_date": "2026-02-30"}, "start_date"),
+        ({"name": "Site", "currency": "EURO"}, "currency"),
+    ],
+)
 def test_bad_projects_are_422_and_not_created(api, operator, payload, field):
     berg = ClientFactory(by=operator)
     assert field in error_fields(post(api, "/api/v1/projects", {"client_id": berg.pk, **payload}))

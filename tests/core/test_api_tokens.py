@@ -53,11 +53,14 @@ def test_a_token_can_have_an_expiry(operator_client, operator):
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize(("form", "message"), [
-    ({"name": "Old", "expires_at": "2020-01-01T10:00"}, "The expiry must be in the future."),
-    ({"name": "   "}, "This field is required."),
-    ({"name": "Bad date", "expires_at": "soon"}, "Enter a valid date/time."),
-])
+@pytest.mark.parametrize(
+    ("form", "message"),
+    [
+        ({"name": "Old", "expires_at": "2020-01-01T10:00"}, "The expiry must be in the future."),
+        ({"name": "   "}, "This field is required."),
+        ({"name": "Bad date", "expires_at": "soon"}, "Enter a valid date/time."),
+    ],
+)
 def test_a_bad_token_form_creates_nothing(operator_client, form, message):
     response = operator_client.post("/tokens/", form)
 
@@ -123,9 +126,16 @@ def test_users_who_are_not_staff_have_no_token_page(client):
 
 @pytest.mark.django_db
 def test_the_admin_adds_a_token_through_the_service_and_shows_it_once(operator_client, operator):
-    response = operator_client.post("/admin/core/apitoken/add/", {
-        "user": operator.pk, "name": "CI", "expires_at_0": "", "expires_at_1": "",
-    }, follow=True)
+    response = operator_client.post(
+        "/admin/core/apitoken/add/",
+        {
+            "user": operator.pk,
+            "name": "CI",
+            "expires_at_0": "",
+            "expires_at_1": "",
+        },
+        follow=True,
+    )
 
     token = ApiToken.objects.get()
     secrets_shown = SECRET.findall(response.content.decode())
@@ -145,9 +155,15 @@ def test_the_admin_adds_a_token_through_the_service_and_shows_it_once(operator_c
 @pytest.mark.django_db
 def test_the_admin_refuses_a_past_expiry_and_users_who_cannot_use_the_api(operator_client, operator):
     outsider = UserFactory()
-    past = operator_client.post("/admin/core/apitoken/add/", {
-        "user": operator.pk, "name": "Old", "expires_at_0": "2020-01-01", "expires_at_1": "10:00",
-    })
+    past = operator_client.post(
+        "/admin/core/apitoken/add/",
+        {
+            "user": operator.pk,
+            "name": "Old",
+            "expires_at_0": "2020-01-01",
+            "expires_at_1": "10:00",
+        },
+    )
     wrong_user = operator_client.post("/admin/core/apitoken/add/", {"user": outsider.pk, "name": "Helper"})
 
     assert past.status_code == 200 and "The expiry must be in the future." in past.content.decode()
@@ -172,9 +188,14 @@ def test_the_admin_revokes_selected_tokens(operator_client, operator):
     second, second_raw = services.api_token_create(user=operator, name="Two")
     kept, kept_raw = services.api_token_create(user=operator, name="Kept")
 
-    response = operator_client.post("/admin/core/apitoken/", {
-        "action": "revoke_selected", "_selected_action": [first.pk, second.pk],
-    }, follow=True)
+    response = operator_client.post(
+        "/admin/core/apitoken/",
+        {
+            "action": "revoke_selected",
+            "_selected_action": [first.pk, second.pk],
+        },
+        follow=True,
+    )
 
     assert "Revoked 2 token(s)." in response.content.decode()
     revoked = ApiToken.objects.filter(revoked_at__isnull=False).values_list("pk", flat=True)

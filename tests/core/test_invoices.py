@@ -71,7 +71,9 @@ def test_an_issue_that_rolls_back_gives_its_number_back(operator, workspace):
     numbers = sorted(Invoice.objects.exclude(number=None).values_list("number", flat=True))
     assert numbers == ["TS-2026-0001", "TS-2026-0002", "TS-2026-0003"]
     # The draft that failed takes the next number later: still no gap.
-    services.invoice_issue(invoice=Invoice.objects.get(pk=ids[0]), by=operator, issue_date=dt.date(2026, 6, 1))
+    services.invoice_issue(
+        invoice=Invoice.objects.get(pk=ids[0]), by=operator, issue_date=dt.date(2026, 6, 1)
+    )
     assert Invoice.objects.get(pk=ids[0]).number == "TS-2026-0004"
 
 
@@ -91,8 +93,12 @@ def test_the_database_rejects_a_duplicate_number_in_a_year(operator, workspace):
     services.invoice_issue(invoice=first, by=operator, issue_date=dt.date(2026, 3, 1))
     with pytest.raises(IntegrityError), transaction.atomic():
         Invoice.objects.filter(pk=second.pk).update(
-            status="approved", number="TS-2026-0001-copy", number_year=2026, number_sequence=1,
-            issue_date=dt.date(2026, 3, 1), due_date=dt.date(2026, 3, 31),
+            status="approved",
+            number="TS-2026-0001-copy",
+            number_year=2026,
+            number_sequence=1,
+            issue_date=dt.date(2026, 3, 1),
+            due_date=dt.date(2026, 3, 31),
         )
     assert Invoice.objects.get(pk=second.pk).status == Invoice.Status.DRAFT
 
@@ -100,7 +106,8 @@ def test_the_database_rejects_a_duplicate_number_in_a_year(operator, workspace):
 @pytest.mark.django_db
 def test_totals_are_decimal_sums_of_rounded_lines(operator):
     invoice = services.invoice_create(
-        client=ClientFactory(by=operator), by=operator,
+        client=ClientFactory(by=operator),
+        by=operator,
         lines=[
             # 1.5 x 0.35 = 0.525: rounded half up to 0.53 (banker's rounding would give 0.52)
             {"description": "Tiny", "quantity": "1.5", "unit_price": "0.35", "tax_rate": "25"},
@@ -109,11 +116,16 @@ def test_totals_are_decimal_sums_of_rounded_lines(operator):
         ],
     )
     amounts = list(invoice.lines.values_list("amount", "tax_amount"))
-    assert amounts == [(Decimal("0.53"), Decimal("0.13")), (Decimal("9.99"), Decimal("0.00")),
-                       (Decimal("0.02"), Decimal("0.00"))]
+    assert amounts == [
+        (Decimal("0.53"), Decimal("0.13")),
+        (Decimal("9.99"), Decimal("0.00")),
+        (Decimal("0.02"), Decimal("0.00")),
+    ]
     invoice.refresh_from_db()
     assert (invoice.subtotal, invoice.tax_total, invoice.total) == (
-        Decimal("10.54"), Decimal("0.13"), Decimal("10.67")
+        Decimal("10.54"),
+        Decimal("0.13"),
+        Decimal("10.67"),
     )
     assert all(isinstance(value, Decimal) for value in (invoice.subtotal, invoice.tax_total, invoice.total))
 
@@ -129,7 +141,9 @@ def test_line_changes_recompute_totals(operator):
     services.invoice_line_delete(line=invoice.lines.get(description="Copy"), by=operator)
     invoice.refresh_from_db()
     assert (invoice.subtotal, invoice.tax_total, invoice.total) == (
-        Decimal("2600.00"), Decimal("0.00"), Decimal("2600.00")
+        Decimal("2600.00"),
+        Decimal("0.00"),
+        Decimal("2600.00"),
     )
 
 
@@ -162,13 +176,19 @@ def test_bad_lines_are_rejected_and_nothing_is_stored(operator, line, field):
 def test_the_database_itself_refuses_negative_or_inconsistent_amounts(operator):
     invoice = InvoiceFactory(by=operator)
     line = invoice.lines.first()
-    for update in ({"quantity": Decimal("-1"), "amount": Decimal("-650.00")},
-                   {"amount": Decimal("1.00")},
-                   {"unit_price": Decimal("-650.00"), "amount": Decimal("-1950.00")}):
+    for update in (
+        {"quantity": Decimal("-1"), "amount": Decimal("-650.00")},
+        {"amount": Decimal("1.00")},
+        {"unit_price": Decimal("-650.00"), "amount": Decimal("-1950.00")},
+    ):
         with pytest.raises(IntegrityError), transaction.atomic():
             InvoiceLine.objects.filter(pk=line.pk).update(**update)
     line.refresh_from_db()
-    assert (line.quantity, line.unit_price, line.amount) == (Decimal("3.000"), Decimal("650.00"), Decimal("1950.00"))
+    assert (line.quantity, line.unit_price, line.amount) == (
+        Decimal("3.000"),
+        Decimal("650.00"),
+        Decimal("1950.00"),
+    )
 
 
 @pytest.mark.parametrize("currency", ["EURO", "eu", "XYZ", "", "€"])
@@ -226,13 +246,16 @@ def test_the_database_freezes_issued_invoices_whatever_the_code_path(operator, w
     attempts = [
         lambda: InvoiceLine.objects.filter(pk=line.pk).update(description="changed"),
         lambda: InvoiceLine.objects.filter(pk=line.pk).delete(),
-        lambda: InvoiceLine.objects.create(invoice=invoice, description="extra", quantity=1, unit_price=1,
-                                           amount=Decimal("1.00")),
-        lambda: Invoice.objects.filter(pk=invoice.pk).update(total=Decimal("1.00"), subtotal=Decimal("1.00"),
-                                                             tax_total=Decimal("0.00")),
+        lambda: InvoiceLine.objects.create(
+            invoice=invoice, description="extra", quantity=1, unit_price=1, amount=Decimal("1.00")
+        ),
+        lambda: Invoice.objects.filter(pk=invoice.pk).update(
+            total=Decimal("1.00"), subtotal=Decimal("1.00"), tax_total=Decimal("0.00")
+        ),
         lambda: Invoice.objects.filter(pk=invoice.pk).update(number="TS-2026-9999"),
         lambda: Invoice.objects.filter(pk=invoice.pk).update(
-            status="draft", number=None, number_year=None, number_sequence=None),
+            status="draft", number=None, number_year=None, number_sequence=None
+        ),
         lambda: Invoice.objects.filter(pk=invoice.pk).delete(),
     ]
     for attempt in attempts:
@@ -273,7 +296,9 @@ def test_status_changes_follow_the_lifecycle(operator, workspace):
     with pytest.raises(ValidationError):
         services.invoice_mark_paid(invoice=invoice, by=operator)
     with pytest.raises(ValidationError):
-        services.invoice_issue(invoice=services.invoice_create(client=invoice.client, by=operator), by=operator)
+        services.invoice_issue(
+            invoice=services.invoice_create(client=invoice.client, by=operator), by=operator
+        )
     services.invoice_issue(invoice=invoice, by=operator)
     services.invoice_mark_sent(invoice=invoice, by=operator)
     services.invoice_mark_overdue(invoice=invoice, by=operator)

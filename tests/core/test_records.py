@@ -14,7 +14,9 @@ from tests.factories import ClientFactory, ContactFactory, ProposalFactory, User
 @pytest.mark.django_db
 def test_emails_are_normalised_everywhere(operator):
     client = services.client_create(by=operator, name="Berg Bakery AB", email="  Billing@BergBakery.SE ")
-    contact = services.contact_create(client=client, by=operator, name="Jonas Berg", email="Jonas@BergBakery.se")
+    contact = services.contact_create(
+        client=client, by=operator, name="Jonas Berg", email="Jonas@BergBakery.se"
+    )
     assert client.email == "billing@bergbakery.se"
     assert contact.email == "jonas@bergbakery.se"
 
@@ -58,8 +60,9 @@ def test_project_budget_cannot_be_negative_and_dates_must_be_ordered(operator):
         services.project_create(client=client, by=operator, name="Site", budget="-1")
     assert "budget" in caught.value.message_dict
     with pytest.raises(ValidationError) as caught:
-        services.project_create(client=client, by=operator, name="Site", start_date="2026-05-01",
-                                due_date="2026-04-01")
+        services.project_create(
+            client=client, by=operator, name="Site", start_date="2026-05-01", due_date="2026-04-01"
+        )
     assert "due_date" in caught.value.message_dict
     assert not Project.objects.exists()
     project = services.project_create(client=client, by=operator, name="Site", budget="5000")
@@ -119,12 +122,22 @@ def test_a_proposal_without_lines_cannot_go_out(operator):
 def test_a_message_id_is_stored_once(operator):
     conversation = services.conversation_create(by=operator, subject="New website")
     first, created = services.message_record(
-        conversation=conversation, by=operator, direction="inbound", message_id="<abc@mail.example>",
-        from_email="Jonas@BergBakery.se", subject="New website", body_text="Hello",
+        conversation=conversation,
+        by=operator,
+        direction="inbound",
+        message_id="<abc@mail.example>",
+        from_email="Jonas@BergBakery.se",
+        subject="New website",
+        body_text="Hello",
     )
     again, created_again = services.message_record(
-        conversation=conversation, by=operator, direction="inbound", message_id=" abc@mail.example ",
-        from_email="jonas@bergbakery.se", subject="New website", body_text="Hello",
+        conversation=conversation,
+        by=operator,
+        direction="inbound",
+        message_id=" abc@mail.example ",
+        from_email="jonas@bergbakery.se",
+        subject="New website",
+        body_text="Hello",
     )
     assert (created, created_again) == (True, False)
     assert again.pk == first.pk
@@ -147,8 +160,9 @@ def test_an_email_needs_a_message_id(operator):
 @pytest.mark.django_db
 def test_artifacts_are_deduplicated_by_content(operator, settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path
-    first, created = services.artifact_store(by=operator, content=b"%PDF brief", filename="brief.pdf",
-                                             mime_type="application/pdf")
+    first, created = services.artifact_store(
+        by=operator, content=b"%PDF brief", filename="brief.pdf", mime_type="application/pdf"
+    )
     second, created_again = services.artifact_store(by=operator, content=b"%PDF brief", filename="copy.pdf")
     assert (created, created_again) == (True, False)
     assert second.pk == first.pk and first.size == 10

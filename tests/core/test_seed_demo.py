@@ -71,8 +71,11 @@ def _snapshot() -> dict[str, tuple]:
 
 def _history_models():
     """simple-history's tables of core records (the m2m through-history has no user of its own)."""
-    return [model for model in apps.get_app_config("core").get_models()
-            if any(field.name == "history_user" for field in model._meta.get_fields())]
+    return [
+        model
+        for model in apps.get_app_config("core").get_models()
+        if any(field.name == "history_user" for field in model._meta.get_fields())
+    ]
 
 
 @pytest.fixture
@@ -94,9 +97,15 @@ def test_seed_demo_creates_the_northwind_workspace_and_its_operator():
 
     workspace = Workspace.objects.get(pk=1)
     assert (workspace.name, workspace.operator_name, workspace.operator_email) == (
-        "Northwind Studio", "Mara Lindqvist", "mara@northwind.studio")
+        "Northwind Studio",
+        "Mara Lindqvist",
+        "mara@northwind.studio",
+    )
     assert (workspace.invoice_prefix, workspace.default_currency, workspace.payment_terms_days) == (
-        "NW", "EUR", 30)
+        "NW",
+        "EUR",
+        30,
+    )
     mara = _mara()
     assert (mara.username, mara.first_name, mara.last_name) == ("mara", "Mara", "Lindqvist")
     assert mara.is_superuser and mara.is_staff and mara.is_active
@@ -116,7 +125,11 @@ def test_pricing_rules_are_exactly_the_service_catalogue(seeded):
     for row in rows:
         rule = rules[row["key"]]
         assert (rule.name, rule.unit, rule.currency, rule.description) == (
-            row["name"], row["unit"], row["currency"], row["description"])
+            row["name"],
+            row["unit"],
+            row["currency"],
+            row["description"],
+        )
         assert rule.unit_price == Decimal(row["unit_price"])
         assert rule.min_units == Decimal(row["min_units"])
         assert rule.active
@@ -136,7 +149,11 @@ def test_clients_contacts_projects_and_deliverables_cover_their_lifecycles(seede
     assert {project.status for project in projects} >= {"proposed", "active", "completed", "cancelled"}
     assert all(isinstance(project.budget, Decimal) for project in projects)
     assert set(Deliverable.objects.values_list("status", flat=True)) == {
-        "planned", "in_progress", "delivered", "accepted"}
+        "planned",
+        "in_progress",
+        "delivered",
+        "accepted",
+    }
     assert Contract.objects.filter(status="signed").count() == 2
     assert seeded["clients"] == clients.count()
     assert seeded["contacts"] == Contact.objects.count()
@@ -145,7 +162,13 @@ def test_clients_contacts_projects_and_deliverables_cover_their_lifecycles(seede
 def test_proposals_and_invoices_are_in_several_states(seeded):
     assert set(Proposal.objects.values_list("status", flat=True)) == {"draft", "sent", "accepted", "declined"}
     assert set(Invoice.objects.values_list("status", flat=True)) == {
-        "draft", "approved", "sent", "paid", "overdue", "void"}
+        "draft",
+        "approved",
+        "sent",
+        "paid",
+        "overdue",
+        "void",
+    }
     for proposal in Proposal.objects.exclude(status="draft"):
         assert proposal.sent_at is not None
         assert proposal.title in proposal.cover_letter
@@ -191,7 +214,10 @@ def test_totals_are_decimal_sums_of_lines_priced_from_the_rules(seeded):
             assert line.amount == money_round(line.quantity * line.unit_price)
     accepted = Proposal.objects.get(title="Brand refresh and online shop")
     assert (accepted.subtotal, accepted.tax_total, accepted.total) == (
-        Decimal("8780.00"), Decimal("2195.00"), Decimal("10975.00"))
+        Decimal("8780.00"),
+        Decimal("2195.00"),
+        Decimal("10975.00"),
+    )
     assert accepted.project.budget == accepted.subtotal
 
 
@@ -233,9 +259,12 @@ def test_action_templates_render_with_every_variable_defined(seeded):
     proposal = Proposal.objects.get(status="sent")
     invoice = Invoice.objects.get(status="overdue")
     context = {
-        "workspace": Workspace.objects.get(pk=1), "client": proposal.client,
-        "contact": proposal.client.contacts.get(is_primary=True), "project": proposal.project,
-        "proposal": proposal, "invoice": invoice,
+        "workspace": Workspace.objects.get(pk=1),
+        "client": proposal.client,
+        "contact": proposal.client.contacts.get(is_primary=True),
+        "project": proposal.project,
+        "proposal": proposal,
+        "invoice": invoice,
         "message": Message.objects.filter(direction="inbound").first(),
     }
 
@@ -268,8 +297,9 @@ def test_a_second_run_changes_nothing(seeded):
 @pytest.mark.django_db
 def test_the_seed_leaves_the_operators_own_data_alone(operator, workspace):
     own_client = ClientFactory(by=operator, name="Own Client Oy")
-    services.pricing_rule_upsert(by=operator, service_key="logo", name="Logo, my way", unit="package",
-                                 unit_price="1000.00")
+    services.pricing_rule_upsert(
+        by=operator, service_key="logo", name="Logo, my way", unit="package", unit_price="1000.00"
+    )
     own_history = own_client.history.count()
 
     counts = demo_seed()
@@ -289,8 +319,9 @@ def test_the_seed_leaves_the_operators_own_data_alone(operator, workspace):
 
 @pytest.mark.django_db
 def test_a_failure_midway_leaves_nothing_behind(operator):
-    services.action_template_upsert(by=operator, key="payment_reminder", name="Broken", kind="reminder",
-                                    body="{% if %}")
+    services.action_template_upsert(
+        by=operator, key="payment_reminder", name="Broken", kind="reminder", body="{% if %}"
+    )
     before = _snapshot()
 
     with pytest.raises(TemplateSyntaxError):

@@ -9,8 +9,10 @@ from core.demo import DEMO_OPERATOR_EMAIL, demo_password, demo_seed
 
 
 class Command(BaseCommand):
-    help = ("Create the demo workspace Northwind Studio and its operator. Records that already exist are "
-            "left as they are, so it is safe to run again.")
+    help = (
+        "Create the demo workspace Northwind Studio and its operator. Records that already exist are "
+        "left as they are, so it is safe to run again."
+    )
 
     def handle(self, *args, **options):
         demo_seed(stdout=self.stdout)

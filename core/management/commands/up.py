@@ -84,21 +84,33 @@ class Command(BaseCommand):
 
     def _start_children(self, host: str, port: int) -> dict[str, subprocess.Popen]:
         python = sys.executable
-        env = {**os.environ, "DJANGO_SETTINGS_MODULE": os.environ.get("DJANGO_SETTINGS_MODULE", "aios.settings")}
+        env = {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": os.environ.get("DJANGO_SETTINGS_MODULE", "aios.settings"),
+        }
         web = [
-            python, "-m", "gunicorn", "aios.wsgi:application",
-            "--bind", f"[{host}]:{port}" if ":" in host else f"{host}:{port}",
-            "--workers", str(env_int("AIOS_WEB_WORKERS", 2, minimum=1)),
-            "--threads", "4",
-            "--timeout", "60",
-            "--graceful-timeout", "10",
-            "--access-logfile", "-",
+            python,
+            "-m",
+            "gunicorn",
+            "aios.wsgi:application",
+            "--bind",
+            f"[{host}]:{port}" if ":" in host else f"{host}:{port}",
+            "--workers",
+            str(env_int("AIOS_WEB_WORKERS", 2, minimum=1)),
+            "--threads",
+            "4",
+            "--timeout",
+            "60",
+            "--graceful-timeout",
+            "10",
+            "--access-logfile",
+            "-",
         ]
         worker = [python, str(settings.BASE_DIR / "manage.py"), "qcluster"]
         children = {}
         try:
-            children["web"] = subprocess.Popen(web, cwd=settings.BASE_DIR, env=env)
-            children["worker"] = subprocess.Popen(worker, cwd=settings.BASE_DIR, env=env)
+            children["web"] = subprocess.Popen(web, cwd=settings.BASE_DIR, env=env)  # noqa: S603 - fixed argv
+            children["worker"] = subprocess.Popen(worker, cwd=settings.BASE_DIR, env=env)  # noqa: S603 - fixed argv
         except OSError:
             self._stop_children(children)
             raise
@@ -122,8 +134,13 @@ class Command(BaseCommand):
             raise CommandError(f"The web server did not answer at {health_url} within 120 seconds.")
 
     def _print_banner(self, url: str, login: tuple[str, str] | None) -> None:
-        lines = ["", "AIOS Workspace is running.", f"  Open:         {url}", f"  Back office:  {url}admin/",
-                 f"  API docs:     {url}api/v1/docs"]
+        lines = [
+            "",
+            "AIOS Workspace is running.",
+            f"  Open:         {url}",
+            f"  Back office:  {url}admin/",
+            f"  API docs:     {url}api/v1/docs",
+        ]
         if login:
             lines += [f"  Sign in:      {login[0]}", f"  Password:     {login[1]}"]
         lines += ["  Stop:         Ctrl-C", ""]
@@ -150,6 +167,8 @@ class Command(BaseCommand):
                 try:
                     process.wait(timeout=STOP_GRACE_SECONDS)
                 except subprocess.TimeoutExpired:
-                    self.stderr.write(f"The {name} process did not stop in {STOP_GRACE_SECONDS}s; killing it.")
+                    self.stderr.write(
+                        f"The {name} process did not stop in {STOP_GRACE_SECONDS}s; killing it."
+                    )
                     process.kill()
                     process.wait()
