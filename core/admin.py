@@ -263,9 +263,37 @@ class ServiceAdmin(SimpleHistoryAdmin):
     def can_change(self, obj: models.Model) -> bool:
         return True
 
+    def delete(self, request: HttpRequest, obj: models.Model) -> None:
+        """The service that deletes one record; admins without one offer no delete."""
+        raise NotImplementedError
+
     def can_delete(self, obj: models.Model) -> bool:
-        # Deleting is a write too, and core.services has no delete for most records.
-        return False
+        if type(self).delete is ServiceAdmin.delete:
+            return False
+        try:
+            services.record_delete_check(record=obj)
+        except ValidationError:
+            return False
+        return True
+
+    def get_deleted_objects(self, objs, request: HttpRequest):
+        # The confirmation page (single and bulk) lists what the services refuse to delete as
+        # "protected", so Django shows why and deletes nothing instead of failing half-way.
+        to_delete, model_count, perms_needed, protected = super().get_deleted_objects(objs, request)
+        for obj in objs:
+            try:
+                services.record_delete_check(record=obj)
+            except ValidationError as exc:
+                protected = [*protected, " ".join(exc.messages)]
+        return to_delete, model_count, perms_needed, protected
+
+    def delete_model(self, request: HttpRequest, obj: models.Model) -> None:
+        self.delete(request, obj)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet) -> None:
+        with transaction.atomic():
+            for obj in queryset:
+                self.delete(request, obj)
 
     def has_change_permission(self, request: HttpRequest, obj: models.Model | None = None) -> bool:
         return super().has_change_permission(request, obj) and (obj is None or self.can_change(obj))
@@ -457,7 +485,6 @@ class WorkspaceAdmin(ServiceAdmin):
 class ContactInline(ServiceInline):
     model = Contact
     fields = services.CONTACT_FIELDS
-    can_delete = False  # core.services has no contact delete
 
     def create(self, request, obj):
         services.contact_create(
@@ -468,6 +495,9 @@ class ContactInline(ServiceInline):
         services.contact_update(
             contact=obj, by=request.user, **{name: getattr(obj, name) for name in changed}
         )
+
+    def delete(self, request, obj):
+        services.contact_delete(contact=obj, by=request.user)
 
 
 @admin.register(Client)
@@ -501,6 +531,9 @@ class ClientAdmin(ServiceAdmin):
     def update(self, request, obj, changes):
         services.client_update(client=obj, by=request.user, **changes)
 
+    def delete(self, request, obj):
+        services.client_delete(client=obj, by=request.user)
+
 
 @admin.register(Contact)
 class ContactAdmin(ServiceAdmin):
@@ -518,11 +551,13 @@ class ContactAdmin(ServiceAdmin):
     def update(self, request, obj, changes):
         services.contact_update(contact=obj, by=request.user, **changes)
 
+    def delete(self, request, obj):
+        services.contact_delete(contact=obj, by=request.user)
+
 
 class DeliverableInline(ServiceInline):
     model = Deliverable
     fields = services.DELIVERABLE_FIELDS
-    can_delete = False  # core.services has no deliverable delete
 
     def create(self, request, obj):
         services.deliverable_create(
@@ -533,6 +568,9 @@ class DeliverableInline(ServiceInline):
         services.deliverable_update(
             deliverable=obj, by=request.user, **{name: getattr(obj, name) for name in changed}
         )
+
+    def delete(self, request, obj):
+        services.deliverable_delete(deliverable=obj, by=request.user)
 
 
 @admin.register(Project)
@@ -553,6 +591,9 @@ class ProjectAdmin(ServiceAdmin):
 
     def update(self, request, obj, changes):
         services.project_update(project=obj, by=request.user, **changes)
+
+    def delete(self, request, obj):
+        services.project_delete(project=obj, by=request.user)
 
 
 @admin.register(Deliverable)
@@ -575,6 +616,9 @@ class DeliverableAdmin(ServiceAdmin):
 
     def update(self, request, obj, changes):
         services.deliverable_update(deliverable=obj, by=request.user, **changes)
+
+    def delete(self, request, obj):
+        services.deliverable_delete(deliverable=obj, by=request.user)
 
 
 # --- Pricing rules and action templates ------------------------------------------------------
@@ -601,6 +645,9 @@ class PricingRuleAdmin(ServiceAdmin):
     def update(self, request, obj, changes):
         services.pricing_rule_upsert(service_key=obj.service_key, by=request.user, **changes)
 
+    def delete(self, request, obj):
+        services.pricing_rule_delete(rule=obj, by=request.user)
+
 
 @admin.register(ActionTemplate)
 class ActionTemplateAdmin(ServiceAdmin):
@@ -615,6 +662,9 @@ class ActionTemplateAdmin(ServiceAdmin):
 
     def update(self, request, obj, changes):
         services.action_template_upsert(key=obj.key, by=request.user, **changes)
+
+    def delete(self, request, obj):
+        services.action_template_delete(template=obj, by=request.user)
 
 
 # --- Proposals and invoices ------------------------------------------------------------------
@@ -738,6 +788,9 @@ class ProposalAdmin(ServiceAdmin):
     def update(self, request, obj, changes):
         services.proposal_update(proposal=obj, by=request.user, **changes)
 
+    def delete(self, request, obj):
+        services.proposal_delete_draft(proposal=obj, by=request.user)
+
 
 class VoidForm(forms.Form):
     reason = forms.CharField(
@@ -797,9 +850,6 @@ class InvoiceAdmin(ServiceAdmin):
         # An issued invoice is final (the database enforces it); it moves on only through the actions.
         return obj.is_editable
 
-    def can_delete(self, obj):
-        return obj.is_editable
-
     def revert_disabled(self, request, obj=None):
         return super().revert_disabled(request, obj) or (obj is not None and not is_draft(Invoice, obj.pk))
 
@@ -809,12 +859,8 @@ class InvoiceAdmin(ServiceAdmin):
     def update(self, request, obj, changes):
         services.invoice_update(invoice=obj, by=request.user, **changes)
 
-    def delete_model(self, request, obj):
+    def delete(self, request, obj):
         services.invoice_delete_draft(invoice=obj, by=request.user)
-
-    def delete_queryset(self, request, queryset):
-        for invoice in queryset:
-            services.invoice_delete_draft(invoice=invoice, by=request.user)
 
     @admin.action(description="Issue (assign number)", permissions=["change"])
     def issue(self, request, queryset):
@@ -1047,6 +1093,9 @@ class ContractAdmin(ServiceAdmin):
 
     def update(self, request, obj, changes):
         services.contract_update(contract=obj, by=request.user, **changes)
+
+    def delete(self, request, obj):
+        services.contract_delete_draft(contract=obj, by=request.user)
 
 
 class MessageInline(admin.TabularInline):

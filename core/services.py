@@ -706,11 +706,7 @@ def invoice_reissue(*, invoice: Invoice, by: User) -> Invoice:
 def invoice_delete_draft(*, invoice: Invoice, by: User) -> None:
     locked = _invoice_lock(invoice)
     _invoice_require_draft(locked)
-    for line in locked.lines.all():
-        line._history_user = by
-        line.delete()
-    locked._history_user = by
-    locked.delete()
+    _delete(locked, by=by, cascade=list(locked.lines.all()))
 
 
 # --- Contracts, conversations, messages, artifacts, decisions --------------------------------
@@ -973,3 +969,109 @@ def api_token_authenticate(*, raw: str) -> ApiToken | None:
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
         token.last_used_at = now
     return token
+
+
+# --- Deleting -------------------------------------------------------------------------------
+# Records that carry business history (a client with invoices, a project with conversations) are
+# never deleted: the operator marks them past or cancelled instead. Only mistakes and drafts go.
+
+
+def _delete_blockers(record: models.Model) -> dict[str, str]:
+    """What keeps `record` from being deleted: {relation: human reason}. Empty means it may go."""
+    blockers: dict[str, str] = {}
+    if isinstance(record, Client):
+        relations = (
+            "projects",
+            "proposals",
+            "invoices",
+            "contracts",
+            "conversations",
+            "decisions",
+            "artifacts",
+        )
+    elif isinstance(record, Project):
+        relations = ("proposals", "invoices", "contracts", "conversations", "decisions", "artifacts")
+    elif isinstance(record, Proposal):
+        relations = ("invoices",)
+        if record.status != Proposal.Status.DRAFT:
+            blockers["status"] = f"it is {record.get_status_display().lower()}; only drafts can be deleted"
+    elif isinstance(record, Invoice):
+        relations = ()
+        if record.status != Invoice.Status.DRAFT:
+            blockers["status"] = f"{record.number} is issued; void it instead"
+    elif isinstance(record, Contract):
+        relations = ()
+        if record.status != Contract.Status.DRAFT:
+            blockers["status"] = f"it is {record.get_status_display().lower()}; only drafts can be deleted"
+    else:
+        relations = ()
+    for relation in relations:
+        if getattr(record, relation).exists():
+            blockers[relation] = (
+                f"it has {record._meta.get_field(relation).related_model._meta.verbose_name_plural}"
+            )
+    return blockers
+
+
+def record_delete_check(*, record: models.Model) -> None:
+    """Raise a ValidationError saying why `record` cannot be deleted, if it cannot."""
+    blockers = _delete_blockers(record)
+    if blockers:
+        advice = {
+            Client: " Set its status to past instead.",
+            Project: " Set its status to cancelled or completed instead.",
+        }.get(type(record), "")
+        raise ValidationError(f"{record} cannot be deleted: {'; '.join(blockers.values())}.{advice}")
+
+
+def _delete(record: models.Model, *, by: User, cascade: Iterable[models.Model] = ()) -> None:
+    """Delete `record` and the rows that belong to it, each with a history row naming `by`."""
+    record_delete_check(record=record)
+    for child in cascade:
+        child._history_user = by
+        child.delete()
+    record._history_user = by
+    record.delete()
+
+
+@transaction.atomic
+def client_delete(*, client: Client, by: User) -> None:
+    client = Client.objects.select_for_update().get(pk=client.pk)
+    _delete(client, by=by, cascade=list(client.contacts.all()))
+
+
+@transaction.atomic
+def contact_delete(*, contact: Contact, by: User) -> None:
+    _delete(contact, by=by)
+
+
+@transaction.atomic
+def project_delete(*, project: Project, by: User) -> None:
+    project = Project.objects.select_for_update().get(pk=project.pk)
+    _delete(project, by=by, cascade=list(project.deliverables.all()))
+
+
+@transaction.atomic
+def deliverable_delete(*, deliverable: Deliverable, by: User) -> None:
+    _delete(deliverable, by=by)
+
+
+@transaction.atomic
+def proposal_delete_draft(*, proposal: Proposal, by: User) -> None:
+    locked = _proposal_lock(proposal)
+    _delete(locked, by=by, cascade=list(locked.lines.all()))
+
+
+@transaction.atomic
+def contract_delete_draft(*, contract: Contract, by: User) -> None:
+    _delete(Contract.objects.select_for_update().get(pk=contract.pk), by=by)
+
+
+@transaction.atomic
+def pricing_rule_delete(*, rule: PricingRule, by: User) -> None:
+    _delete(rule, by=by)
+
+
+@transaction.atomic
+def action_template_delete(*, template: ActionTemplate, by: User) -> None:
+    _delete(template, by=by)

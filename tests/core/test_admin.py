@@ -12,6 +12,7 @@ import pytest
 from django import forms
 from django.contrib import admin
 from django.contrib.messages import get_messages
+from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import RequestFactory
 from django.urls import reverse
@@ -851,3 +852,65 @@ def test_a_pricing_rule_is_added_and_changed_through_the_upsert(operator_client,
         (Decimal("700.00"), operator),
         (Decimal("650.00"), operator),
     ]
+
+
+# --- Deleting --------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_a_client_without_business_history_can_be_deleted_with_its_contacts(operator_client, operator):
+    lead = ClientFactory(by=operator, status="lead")
+    contact = ContactFactory(client=lead, by=operator)
+
+    confirm = operator_client.get(url(Client, "delete", lead.pk))
+    assert confirm.status_code == 200 and not confirm.context["protected"]
+    assert operator_client.post(url(Client, "delete", lead.pk), {"post": "yes"}).status_code == 302
+
+    assert not Client.objects.filter(pk=lead.pk).exists()
+    assert not Contact.objects.filter(pk=contact.pk).exists()
+    gone = Contact.history.filter(id=contact.pk, history_type="-").get()
+    assert gone.history_user == operator
+
+
+@pytest.mark.django_db
+def test_bulk_delete_refuses_the_whole_selection_when_one_record_has_history(operator_client, operator):
+    lead = ClientFactory(by=operator, status="lead")
+    customer = InvoiceFactory(by=operator).client
+
+    response = operator_client.post(
+        url(Client, "changelist"),
+        {"action": "delete_selected", "_selected_action": [lead.pk, customer.pk], "post": "yes"},
+    )
+
+    assert response.status_code == 200
+    assert any("Set its status to past instead" in str(item) for item in response.context["protected"])
+    assert set(Client.objects.values_list("pk", flat=True)) == {lead.pk, customer.pk}
+
+
+@pytest.mark.django_db
+def test_only_draft_proposals_and_contracts_can_be_deleted(operator, operator_client):
+    sent = services.proposal_transition(proposal=ProposalFactory(by=operator), to="sent", by=operator)
+    draft = ProposalFactory(by=operator)
+    with pytest.raises(ValidationError, match="only drafts"):
+        services.proposal_delete_draft(proposal=sent, by=operator)
+    assert operator_client.get(url(Proposal, "delete", sent.pk)).status_code == 403
+
+    services.proposal_delete_draft(proposal=draft, by=operator)
+    assert list(Proposal.objects.all()) == [sent]
+    assert ProposalLine.objects.filter(proposal_id=draft.pk).count() == 0
+    assert sent.lines.count() == 2
+
+    signed = services.contract_create(client=sent.client, by=operator, title="MSA", status="signed")
+    with pytest.raises(ValidationError):
+        services.contract_delete_draft(contract=signed, by=operator)
+    assert Contract.objects.filter(pk=signed.pk).exists()
+
+
+@pytest.mark.django_db
+def test_a_project_with_invoices_is_kept(operator):
+    project = ProjectFactory(by=operator)
+    services.deliverable_create(project=project, by=operator, title="Logo")
+    services.invoice_create(client=project.client, project=project, by=operator)
+    with pytest.raises(ValidationError, match="cancelled or completed"):
+        services.project_delete(project=project, by=operator)
+    assert project.deliverables.count() == 1
