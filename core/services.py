@@ -10,7 +10,9 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import secrets
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -124,6 +126,29 @@ def _clean_value(field: str, value: Any) -> Any:
     return value
 
 
+_history_reason: ContextVar[str | None] = ContextVar("history_reason", default=None)
+
+
+@contextmanager
+def history_reason(reason: str) -> Iterator[None]:
+    """Name why records change (e.g. "task 3f2a…") in the history rows written inside the block.
+
+    The ledger's commit step uses it, so a change made by the system records the task that made it.
+    """
+    token = _history_reason.set(reason)
+    try:
+        yield
+    finally:
+        _history_reason.reset(token)
+
+
+def _stamp(instance: models.Model, by: User) -> None:
+    instance._history_user = by
+    reason = _history_reason.get()
+    if reason:
+        instance._change_reason = reason
+
+
 def _save(instance: models.Model, *, by: User, update_fields: Iterable[str] | None = None) -> models.Model:
     """Validate fields, then save, recording `by` on the history row. Nothing to update writes nothing."""
     if update_fields is not None and not list(update_fields):
@@ -135,7 +160,7 @@ def _save(instance: models.Model, *, by: User, update_fields: Iterable[str] | No
     # Constraints are checked by the database itself (and by the explicit checks in each service);
     # running their validation queries here would double the queries of every save.
     instance.full_clean(exclude=exclude, validate_constraints=False)
-    instance._history_user = by
+    _stamp(instance, by)
     if update_fields is not None:
         update_fields = set(update_fields) | ({"updated_at"} if hasattr(instance, "updated_at") else set())
     instance.save(update_fields=update_fields)
@@ -381,7 +406,7 @@ def _parse_lines(lines: Iterable[Mapping[str, Any] | LineData]) -> list[LineData
 def _lines_replace(document: Proposal | Invoice, line_model, lines, *, by: User) -> None:
     parsed = _parse_lines(lines)
     for old in document.lines.all():
-        old._history_user = by
+        _stamp(old, by)
         old.delete()
     for position, data in enumerate(parsed, start=1):
         line = line_model(**{line_model._meta.get_field(document._meta.model_name).name: document})
@@ -477,7 +502,7 @@ def proposal_line_save(*, line: ProposalLine, by: User) -> ProposalLine:
 def proposal_line_delete(*, line: ProposalLine, by: User) -> None:
     proposal = _proposal_lock(line.proposal)
     _proposal_require_draft(proposal)
-    line._history_user = by
+    _stamp(line, by)
     line.delete()
     _document_recompute_totals(proposal, by=by)
 
@@ -565,7 +590,7 @@ def invoice_line_save(*, line: InvoiceLine, by: User) -> InvoiceLine:
 def invoice_line_delete(*, line: InvoiceLine, by: User) -> None:
     invoice = _invoice_lock(line.invoice)
     _invoice_require_draft(invoice)
-    line._history_user = by
+    _stamp(line, by)
     line.delete()
     _document_recompute_totals(invoice, by=by)
 
@@ -1028,9 +1053,9 @@ def _delete(record: models.Model, *, by: User, cascade: Iterable[models.Model] =
     """Delete `record` and the rows that belong to it, each with a history row naming `by`."""
     record_delete_check(record=record)
     for child in cascade:
-        child._history_user = by
+        _stamp(child, by)
         child.delete()
-    record._history_user = by
+    _stamp(record, by)
     record.delete()
 
 

@@ -1,0 +1,79 @@
+"""Agents that prepare outgoing email. They only propose `email.send`; the ledger decides and sends."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.template import Context, Template
+from pydantic import BaseModel, EmailStr, Field
+
+from agents.kernel import Agent, AgentContext, AgentResult, ProposedAction, Step, Workflow, agent_register
+
+
+class MailInput(BaseModel):
+    to: list[EmailStr] = Field(min_length=1)
+    cc: list[EmailStr] = []
+    subject: str = ""
+    body: str = ""
+    # An ActionTemplate key: its subject and body are rendered with `context` (Django template syntax).
+    template: str | None = None
+    context: dict[str, Any] = {}
+    in_reply_to: str = ""
+    references: str = ""
+
+
+class MailDraft(BaseModel):
+    to: list[str]
+    cc: list[str]
+    subject: str
+    body: str
+
+
+@agent_register
+class MailComposer(Agent):
+    name = "mail_composer"
+    version = "1"
+    description = "Writes an email from a template or given text and proposes sending it."
+    Input = MailInput
+    Output = MailDraft
+
+    def run(self, ctx: AgentContext, input: MailInput) -> AgentResult:  # noqa: A002
+        subject, body = input.subject, input.body
+        if input.template:
+            from core.models import ActionTemplate
+
+            template = ActionTemplate.objects.filter(key=input.template, active=True).first()
+            if template is None:
+                raise LookupError(f"No active action template {input.template!r}")
+            # Plain-text mail: nothing to escape, and "Vos & Partners" must stay as written.
+            context = Context(input.context, autoescape=False)
+            subject = Template(template.subject).render(context).strip()
+            body = Template(template.body).render(context)
+        if not subject.strip() or not body.strip():
+            raise ValueError("An email needs a subject and a body (given or from a template).")
+        draft = MailDraft(to=[str(a).lower() for a in input.to], cc=[str(a).lower() for a in input.cc],
+                          subject=subject.strip(), body=body)
+        action = ProposedAction(
+            kind="email.send",
+            payload={**draft.model_dump(), "in_reply_to": input.in_reply_to, "references": input.references},
+            summary=f"Email {', '.join(draft.to)}: {draft.subject}"[:500],
+        )
+        return AgentResult(output=draft, actions=[action])
+
+
+class PingInput(BaseModel):
+    payload: dict[str, Any] = {}
+
+
+@agent_register
+class Echo(Agent):
+    """The ledger's health check: a round trip through claim, step, events and commit with no effect."""
+
+    name = "echo"
+    version = "1"
+    description = "Returns its input unchanged (ledger health check and benchmark)."
+    Input = PingInput
+    Output = PingInput
+
+    def run(self, ctx: AgentContext, input: PingInput) -> AgentResult:  # noqa: A002
+        return AgentResult(output=input)

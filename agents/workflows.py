@@ -1,0 +1,22 @@
+"""The workflows of the workspace, declared in code. Imported when the agents app is ready."""
+
+from agents import mail
+from agents.kernel import Step, Workflow, workflow_register
+
+EMAIL_SEND = workflow_register(
+    Workflow(
+        name="email.send",
+        description="Compose an email (from a template or given text) and send it once approved.",
+        steps=(Step(name="compose", agent=mail.MailComposer.name),),
+        input_schema=mail.MailInput,
+    )
+)
+
+LEDGER_PING = workflow_register(
+    Workflow(
+        name="ledger.ping",
+        description="A no-op round trip through the ledger, for health checks and benchmarks.",
+        steps=(Step(name="echo", agent=mail.Echo.name),),
+        input_schema=mail.PingInput,
+    )
+)

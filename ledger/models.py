@@ -1,0 +1,246 @@
+"""The task ledger: every piece of agent work, its timeline, the effects it proposed, its LLM calls.
+
+Writes go through `ledger.services` (the conductor). The database guards what matters most: task
+status transitions (trigger), the append-only event timeline (trigger), unique idempotency keys.
+"""
+
+from __future__ import annotations
+
+import uuid
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from simple_history.models import HistoricalRecords
+
+COST = {"max_digits": 14, "decimal_places": 6}
+
+
+class Task(models.Model):
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        WAITING_APPROVAL = "waiting_approval", "Waiting for approval"
+        SUCCEEDED = "succeeded", "Succeeded"
+        FAILED = "failed", "Failed"
+        RETRYING = "retrying", "Retrying"
+        DEAD = "dead", "Dead letter"
+        CANCELLED = "cancelled", "Cancelled"
+
+    class Mode(models.TextChoices):
+        LIVE = "live", "Live"
+        SHADOW = "shadow", "Shadow"
+
+    class Requester(models.TextChoices):
+        USER = "user", "User"
+        CONNECTOR = "connector", "Connector"
+        SCHEDULE = "schedule", "Schedule"
+        TASK = "task", "Parent task"
+        SYSTEM = "system", "System"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    workflow = models.CharField(max_length=100, db_index=True)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.QUEUED, db_index=True)
+    mode = models.CharField(max_length=10, choices=Mode.choices, default=Mode.LIVE)
+    idempotency_key = models.CharField(max_length=255, unique=True)
+    input = models.JSONField(default=dict)
+    output = models.JSONField(null=True, blank=True)
+    requested_by_kind = models.CharField(max_length=10, choices=Requester.choices)
+    requested_by_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    requested_by_ref = models.CharField(max_length=200, blank=True, help_text="Connector, schedule or system name.")
+    parent = models.ForeignKey("self", on_delete=models.PROTECT, null=True, blank=True, related_name="children")
+    attempts = models.PositiveIntegerField(default=0)
+    max_attempts = models.PositiveIntegerField(default=5)
+    next_attempt_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    claim_token = models.UUIDField(null=True, blank=True, editable=False)
+    claimed_by = models.CharField(max_length=200, blank=True)
+    lease_expires_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    last_traceback = models.TextField(blank=True)
+    cost = models.DecimalField(**COST, default=Decimal("0"))
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(condition=Q(attempts__lte=models.F("max_attempts") + 1), name="task_attempts_bound"),
+            models.CheckConstraint(condition=Q(cost__gte=0), name="task_cost_non_negative"),
+        ]
+        indexes = [models.Index(fields=["status", "next_attempt_at"], name="task_due_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.workflow} {str(self.id)[:8]}"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in (self.Status.SUCCEEDED, self.Status.DEAD, self.Status.CANCELLED)
+
+
+class TaskEvent(models.Model):
+    """The append-only timeline of a task. A trigger refuses updates and deletes."""
+
+    class Kind(models.TextChoices):
+        CREATED = "created", "Created"
+        QUEUED = "queued", "Queued"
+        CLAIMED = "claimed", "Claimed"
+        STEP_STARTED = "step_started", "Step started"
+        STEP_FINISHED = "step_finished", "Step finished"
+        LLM_CALL = "llm_call", "LLM call"
+        MEMORY_READ = "memory_read", "Memory read"
+        ACTION_PROPOSED = "action_proposed", "Action proposed"
+        POLICY_DECISION = "policy_decision", "Policy decision"
+        APPROVAL_ASKED = "approval_asked", "Approval asked"
+        APPROVAL_GIVEN = "approval_given", "Approval given"
+        COMMITTED = "committed", "Committed"
+        DELIVERED = "delivered", "Delivered"
+        SUCCEEDED = "succeeded", "Succeeded"
+        FAILED = "failed", "Failed"
+        RETRY_SCHEDULED = "retry_scheduled", "Retry scheduled"
+        LEASE_EXPIRED = "lease_expired", "Lease expired"
+        DEAD_LETTERED = "dead_lettered", "Dead-lettered"
+        REQUEUED = "requeued", "Re-queued by the operator"
+        CANCELLED = "cancelled", "Cancelled"
+        REPLAYED = "replayed", "Replayed"
+
+    id = models.BigAutoField(primary_key=True)
+    task = models.ForeignKey(Task, on_delete=models.PROTECT, related_name="events")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    attempt = models.PositiveIntegerField(default=0)
+    step = models.CharField(max_length=100, blank=True)
+    message = models.TextField(blank=True)
+    data = models.JSONField(default=dict, blank=True)
+    at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [models.Index(fields=["task", "id"], name="taskevent_timeline_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} ({self.at:%Y-%m-%d %H:%M:%S})"
+
+
+class Action(models.Model):
+    """An effect proposed by an agent. Only the ledger's commit step carries it out."""
+
+    class Status(models.TextChoices):
+        PROPOSED = "proposed", "Proposed"
+        APPROVED = "approved", "Approved"
+        REJECTED = "rejected", "Rejected"
+        COMMITTED = "committed", "Committed"
+        FAILED = "failed", "Failed"
+
+    task = models.ForeignKey(Task, on_delete=models.PROTECT, related_name="actions")
+    step = models.CharField(max_length=100)
+    kind = models.CharField(max_length=50, db_index=True)
+    payload = models.JSONField(default=dict)
+    summary = models.CharField(max_length=500, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PROPOSED, db_index=True)
+    idempotency_key = models.CharField(max_length=300, unique=True)
+    decision = models.CharField(max_length=20, blank=True, help_text="commit, ask or deny")
+    decision_reason = models.TextField(blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    result = models.JSONField(null=True, blank=True)
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    committed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.kind} ({self.status})"
+
+
+class OutboxEmail(models.Model):
+    """An email to be sent exactly once. Created in the commit transaction of its action.
+
+    Delivery locks the row (FOR UPDATE SKIP LOCKED) for the whole SMTP conversation and marks it sent
+    in the same transaction, so a worker that dies mid-send leaves it pending for the next one.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        SENT = "sent", "Sent"
+        FAILED = "failed", "Failed"
+
+    action = models.OneToOneField(Action, on_delete=models.PROTECT, related_name="outbox_email")
+    message_id = models.CharField(max_length=255, unique=True)
+    from_email = models.CharField(max_length=254)
+    to = models.JSONField(default=list)
+    cc = models.JSONField(default=list, blank=True)
+    subject = models.CharField(max_length=998)
+    body_text = models.TextField()
+    in_reply_to = models.CharField(max_length=998, blank=True)
+    references = models.TextField(blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING, db_index=True)
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        verbose_name = "outbox email"
+
+    def __str__(self) -> str:
+        return self.subject
+
+
+class ModelPrice(models.Model):
+    """What one million tokens cost for a model; the gateway prices every call from this table."""
+
+    model = models.CharField(max_length=200, unique=True)
+    input_per_million = models.DecimalField(max_digits=12, decimal_places=6)
+    output_per_million = models.DecimalField(max_digits=12, decimal_places=6)
+    currency = models.CharField(max_length=3, default="USD")
+    notes = models.CharField(max_length=300, blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["model"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(input_per_million__gte=0, output_per_million__gte=0), name="modelprice_non_negative"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.model
+
+
+class LLMCall(models.Model):
+    """One call through the LLM gateway (or one cache hit), with tokens, cost and latency."""
+
+    task = models.ForeignKey(Task, on_delete=models.PROTECT, null=True, blank=True, related_name="llm_calls")
+    step = models.CharField(max_length=100, blank=True)
+    agent = models.CharField(max_length=100, blank=True)
+    model = models.CharField(max_length=200)
+    tier = models.CharField(max_length=10)
+    prompt_hash = models.CharField(max_length=64, db_index=True)
+    request = models.JSONField(default=dict, help_text="The messages and schema sent (for replay).")
+    response_text = models.TextField(blank=True)
+    tokens_in = models.PositiveIntegerField(default=0)
+    tokens_out = models.PositiveIntegerField(default=0)
+    cost = models.DecimalField(**COST, default=Decimal("0"))
+    latency_ms = models.PositiveIntegerField(default=0)
+    cache_hit = models.BooleanField(default=False)
+    attempts = models.PositiveSmallIntegerField(default=1)
+    outcome = models.CharField(max_length=20, default="ok", help_text="ok, repaired, invalid, error, blocked")
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        verbose_name = "LLM call"
+
+    def __str__(self) -> str:
+        return f"{self.model} {self.outcome}"
