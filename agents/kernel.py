@@ -90,7 +90,9 @@ def agent_register(agent: type[Agent]) -> type[Agent]:
             raise TypeError(f"{agent.__name__} must define {attribute}")
     existing = _AGENTS.get(agent.name)
     if existing is not None and existing is not agent:
-        raise RegistryError(f"Two agents are named {agent.name!r}: {existing.__qualname__} and {agent.__qualname__}")
+        raise RegistryError(
+            f"Two agents are named {agent.name!r}: {existing.__qualname__} and {agent.__qualname__}"
+        )
     _AGENTS[agent.name] = agent
     return agent
 
@@ -98,7 +100,9 @@ def agent_register(agent: type[Agent]) -> type[Agent]:
 def workflow_register(workflow: Workflow) -> Workflow:
     for step in workflow.steps:
         if step.agent not in _AGENTS:
-            raise RegistryError(f"Workflow {workflow.name!r} step {step.name!r} uses unknown agent {step.agent!r}")
+            raise RegistryError(
+                f"Workflow {workflow.name!r} step {step.name!r} uses unknown agent {step.agent!r}"
+            )
     names = [step.name for step in workflow.steps]
     if len(set(names)) != len(names):
         raise RegistryError(f"Workflow {workflow.name!r} has two steps with one name")

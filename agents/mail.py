@@ -7,7 +7,7 @@ from typing import Any
 from django.template import Context, Template
 from pydantic import BaseModel, EmailStr, Field
 
-from agents.kernel import Agent, AgentContext, AgentResult, ProposedAction, Step, Workflow, agent_register
+from agents.kernel import Agent, AgentContext, AgentResult, ProposedAction, agent_register
 
 
 class MailInput(BaseModel):
@@ -51,8 +51,12 @@ class MailComposer(Agent):
             body = Template(template.body).render(context)
         if not subject.strip() or not body.strip():
             raise ValueError("An email needs a subject and a body (given or from a template).")
-        draft = MailDraft(to=[str(a).lower() for a in input.to], cc=[str(a).lower() for a in input.cc],
-                          subject=subject.strip(), body=body)
+        draft = MailDraft(
+            to=[str(a).lower() for a in input.to],
+            cc=[str(a).lower() for a in input.cc],
+            subject=subject.strip(),
+            body=body,
+        )
         action = ProposedAction(
             kind="email.send",
             payload={**draft.model_dump(), "in_reply_to": input.in_reply_to, "references": input.references},

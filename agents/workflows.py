@@ -1,6 +1,6 @@
 """The workflows of the workspace, declared in code. Imported when the agents app is ready."""
 
-from agents import mail
+from agents import mail, reports
 from agents.kernel import Step, Workflow, workflow_register
 
 EMAIL_SEND = workflow_register(
@@ -18,5 +18,14 @@ LEDGER_PING = workflow_register(
         description="A no-op round trip through the ledger, for health checks and benchmarks.",
         steps=(Step(name="echo", agent=mail.Echo.name),),
         input_schema=mail.PingInput,
+    )
+)
+
+DAILY_COST_REPORT = workflow_register(
+    Workflow(
+        name="report.daily_cost",
+        description="One day's LLM spend per agent and model (run each night by the schedule).",
+        steps=(Step(name="report", agent=reports.CostReporter.name),),
+        input_schema=reports.CostReportInput,
     )
 )

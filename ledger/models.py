@@ -50,8 +50,12 @@ class Task(models.Model):
     requested_by_user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
-    requested_by_ref = models.CharField(max_length=200, blank=True, help_text="Connector, schedule or system name.")
-    parent = models.ForeignKey("self", on_delete=models.PROTECT, null=True, blank=True, related_name="children")
+    requested_by_ref = models.CharField(
+        max_length=200, blank=True, help_text="Connector, schedule or system name."
+    )
+    parent = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="children"
+    )
     attempts = models.PositiveIntegerField(default=0)
     max_attempts = models.PositiveIntegerField(default=5)
     next_attempt_at = models.DateTimeField(null=True, blank=True, db_index=True)
@@ -69,7 +73,9 @@ class Task(models.Model):
     class Meta:
         ordering = ["-created_at"]
         constraints = [
-            models.CheckConstraint(condition=Q(attempts__lte=models.F("max_attempts") + 1), name="task_attempts_bound"),
+            models.CheckConstraint(
+                condition=Q(attempts__lte=models.F("max_attempts") + 1), name="task_attempts_bound"
+            ),
             models.CheckConstraint(condition=Q(cost__gte=0), name="task_cost_non_negative"),
         ]
         indexes = [models.Index(fields=["status", "next_attempt_at"], name="task_due_idx")]
@@ -209,7 +215,8 @@ class ModelPrice(models.Model):
         ordering = ["model"]
         constraints = [
             models.CheckConstraint(
-                condition=Q(input_per_million__gte=0, output_per_million__gte=0), name="modelprice_non_negative"
+                condition=Q(input_per_million__gte=0, output_per_million__gte=0),
+                name="modelprice_non_negative",
             )
         ]
 

@@ -14,6 +14,7 @@ transaction, committed right after the server's 250 reply:
 
 from __future__ import annotations
 
+import contextlib
 import logging
 
 from django.conf import settings
@@ -29,6 +30,7 @@ logger = logging.getLogger(__name__)
 
 def outbox_deliver(*, email_id: int) -> bool:
     """Send one pending email; True when this call sent it, False when there was nothing to send."""
+    smtp = get_connection(fail_silently=False, timeout=settings.AIOS_SMTP_TIMEOUT_SECONDS)
     try:
         with transaction.atomic():
             email = (
@@ -38,25 +40,40 @@ def outbox_deliver(*, email_id: int) -> bool:
             )
             if email is None:
                 return False
-            headers = {"Message-ID": email.message_id}
-            if email.in_reply_to:
-                headers["In-Reply-To"] = email.in_reply_to
-            if email.references:
-                headers["References"] = email.references
-            message = EmailMessage(
-                subject=email.subject, body=email.body_text, from_email=email.from_email, to=email.to, cc=email.cc,
-                headers=headers,
-                connection=get_connection(fail_silently=False, timeout=settings.AIOS_SMTP_TIMEOUT_SECONDS),
+            # Marked sent before the SMTP conversation, uncommitted: once the server's 250 arrives,
+            # only the COMMIT is left to do, which keeps the unavoidable window as short as it gets.
+            OutboxEmail.objects.filter(pk=email.pk).update(
+                status=OutboxEmail.Status.SENT,
+                sent_at=timezone.now(),
+                attempts=F("attempts") + 1,
+                last_error="",
             )
-            message.send()
-            email.status = OutboxEmail.Status.SENT
-            email.sent_at = timezone.now()
-            email.attempts = F("attempts") + 1
-            email.save(update_fields=["status", "sent_at", "attempts"])
+            smtp.open()
+            smtp.send_messages([_message(email)])
+        # The QUIT round trip happens after the commit, outside the window.
+        smtp.close()
     except Exception as exc:
+        with contextlib.suppress(Exception):  # the original error is the one worth reporting
+            smtp.close()
         OutboxEmail.objects.filter(pk=email_id, status=OutboxEmail.Status.PENDING).update(
             attempts=F("attempts") + 1, last_error=f"{type(exc).__name__}: {exc}"[:2000]
         )
         raise
     logger.info("sent outbox email %s", email_id)
     return True
+
+
+def _message(email: OutboxEmail) -> EmailMessage:
+    headers = {"Message-ID": email.message_id}
+    if email.in_reply_to:
+        headers["In-Reply-To"] = email.in_reply_to
+    if email.references:
+        headers["References"] = email.references
+    return EmailMessage(
+        subject=email.subject,
+        body=email.body_text,
+        from_email=email.from_email,
+        to=email.to,
+        cc=email.cc,
+        headers=headers,
+    )

@@ -31,5 +31,7 @@ def action_decide(*, action: Action, task: Task) -> Verdict:
     if not commit.committer_exists(action.kind):
         return Verdict(DENY, f"No committer knows how to carry out {action.kind!r}.", "builtin:known-kinds")
     if action.kind in settings.AIOS_AUTO_COMMIT_ACTIONS:
-        return Verdict(COMMIT, f"{action.kind} is in AIOS_AUTO_COMMIT_ACTIONS.", "setting:AIOS_AUTO_COMMIT_ACTIONS")
+        return Verdict(
+            COMMIT, f"{action.kind} is in AIOS_AUTO_COMMIT_ACTIONS.", "setting:AIOS_AUTO_COMMIT_ACTIONS"
+        )
     return Verdict(ASK, f"{action.kind} needs the operator's approval.", "setting:AIOS_AUTO_COMMIT_ACTIONS")

@@ -38,6 +38,9 @@ logger = logging.getLogger(__name__)
 
 WORKER_ID = f"{socket.gethostname()}:{os.getpid()}"
 RUNNABLE = (Task.Status.QUEUED, Task.Status.RETRYING)
+# Dead letters are "discarded" by cancelling them.
+CANCELLABLE = (Task.Status.QUEUED, Task.Status.RUNNING, Task.Status.WAITING_APPROVAL, Task.Status.RETRYING,
+               Task.Status.DEAD)
 
 
 class NeedsReview(Exception):
@@ -52,11 +55,22 @@ class ClaimLost(Exception):
 # --- Events ---------------------------------------------------------------------------------
 
 
-def task_event(*, task: Task, kind: str, attempt: int | None = None, step: str = "", message: str = "",
-               data: Mapping[str, Any] | None = None) -> TaskEvent:
+def task_event(
+    *,
+    task: Task,
+    kind: str,
+    attempt: int | None = None,
+    step: str = "",
+    message: str = "",
+    data: Mapping[str, Any] | None = None,
+) -> TaskEvent:
     return TaskEvent.objects.create(
-        task=task, kind=kind, attempt=task.attempts if attempt is None else attempt, step=step,
-        message=message[:10000], data=dict(data or {}),
+        task=task,
+        kind=kind,
+        attempt=task.attempts if attempt is None else attempt,
+        step=step,
+        message=message[:10000],
+        data=dict(data or {}),
     )
 
 
@@ -73,15 +87,26 @@ def _requester(requested_by: Any) -> dict[str, Any]:
         kind, ref = requested_by.split(":", 1)
         if kind in Task.Requester.values and kind not in (Task.Requester.USER, Task.Requester.TASK):
             return {"requested_by_kind": kind, "requested_by_ref": ref[:200]}
-    raise ValidationError({"requested_by": f"Name who asks: a user, a task or 'connector:…'; got {requested_by!r}."})
+    raise ValidationError(
+        {"requested_by": f"Name who asks: a user, a task or 'connector:…'; got {requested_by!r}."}
+    )
 
 
-def task_submit(*, workflow: str, input: Mapping[str, Any], idempotency_key: str, requested_by: Any,  # noqa: A002
-                mode: str = Task.Mode.LIVE, max_attempts: int | None = None) -> Task:
+def task_submit(
+    *,
+    workflow: str,
+    input: Mapping[str, Any],
+    idempotency_key: str,
+    requested_by: Any,  # noqa: A002
+    mode: str = Task.Mode.LIVE,
+    max_attempts: int | None = None,
+) -> Task:
     """The task for `idempotency_key`, created and queued (after commit) if it does not exist yet."""
     key = (idempotency_key or "").strip()
     if not key:
-        raise ValidationError({"idempotency_key": "Every trigger carries a key (Message-ID, event id, slot)."})
+        raise ValidationError(
+            {"idempotency_key": "Every trigger carries a key (Message-ID, event id, slot)."}
+        )
     if mode not in Task.Mode.values:
         raise ValidationError({"mode": f"Mode is live or shadow, not {mode!r}."})
     try:
@@ -90,7 +115,9 @@ def task_submit(*, workflow: str, input: Mapping[str, Any], idempotency_key: str
         raise ValidationError({"workflow": str(exc)}) from None
     data = kernel.workflow_input_validate(definition, input)
     fields = {
-        "workflow": workflow, "input": data, "mode": mode,
+        "workflow": workflow,
+        "input": data,
+        "mode": mode,
         "max_attempts": max_attempts or definition.max_attempts or settings.AIOS_TASK_MAX_ATTEMPTS,
         **_requester(requested_by),
     }
@@ -134,8 +161,9 @@ class Claim:
 
 
 def _lease() -> timedelta:
-    # Longer than django-q2's timeout: a live worker is killed by q2 before its lease runs out.
-    return timedelta(seconds=settings.Q_CLUSTER["timeout"] + 30)
+    # Longer than django-q2's timeout: a live worker is killed by q2 before its lease runs out, so an
+    # expired lease always means the attempt is over.
+    return timedelta(seconds=settings.Q_CLUSTER["timeout"] + 5)
 
 
 def task_claim(*, task_id: uuid.UUID) -> Claim | None:
@@ -144,8 +172,16 @@ def task_claim(*, task_id: uuid.UUID) -> Claim | None:
     claimed = (
         Task.objects.filter(pk=task_id, status__in=RUNNABLE, attempts__lt=F("max_attempts"))
         .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
-        .update(status=Task.Status.RUNNING, attempts=F("attempts") + 1, claim_token=token, claimed_by=WORKER_ID,
-                lease_expires_at=now + _lease(), started_at=now, next_attempt_at=None, updated_at=now)
+        .update(
+            status=Task.Status.RUNNING,
+            attempts=F("attempts") + 1,
+            claim_token=token,
+            claimed_by=WORKER_ID,
+            lease_expires_at=now + _lease(),
+            started_at=now,
+            next_attempt_at=None,
+            updated_at=now,
+        )
     )
     if not claimed:
         return None
@@ -159,8 +195,9 @@ def task_execute(*, task_id: uuid.UUID | str) -> str:
     claim = task_claim(task_id=uuid.UUID(str(task_id)))
     if claim is None:
         return "not-claimable"
-    with logcontext.task_context(task_id=str(claim.task.pk), workflow=claim.task.workflow,
-                                 attempt=claim.task.attempts):
+    with logcontext.task_context(
+        task_id=str(claim.task.pk), workflow=claim.task.workflow, attempt=claim.task.attempts
+    ):
         try:
             return _attempt(claim)
         except ClaimLost as exc:
@@ -203,25 +240,39 @@ def _step_run(claim: Claim, definition: kernel.Workflow, step: kernel.Step, outp
 
     task = claim.task
     agent_class = kernel.agent_get(step.agent)
-    task_event(task=task, kind=TaskEvent.Kind.STEP_STARTED, step=step.name,
-               data={"agent": agent_class.name, "version": agent_class.version})
+    task_event(
+        task=task,
+        kind=TaskEvent.Kind.STEP_STARTED,
+        step=step.name,
+        data={"agent": agent_class.name, "version": agent_class.version},
+    )
     try:
         agent_input = agent_class.Input.model_validate(step.input(task.input, outputs))
     except PydanticValidationError as exc:
         raise NeedsReview(f"step {step.name}: input does not fit {agent_class.name}: {exc}") from exc
     ctx = kernel.AgentContext(
-        task_id=str(task.pk), workflow=task.workflow, step=step.name, attempt=task.attempts, mode=task.mode,
+        task_id=str(task.pk),
+        workflow=task.workflow,
+        step=step.name,
+        attempt=task.attempts,
+        mode=task.mode,
         llm=LLMGateway(task=task, step=step.name, agent=agent_class.name),
     )
     result = agent_class().run(ctx, agent_input)
     if not isinstance(result.output, agent_class.Output):
-        raise NeedsReview(f"agent {agent_class.name} returned {type(result.output).__name__}, "
-                          f"not {agent_class.Output.__name__}")
+        raise NeedsReview(
+            f"agent {agent_class.name} returned {type(result.output).__name__}, "
+            f"not {agent_class.Output.__name__}"
+        )
     for index, proposed in enumerate(result.actions):
         _action_propose(claim, step=step.name, index=index, proposed=proposed)
     output = result.output.model_dump(mode="json")
-    task_event(task=task, kind=TaskEvent.Kind.STEP_FINISHED, step=step.name,
-               data={"agent": agent_class.name, "output": output, "actions": len(result.actions)})
+    task_event(
+        task=task,
+        kind=TaskEvent.Kind.STEP_FINISHED,
+        step=step.name,
+        data={"agent": agent_class.name, "output": output, "actions": len(result.actions)},
+    )
     return output
 
 
@@ -236,12 +287,21 @@ def _action_propose(claim: Claim, *, step: str, index: int, proposed: kernel.Pro
         claim.fenced()
         action, created = Action.objects.get_or_create(
             idempotency_key=key,
-            defaults={"task": task, "step": step, "kind": proposed.kind, "payload": proposed.payload,
-                      "summary": proposed.summary[:500]},
+            defaults={
+                "task": task,
+                "step": step,
+                "kind": proposed.kind,
+                "payload": proposed.payload,
+                "summary": proposed.summary[:500],
+            },
         )
         if created:
-            task_event(task=task, kind=TaskEvent.Kind.ACTION_PROPOSED, step=step,
-                       data={"action": action.pk, "kind": action.kind, "summary": action.summary})
+            task_event(
+                task=task,
+                kind=TaskEvent.Kind.ACTION_PROPOSED,
+                step=step,
+                data={"action": action.pk, "kind": action.kind, "summary": action.summary},
+            )
     return action
 
 
@@ -258,9 +318,17 @@ def _decide_pending_actions(claim: Claim) -> bool:
                 continue
             if not locked.decision:
                 locked.decision, locked.decision_reason = verdict.decision, verdict.reason
-                task_event(task=task, kind=TaskEvent.Kind.POLICY_DECISION, step=locked.step,
-                           data={"action": locked.pk, "decision": verdict.decision, "reason": verdict.reason,
-                                 "policy": verdict.policy})
+                task_event(
+                    task=task,
+                    kind=TaskEvent.Kind.POLICY_DECISION,
+                    step=locked.step,
+                    data={
+                        "action": locked.pk,
+                        "decision": verdict.decision,
+                        "reason": verdict.reason,
+                        "policy": verdict.policy,
+                    },
+                )
             if verdict.decision == policy.COMMIT:
                 locked.status = Action.Status.APPROVED
                 locked.decided_at = timezone.now()
@@ -276,15 +344,23 @@ def _decide_pending_actions(claim: Claim) -> bool:
             locked_task.status = Task.Status.WAITING_APPROVAL
             locked_task.lease_expires_at = None
             locked_task.save(update_fields=["status", "lease_expires_at", "updated_at"])
-            task_event(task=locked_task, kind=TaskEvent.Kind.APPROVAL_ASKED,
-                       data={"actions": list(task.actions.filter(status=Action.Status.PROPOSED)
-                                             .values_list("pk", flat=True))})
+            task_event(
+                task=locked_task,
+                kind=TaskEvent.Kind.APPROVAL_ASKED,
+                data={
+                    "actions": list(
+                        task.actions.filter(status=Action.Status.PROPOSED).values_list("pk", flat=True)
+                    )
+                },
+            )
     return waiting
 
 
 def _commit_approved_actions(claim: Claim) -> None:
     task = claim.task
-    for action_id in task.actions.filter(status=Action.Status.APPROVED).order_by("id").values_list("pk", flat=True):
+    for action_id in (
+        task.actions.filter(status=Action.Status.APPROVED).order_by("id").values_list("pk", flat=True)
+    ):
         with transaction.atomic():
             claim.fenced()
             action = Action.objects.select_for_update().get(pk=action_id)
@@ -298,15 +374,22 @@ def _commit_approved_actions(claim: Claim) -> None:
             action.result = result
             action.committed_at = timezone.now()
             action.save(update_fields=["status", "result", "committed_at"])
-            task_event(task=task, kind=TaskEvent.Kind.COMMITTED, step=action.step,
-                       data={"action": action.pk, "kind": action.kind, "result": result})
+            task_event(
+                task=task,
+                kind=TaskEvent.Kind.COMMITTED,
+                step=action.step,
+                data={"action": action.pk, "kind": action.kind, "result": result},
+            )
 
 
 def _deliver_outbox(claim: Claim) -> None:
     from ledger import outbox
 
-    for email_id in OutboxEmail.objects.filter(action__task=claim.task, status=OutboxEmail.Status.PENDING) \
-            .order_by("id").values_list("pk", flat=True):
+    for email_id in (
+        OutboxEmail.objects.filter(action__task=claim.task, status=OutboxEmail.Status.PENDING)
+        .order_by("id")
+        .values_list("pk", flat=True)
+    ):
         claim.task.refresh_from_db(fields=["status", "claim_token"])
         if claim.task.claim_token != claim.token or claim.task.status != Task.Status.RUNNING:
             raise ClaimLost(f"task {claim.task.pk} is no longer ours")
@@ -324,8 +407,12 @@ def action_approve(*, action: Action, by: AbstractBaseUser) -> Action:
         locked.decided_by = by
         locked.decided_at = timezone.now()
         locked.save(update_fields=["status", "decided_by", "decided_at"])
-        task_event(task=locked.task, kind=TaskEvent.Kind.APPROVAL_GIVEN, step=locked.step,
-                   data={"action": locked.pk, "by": by.get_username()})
+        task_event(
+            task=locked.task,
+            kind=TaskEvent.Kind.APPROVAL_GIVEN,
+            step=locked.step,
+            data={"action": locked.pk, "by": by.get_username()},
+        )
         _resume_if_decided(locked.task_id)
     return locked
 
@@ -340,15 +427,22 @@ def action_reject(*, action: Action, by: AbstractBaseUser, reason: str) -> Actio
         locked.decided_at = timezone.now()
         locked.decision_reason = (reason or "").strip() or "Rejected by the operator"
         locked.save(update_fields=["status", "decided_by", "decided_at", "decision_reason"])
-        task_event(task=locked.task, kind=TaskEvent.Kind.APPROVAL_GIVEN, step=locked.step,
-                   data={"action": locked.pk, "by": by.get_username(), "rejected": locked.decision_reason})
+        task_event(
+            task=locked.task,
+            kind=TaskEvent.Kind.APPROVAL_GIVEN,
+            step=locked.step,
+            data={"action": locked.pk, "by": by.get_username(), "rejected": locked.decision_reason},
+        )
         _resume_if_decided(locked.task_id)
     return locked
 
 
 def _resume_if_decided(task_id: uuid.UUID) -> None:
     task = Task.objects.select_for_update().get(pk=task_id)
-    if task.status != Task.Status.WAITING_APPROVAL or task.actions.filter(status=Action.Status.PROPOSED).exists():
+    if (
+        task.status != Task.Status.WAITING_APPROVAL
+        or task.actions.filter(status=Action.Status.PROPOSED).exists()
+    ):
         return
     task.status = Task.Status.QUEUED
     # Waiting is not an attempt: the resumed run may use all the attempts that were left.
@@ -382,7 +476,9 @@ def _task_fail(claim: Claim, exc: BaseException) -> None:
         task.last_traceback = trace[-20000:]
         task.lease_expires_at = None
         task.cost = _task_cost(task)
-        task.save(update_fields=["status", "last_error", "last_traceback", "lease_expires_at", "cost", "updated_at"])
+        task.save(
+            update_fields=["status", "last_error", "last_traceback", "lease_expires_at", "cost", "updated_at"]
+        )
         task_event(task=task, kind=TaskEvent.Kind.FAILED, message=error, data={"traceback": trace[-4000:]})
         _retry_or_dead_letter(task, final=isinstance(exc, NeedsReview))
 
@@ -392,14 +488,20 @@ def _retry_or_dead_letter(task: Task, *, final: bool = False) -> None:
         task.status = Task.Status.DEAD
         task.finished_at = timezone.now()
         task.save(update_fields=["status", "finished_at", "updated_at"])
-        task_event(task=task, kind=TaskEvent.Kind.DEAD_LETTERED,
-                   message="needs review" if final else f"gave up after {task.attempts} attempts")
+        task_event(
+            task=task,
+            kind=TaskEvent.Kind.DEAD_LETTERED,
+            message="needs review" if final else f"gave up after {task.attempts} attempts",
+        )
         return
     task.status = Task.Status.RETRYING
     task.next_attempt_at = timezone.now() + retry_delay(attempt=task.attempts)
     task.save(update_fields=["status", "next_attempt_at", "updated_at"])
-    task_event(task=task, kind=TaskEvent.Kind.RETRY_SCHEDULED,
-               data={"next_attempt_at": task.next_attempt_at.isoformat()})
+    task_event(
+        task=task,
+        kind=TaskEvent.Kind.RETRY_SCHEDULED,
+        data={"next_attempt_at": task.next_attempt_at.isoformat()},
+    )
 
 
 def task_retry(*, task: Task, by: AbstractBaseUser) -> Task:
@@ -407,15 +509,21 @@ def task_retry(*, task: Task, by: AbstractBaseUser) -> Task:
     with transaction.atomic():
         locked = Task.objects.select_for_update().get(pk=task.pk)
         if locked.status != Task.Status.DEAD:
-            raise ValidationError({"status": f"Only dead-lettered tasks can be retried; this one is {locked.status}."})
+            raise ValidationError(
+                {"status": f"Only dead-lettered tasks can be retried; this one is {locked.status}."}
+            )
         previous = locked.attempts
         locked.status = Task.Status.QUEUED
         locked.attempts = 0
         locked.next_attempt_at = None
         locked.finished_at = None
         locked.save(update_fields=["status", "attempts", "next_attempt_at", "finished_at", "updated_at"])
-        task_event(task=locked, kind=TaskEvent.Kind.REQUEUED, attempt=previous,
-                   data={"by": by.get_username(), "previous_attempts": previous})
+        task_event(
+            task=locked,
+            kind=TaskEvent.Kind.REQUEUED,
+            attempt=previous,
+            data={"by": by.get_username(), "previous_attempts": previous},
+        )
         transaction.on_commit(lambda: task_enqueue(task_id=locked.pk))
     return locked
 
@@ -424,17 +532,24 @@ def task_cancel(*, task: Task, by: AbstractBaseUser, reason: str = "") -> Task:
     """Stop a task (a dead letter is "discarded" this way). Undecided actions are rejected."""
     with transaction.atomic():
         locked = Task.objects.select_for_update().get(pk=task.pk)
-        if locked.is_finished:
-            raise ValidationError({"status": f"The task is already {locked.status}."})
+        if locked.status not in CANCELLABLE:
+            raise ValidationError({"status": f"A {locked.status} task cannot be cancelled."})
         locked.status = Task.Status.CANCELLED
         locked.finished_at = timezone.now()
         locked.lease_expires_at = None
         locked.save(update_fields=["status", "finished_at", "lease_expires_at", "updated_at"])
         locked.actions.filter(status__in=[Action.Status.PROPOSED, Action.Status.APPROVED]).update(
-            status=Action.Status.REJECTED, decision_reason="task cancelled", decided_by=by, decided_at=timezone.now()
+            status=Action.Status.REJECTED,
+            decision_reason="task cancelled",
+            decided_by=by,
+            decided_at=timezone.now(),
         )
-        task_event(task=locked, kind=TaskEvent.Kind.CANCELLED, message=(reason or "").strip(),
-                   data={"by": by.get_username()})
+        task_event(
+            task=locked,
+            kind=TaskEvent.Kind.CANCELLED,
+            message=(reason or "").strip(),
+            data={"by": by.get_username()},
+        )
     return locked
 
 
@@ -449,10 +564,15 @@ def ledger_sweep() -> dict[str, int]:
     """
     now = timezone.now()
     expired = 0
-    for task_id in Task.objects.filter(status=Task.Status.RUNNING, lease_expires_at__lt=now).values_list("pk", flat=True):
+    for task_id in Task.objects.filter(status=Task.Status.RUNNING, lease_expires_at__lt=now).values_list(
+        "pk", flat=True
+    ):
         with transaction.atomic():
-            task = Task.objects.select_for_update(skip_locked=True).filter(
-                pk=task_id, status=Task.Status.RUNNING, lease_expires_at__lt=now).first()
+            task = (
+                Task.objects.select_for_update(skip_locked=True)
+                .filter(pk=task_id, status=Task.Status.RUNNING, lease_expires_at__lt=now)
+                .first()
+            )
             if task is None:
                 continue
             task.claim_token = None
@@ -467,7 +587,9 @@ def ledger_sweep() -> dict[str, int]:
                 task.status = Task.Status.RETRYING
                 task.next_attempt_at = now
                 task.save(update_fields=["status", "next_attempt_at", "updated_at"])
-                task_event(task=task, kind=TaskEvent.Kind.RETRY_SCHEDULED, data={"next_attempt_at": now.isoformat()})
+                task_event(
+                    task=task, kind=TaskEvent.Kind.RETRY_SCHEDULED, data={"next_attempt_at": now.isoformat()}
+                )
             expired += 1
     stale_queue = now - timedelta(seconds=settings.AIOS_TASK_REQUEUE_AFTER_SECONDS)
     due = list(
@@ -506,6 +628,7 @@ def task_replay(*, task: Task) -> ReplayReport:
     """
     from agents.llm import LLMGateway
 
+    task = Task.objects.get(pk=task.pk)
     if task.status != Task.Status.SUCCEEDED:
         raise ValidationError({"status": "Only a succeeded task has a complete record to replay."})
     definition = kernel.workflow_get(task.workflow)
@@ -519,7 +642,11 @@ def task_replay(*, task: Task) -> ReplayReport:
         agent_class = kernel.agent_get(step.agent)
         agent_input = agent_class.Input.model_validate(step.input(task.input, outputs))
         ctx = kernel.AgentContext(
-            task_id=str(task.pk), workflow=task.workflow, step=step.name, attempt=task.attempts, mode="replay",
+            task_id=str(task.pk),
+            workflow=task.workflow,
+            step=step.name,
+            attempt=task.attempts,
+            mode="replay",
             llm=LLMGateway(task=task, step=step.name, agent=agent_class.name, replay=True),
         )
         result = agent_class().run(ctx, agent_input)
@@ -533,4 +660,3 @@ def task_replay(*, task: Task) -> ReplayReport:
     matches = all(entry["output_matches"] and entry["actions_match"] for entry in report.values())
     task_event(task=task, kind=TaskEvent.Kind.REPLAYED, data={"matches": matches, "steps": report})
     return ReplayReport(task_id=str(task.pk), matches=matches, steps=report)
-

@@ -40,6 +40,7 @@ class Command(BaseCommand):
         call_command("migrate", interactive=False, verbosity=0)
         call_command("createcachetable", verbosity=0)
         call_command("collectstatic", interactive=False, verbosity=0)
+        call_command("schedules_ensure", verbosity=0, stdout=open(os.devnull, "w"))  # noqa: SIM115
         login = None
         if not no_demo and env_bool("AIOS_SEED_DEMO", True):
             login = self._seed_demo_on_first_start()

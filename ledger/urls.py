@@ -1,0 +1,14 @@
+from django.urls import path
+
+from ledger import views
+
+app_name = "ledger"
+
+urlpatterns = [
+    path("", views.task_list_page, name="tasks"),
+    path("<uuid:task_id>/", views.task_page, name="task"),
+    path("<uuid:task_id>/retry", views.task_retry, name="task_retry"),
+    path("<uuid:task_id>/cancel", views.task_cancel, name="task_cancel"),
+    path("actions/<int:action_id>/approve", views.action_approve, name="action_approve"),
+    path("actions/<int:action_id>/reject", views.action_reject, name="action_reject"),
+]

@@ -1,0 +1,237 @@
+"""The operator's task pages: recent tasks, and one task's whole story (timeline, actions and their outbox
+emails, LLM calls, cost) with the buttons that act on it.
+
+Staff only, like the back office. Each button is a POST that calls one conductor service; a refusal
+(a task in the wrong state, an action already decided) becomes a message on the page, never an error.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Callable
+from decimal import Decimal
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Count, Prefetch, QuerySet
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_POST
+
+from ledger import services
+from ledger.models import Action, LLMCall, Task, TaskEvent
+
+PAGE_SIZE = 50
+COST_CURRENCY = "USD"  # the price table's currency; budgets are in USD too (AIOS_LLM_MONTHLY_BUDGET)
+
+
+# --- Reads -----------------------------------------------------------------------------------
+# Shared with ledger/api.py and ledger/admin.py; kept here until ledger/selectors.py takes them.
+
+
+def task_list(*, status: str | None = None, workflow: str | None = None) -> QuerySet[Task]:
+    """Tasks, newest first, with their requesting user (one query per page)."""
+    tasks = Task.objects.select_related("requested_by_user").order_by("-created_at", "-pk")
+    if status:
+        tasks = tasks.filter(status=status)
+    if workflow:
+        tasks = tasks.filter(workflow=workflow)
+    return tasks
+
+
+def task_with_record(*, task_id: uuid.UUID) -> Task:
+    """One task with its timeline, actions (with their outbox emails) and LLM calls: four queries, however
+    long the record is. Raises Task.DoesNotExist."""
+    return (
+        Task.objects.select_related("requested_by_user")
+        .prefetch_related(
+            Prefetch("events", queryset=TaskEvent.objects.order_by("id")),
+            Prefetch(
+                "actions",
+                queryset=Action.objects.select_related("decided_by", "outbox_email").order_by(
+                    "created_at", "id"
+                ),
+            ),
+            Prefetch("llm_calls", queryset=LLMCall.objects.order_by("created_at", "id")),
+        )
+        .get(pk=task_id)
+    )
+
+
+def requester_label(task: Task) -> str:
+    """Who asked for the task, in a few words: a user name, a parent task, or "connector:imap"."""
+    if task.requested_by_user_id is not None:
+        return task.requested_by_user.get_username()
+    if task.parent_id is not None:
+        return f"task {str(task.parent_id)[:8]}"
+    return f"{task.requested_by_kind}:{task.requested_by_ref}" if task.requested_by_ref else task.requested_by_kind
+
+
+def cost_label(amount: Decimal) -> str:
+    return f"{amount} {COST_CURRENCY}"
+
+
+def data_summary(data: dict[str, Any], *, limit: int = 160) -> str:
+    """A one-line glimpse of an event's data; the page shows all of it on demand."""
+    parts = []
+    for key, value in data.items():
+        if key == "traceback":
+            continue  # shown folded, never inline
+        text = value if isinstance(value, str) else json.dumps(value, default=str, ensure_ascii=False)
+        parts.append(f"{key}: {text}")
+    summary = " · ".join(parts)
+    return summary if len(summary) <= limit else summary[: limit - 1] + "…"
+
+
+def _pretty(data: Any) -> str:
+    return json.dumps(data, indent=2, default=str, ensure_ascii=False, sort_keys=True)
+
+
+# --- Pages -----------------------------------------------------------------------------------
+
+
+def _require_staff(request: HttpRequest) -> None:
+    if not request.user.is_staff:
+        raise PermissionDenied("The task pages are for staff users.")
+
+
+@require_GET
+def task_list_page(request: HttpRequest) -> HttpResponse:
+    _require_staff(request)
+    status = request.GET.get("status", "")
+    if status not in Task.Status.values:
+        status = ""
+    counts = dict(Task.objects.order_by().values_list("status").annotate(n=Count("pk")))
+    page = Paginator(task_list(status=status or None), PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "ledger/task_list.html",
+        {
+            "page": page,
+            "rows": [(task, requester_label(task), cost_label(task.cost)) for task in page],
+            "status": status,
+            "statuses": [(value, label, counts.get(value, 0)) for value, label in Task.Status.choices],
+            "total": sum(counts.values()),
+        },
+    )
+
+
+@require_GET
+def task_page(request: HttpRequest, task_id: uuid.UUID) -> HttpResponse:
+    _require_staff(request)
+    try:
+        task = task_with_record(task_id=task_id)
+    except Task.DoesNotExist:
+        raise Http404("No task has this id.") from None
+    llm_calls = list(task.llm_calls.all())
+    actions = list(task.actions.all())
+    return render(
+        request,
+        "ledger/task_detail.html",
+        {
+            "task": task,
+            "requester": requester_label(task),
+            "cost": cost_label(task.cost),
+            "input_json": _pretty(task.input),
+            "output_json": _pretty(task.output) if task.output is not None else "",
+            "timeline": [
+                {
+                    "event": event,
+                    "summary": data_summary(event.data),
+                    "traceback": event.data.get("traceback", ""),
+                    "data_json": _pretty(event.data) if event.data else "",
+                }
+                for event in task.events.all()
+            ],
+            "actions": [
+                {
+                    "action": action,
+                    "payload_json": _pretty(action.payload),
+                    "result_json": _pretty(action.result) if action.result is not None else "",
+                    "email": getattr(action, "outbox_email", None),
+                }
+                for action in actions
+            ],
+            "llm_calls": llm_calls,
+            "llm_totals": {
+                "tokens_in": sum(call.tokens_in for call in llm_calls),
+                "tokens_out": sum(call.tokens_out for call in llm_calls),
+                "cost": cost_label(sum((call.cost for call in llm_calls), Decimal("0"))),
+            },
+            "can_retry": task.status == Task.Status.DEAD,
+            "can_cancel": not task.is_finished or task.status == Task.Status.DEAD,
+            "task_statuses": Task.Status,
+            "action_statuses": Action.Status,
+        },
+    )
+
+
+# --- Buttons ---------------------------------------------------------------------------------
+
+
+def _call(request: HttpRequest, change: Callable[[], object], done: str) -> None:
+    """Run one service; its refusal becomes an error message."""
+    try:
+        change()
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, done)
+
+
+def _back_to(task_id: uuid.UUID) -> HttpResponse:
+    return redirect(reverse("ledger:task", args=[task_id]))
+
+
+@require_POST
+def task_retry(request: HttpRequest, task_id: uuid.UUID) -> HttpResponse:
+    _require_staff(request)
+    task = get_object_or_404(Task, pk=task_id)
+    _call(
+        request,
+        lambda: services.task_retry(task=task, by=request.user),
+        "The task is back in the queue with a fresh set of attempts.",
+    )
+    return _back_to(task.pk)
+
+
+@require_POST
+def task_cancel(request: HttpRequest, task_id: uuid.UUID) -> HttpResponse:
+    """Cancel a task, or discard a dead letter: both stop it for good."""
+    _require_staff(request)
+    task = get_object_or_404(Task, pk=task_id)
+    done = "The dead letter is discarded." if task.status == Task.Status.DEAD else "The task is cancelled."
+    _call(
+        request,
+        lambda: services.task_cancel(task=task, by=request.user, reason=request.POST.get("reason", "")),
+        done,
+    )
+    return _back_to(task.pk)
+
+
+@require_POST
+def action_approve(request: HttpRequest, action_id: int) -> HttpResponse:
+    _require_staff(request)
+    action = get_object_or_404(Action, pk=action_id)
+    _call(
+        request,
+        lambda: services.action_approve(action=action, by=request.user),
+        f"Approved: {action.summary or action.kind}.",
+    )
+    return _back_to(action.task_id)
+
+
+@require_POST
+def action_reject(request: HttpRequest, action_id: int) -> HttpResponse:
+    _require_staff(request)
+    action = get_object_or_404(Action, pk=action_id)
+    _call(
+        request,
+        lambda: services.action_reject(action=action, by=request.user, reason=request.POST.get("reason", "")),
+        f"Rejected: {action.summary or action.kind}.",
+    )
+    return _back_to(action.task_id)
