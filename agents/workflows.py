@@ -1,6 +1,6 @@
 """The workflows of the workspace, declared in code. Imported when the agents app is ready."""
 
-from agents import mail, reports
+from agents import mail, reports, summariser
 from agents.kernel import Step, Workflow, workflow_register
 
 EMAIL_SEND = workflow_register(
@@ -27,5 +27,14 @@ DAILY_COST_REPORT = workflow_register(
         description="One day's LLM spend per agent and model (run each night by the schedule).",
         steps=(Step(name="report", agent=reports.CostReporter.name),),
         input_schema=reports.CostReportInput,
+    )
+)
+
+TEXT_SUMMARISE = workflow_register(
+    Workflow(
+        name="text.summarise",
+        description="Summarise a text (an email thread, notes) with the fast model, or offline by rules.",
+        steps=(Step(name="summarise", agent=summariser.ThreadSummariser.name),),
+        input_schema=summariser.SummariseInput,
     )
 )

@@ -7,6 +7,7 @@ Everything configurable is an environment variable read here through `aios.env` 
 from __future__ import annotations
 
 import secrets
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 import dj_database_url
@@ -215,7 +216,12 @@ AIOS_LLM_MODEL_QUALITY = env_str("AIOS_LLM_MODEL_QUALITY")
 AIOS_LLM_TIMEOUT_SECONDS = env_int("AIOS_LLM_TIMEOUT", 60, minimum=1)
 AIOS_LLM_MAX_RETRIES = env_int("AIOS_LLM_MAX_RETRIES", 3, minimum=0)
 # Monthly LLM spend cap in USD (0 = no model calls at all); the policies issue turns it into a policy.
-AIOS_LLM_MONTHLY_BUDGET = env_str("AIOS_LLM_MONTHLY_BUDGET", "20.00")
+try:
+    AIOS_LLM_MONTHLY_BUDGET = Decimal(env_str("AIOS_LLM_MONTHLY_BUDGET", "20.00"))
+except InvalidOperation:
+    raise ImproperlyConfigured("AIOS_LLM_MONTHLY_BUDGET must be an amount in USD, e.g. 20.00") from None
+if not AIOS_LLM_MONTHLY_BUDGET.is_finite() or AIOS_LLM_MONTHLY_BUDGET < 0:
+    raise ImproperlyConfigured("AIOS_LLM_MONTHLY_BUDGET must be a non-negative amount, e.g. 20.00")
 
 # --- Workspace ------------------------------------------------------------------------------
 AIOS_API_TOKEN_PREFIX = "aios_"

@@ -241,7 +241,11 @@ class LLMCall(models.Model):
     latency_ms = models.PositiveIntegerField(default=0)
     cache_hit = models.BooleanField(default=False)
     attempts = models.PositiveSmallIntegerField(default=1)
-    outcome = models.CharField(max_length=20, default="ok", help_text="ok, repaired, invalid, error, blocked")
+    outcome = models.CharField(
+        max_length=20,
+        default="ok",
+        help_text="ok, repaired, invalid, error, blocked (budget), cache (hit), rules (no model)",
+    )
     error = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 

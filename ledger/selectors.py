@@ -15,7 +15,11 @@ ZERO = Decimal("0")
 
 def llm_cost_summary(*, since: dt.datetime, until: dt.datetime) -> dict:
     """LLM spend in [since, until): totals, per agent and per model, in a fixed number of queries."""
-    calls = LLMCall.objects.filter(created_at__gte=since, created_at__lt=until)
+    # Rows that made no request (rules, cache hits, calls blocked by the budget) cost nothing and are
+    # not calls to a model.
+    calls = LLMCall.objects.filter(created_at__gte=since, created_at__lt=until).exclude(
+        outcome__in=("rules", "cache", "blocked")
+    )
     totals = calls.aggregate(
         cost=Coalesce(Sum("cost"), ZERO),
         calls=Count("pk"),

@@ -39,8 +39,13 @@ logger = logging.getLogger(__name__)
 WORKER_ID = f"{socket.gethostname()}:{os.getpid()}"
 RUNNABLE = (Task.Status.QUEUED, Task.Status.RETRYING)
 # Dead letters are "discarded" by cancelling them.
-CANCELLABLE = (Task.Status.QUEUED, Task.Status.RUNNING, Task.Status.WAITING_APPROVAL, Task.Status.RETRYING,
-               Task.Status.DEAD)
+CANCELLABLE = (
+    Task.Status.QUEUED,
+    Task.Status.RUNNING,
+    Task.Status.WAITING_APPROVAL,
+    Task.Status.RETRYING,
+    Task.Status.DEAD,
+)
 
 
 class NeedsReview(Exception):

@@ -165,6 +165,8 @@ def test_database_url_uses_that_server_and_starts_none(tmp_path_factory):
         ("AIOS_Q_WORKERS", "0", "AIOS_Q_WORKERS must be at least 1"),
         ("DATABASE_URL", "mysql://u@localhost/db", "DATABASE_URL must point at PostgreSQL"),
         ("AIOS_SECRET_KEY", "short", "AIOS_SECRET_KEY must be at least 32 characters"),
+        ("AIOS_LLM_MONTHLY_BUDGET", "lots", "AIOS_LLM_MONTHLY_BUDGET must be an amount"),
+        ("AIOS_LOG_FORMAT", "xml", "AIOS_LOG_FORMAT must be json or plain"),
     ],
 )
 def test_bad_settings_fail_at_start_with_a_clear_message(tmp_path, variable, value, message):
