@@ -21,6 +21,7 @@ from ninja.security import HttpBearer, SessionAuth
 
 from core import services
 from core.api import router as core_router
+from ledger.api import router as ledger_router
 
 logger = logging.getLogger(__name__)
 
@@ -82,6 +83,7 @@ api = WorkspaceAPI(
     docs_decorator=login_required,
 )
 api.add_router("", core_router)
+api.add_router("", ledger_router)
 
 
 def _error_location(field: str) -> list:

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from decimal import Decimal
 
-from django.db.models import Count, Sum
+from django.db.models import Count, Prefetch, QuerySet, Sum
 from django.db.models.functions import Coalesce
 
-from ledger.models import LLMCall, Task
+from ledger.models import Action, LLMCall, Task, TaskEvent
 
 ZERO = Decimal("0")
 
@@ -42,3 +43,43 @@ def llm_cost_summary(*, since: dt.datetime, until: dt.datetime) -> dict:
         "by_model": grouped("model"),
         "tasks": Task.objects.filter(created_at__gte=since, created_at__lt=until).count(),
     }
+
+
+def task_list(*, status: str | None = None, workflow: str | None = None) -> QuerySet[Task]:
+    """Tasks, newest first, with their requesting user (one query per page)."""
+    tasks = Task.objects.select_related("requested_by_user").order_by("-created_at", "-pk")
+    if status:
+        tasks = tasks.filter(status=status)
+    if workflow:
+        tasks = tasks.filter(workflow=workflow)
+    return tasks
+
+
+def task_with_record(*, task_id: uuid.UUID) -> Task:
+    """One task with its timeline, actions (with their outbox emails) and LLM calls: four queries, however
+    long the record is. Raises Task.DoesNotExist."""
+    return (
+        Task.objects.select_related("requested_by_user")
+        .prefetch_related(
+            Prefetch("events", queryset=TaskEvent.objects.order_by("id")),
+            Prefetch(
+                "actions",
+                queryset=Action.objects.select_related("decided_by", "outbox_email").order_by(
+                    "created_at", "id"
+                ),
+            ),
+            Prefetch("llm_calls", queryset=LLMCall.objects.order_by("created_at", "id")),
+        )
+        .get(pk=task_id)
+    )
+
+
+def requester_label(task: Task) -> str:
+    """Who asked for the task, in a few words: a user name, a parent task, or "connector:imap"."""
+    if task.requested_by_user_id is not None:
+        return task.requested_by_user.get_username()
+    if task.parent_id is not None:
+        return f"task {str(task.parent_id)[:8]}"
+    if task.requested_by_ref:
+        return f"{task.requested_by_kind}:{task.requested_by_ref}"
+    return task.requested_by_kind

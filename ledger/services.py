@@ -97,7 +97,7 @@ def _requester(requested_by: Any) -> dict[str, Any]:
     )
 
 
-def task_submit(
+def task_submit_or_get(
     *,
     workflow: str,
     input: Mapping[str, Any],
@@ -105,8 +105,8 @@ def task_submit(
     requested_by: Any,  # noqa: A002
     mode: str = Task.Mode.LIVE,
     max_attempts: int | None = None,
-) -> Task:
-    """The task for `idempotency_key`, created and queued (after commit) if it does not exist yet."""
+) -> tuple[Task, bool]:
+    """(task, created): the task for `idempotency_key`, created and queued (after commit) if new."""
     key = (idempotency_key or "").strip()
     if not key:
         raise ValidationError(
@@ -129,16 +129,37 @@ def task_submit(
     with transaction.atomic():
         existing = Task.objects.filter(idempotency_key=key).first()
         if existing is not None:
-            return existing
+            return existing, False
         try:
             # A concurrent submit of the same key blocks on the unique index until the first commits,
             # then fails here and reads the winner.
             with transaction.atomic():
                 task = Task.objects.create(idempotency_key=key, **fields)
         except IntegrityError:
-            return Task.objects.get(idempotency_key=key)
+            return Task.objects.get(idempotency_key=key), False
         task_event(task=task, kind=TaskEvent.Kind.CREATED, data={"requested_by": str(requested_by)[:200]})
         transaction.on_commit(lambda: task_enqueue(task_id=task.pk))
+    return task, True
+
+
+def task_submit(
+    *,
+    workflow: str,
+    input: Mapping[str, Any],  # noqa: A002
+    idempotency_key: str,
+    requested_by: Any,
+    mode: str = Task.Mode.LIVE,
+    max_attempts: int | None = None,
+) -> Task:
+    """The task for `idempotency_key`, created and queued (after commit) if it does not exist yet."""
+    task, _ = task_submit_or_get(
+        workflow=workflow,
+        input=input,
+        idempotency_key=idempotency_key,
+        requested_by=requested_by,
+        mode=mode,
+        max_attempts=max_attempts,
+    )
     return task
 
 
@@ -531,6 +552,17 @@ def task_retry(*, task: Task, by: AbstractBaseUser) -> Task:
         )
         transaction.on_commit(lambda: task_enqueue(task_id=locked.pk))
     return locked
+
+
+def task_discard(*, task: Task, by: AbstractBaseUser, reason: str = "") -> Task:
+    """Give up on a dead letter for good (it stays in the ledger, cancelled, with its record)."""
+    with transaction.atomic():
+        locked = Task.objects.select_for_update().get(pk=task.pk)
+        if locked.status != Task.Status.DEAD:
+            raise ValidationError(
+                {"status": f"Only dead-lettered tasks can be discarded; this one is {locked.status}."}
+            )
+        return task_cancel(task=locked, by=by, reason=(reason or "").strip() or "Discarded")
 
 
 def task_cancel(*, task: Task, by: AbstractBaseUser, reason: str = "") -> Task:

@@ -16,71 +16,27 @@ from typing import Any
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Count, Prefetch, QuerySet
+from django.db.models import Count
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
-from ledger import services
-from ledger.models import Action, LLMCall, Task, TaskEvent
+from ledger import selectors, services
+from ledger.models import Action, Task, TaskEvent
 
 PAGE_SIZE = 50
 COST_CURRENCY = "USD"  # the price table's currency; budgets are in USD too (AIOS_LLM_MONTHLY_BUDGET)
-
-
-# --- Reads -----------------------------------------------------------------------------------
-# Shared with ledger/api.py and ledger/admin.py; kept here until ledger/selectors.py takes them.
-
-
-def task_list(*, status: str | None = None, workflow: str | None = None) -> QuerySet[Task]:
-    """Tasks, newest first, with their requesting user (one query per page)."""
-    tasks = Task.objects.select_related("requested_by_user").order_by("-created_at", "-pk")
-    if status:
-        tasks = tasks.filter(status=status)
-    if workflow:
-        tasks = tasks.filter(workflow=workflow)
-    return tasks
-
-
-def task_with_record(*, task_id: uuid.UUID) -> Task:
-    """One task with its timeline, actions (with their outbox emails) and LLM calls: four queries, however
-    long the record is. Raises Task.DoesNotExist."""
-    return (
-        Task.objects.select_related("requested_by_user")
-        .prefetch_related(
-            Prefetch("events", queryset=TaskEvent.objects.order_by("id")),
-            Prefetch(
-                "actions",
-                queryset=Action.objects.select_related("decided_by", "outbox_email").order_by(
-                    "created_at", "id"
-                ),
-            ),
-            Prefetch("llm_calls", queryset=LLMCall.objects.order_by("created_at", "id")),
-        )
-        .get(pk=task_id)
-    )
-
-
-def requester_label(task: Task) -> str:
-    """Who asked for the task, in a few words: a user name, a parent task, or "connector:imap"."""
-    if task.requested_by_user_id is not None:
-        return task.requested_by_user.get_username()
-    if task.parent_id is not None:
-        return f"task {str(task.parent_id)[:8]}"
-    return f"{task.requested_by_kind}:{task.requested_by_ref}" if task.requested_by_ref else task.requested_by_kind
 
 
 def cost_label(amount: Decimal) -> str:
     return f"{amount} {COST_CURRENCY}"
 
 
-def data_summary(data: dict[str, Any], *, limit: int = 160) -> str:
+def _data_summary(data: dict[str, Any], *, limit: int = 160) -> str:
     """A one-line glimpse of an event's data; the page shows all of it on demand."""
     parts = []
     for key, value in data.items():
-        if key == "traceback":
-            continue  # shown folded, never inline
         text = value if isinstance(value, str) else json.dumps(value, default=str, ensure_ascii=False)
         parts.append(f"{key}: {text}")
     summary = " · ".join(parts)
@@ -89,6 +45,17 @@ def data_summary(data: dict[str, Any], *, limit: int = 160) -> str:
 
 def _pretty(data: Any) -> str:
     return json.dumps(data, indent=2, default=str, ensure_ascii=False, sort_keys=True)
+
+
+def _timeline_entry(event: TaskEvent) -> dict[str, Any]:
+    """An event with its data summarised, and in full; a failure's traceback is folded on its own."""
+    data = {key: value for key, value in event.data.items() if key != "traceback"}
+    return {
+        "event": event,
+        "summary": _data_summary(data),
+        "traceback": event.data.get("traceback", ""),
+        "data_json": _pretty(data) if data else "",
+    }
 
 
 # --- Pages -----------------------------------------------------------------------------------
@@ -106,13 +73,13 @@ def task_list_page(request: HttpRequest) -> HttpResponse:
     if status not in Task.Status.values:
         status = ""
     counts = dict(Task.objects.order_by().values_list("status").annotate(n=Count("pk")))
-    page = Paginator(task_list(status=status or None), PAGE_SIZE).get_page(request.GET.get("page"))
+    page = Paginator(selectors.task_list(status=status or None), PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request,
         "ledger/task_list.html",
         {
             "page": page,
-            "rows": [(task, requester_label(task), cost_label(task.cost)) for task in page],
+            "rows": [(task, selectors.requester_label(task), cost_label(task.cost)) for task in page],
             "status": status,
             "statuses": [(value, label, counts.get(value, 0)) for value, label in Task.Status.choices],
             "total": sum(counts.values()),
@@ -124,7 +91,7 @@ def task_list_page(request: HttpRequest) -> HttpResponse:
 def task_page(request: HttpRequest, task_id: uuid.UUID) -> HttpResponse:
     _require_staff(request)
     try:
-        task = task_with_record(task_id=task_id)
+        task = selectors.task_with_record(task_id=task_id)
     except Task.DoesNotExist:
         raise Http404("No task has this id.") from None
     llm_calls = list(task.llm_calls.all())
@@ -134,19 +101,11 @@ def task_page(request: HttpRequest, task_id: uuid.UUID) -> HttpResponse:
         "ledger/task_detail.html",
         {
             "task": task,
-            "requester": requester_label(task),
+            "requester": selectors.requester_label(task),
             "cost": cost_label(task.cost),
             "input_json": _pretty(task.input),
             "output_json": _pretty(task.output) if task.output is not None else "",
-            "timeline": [
-                {
-                    "event": event,
-                    "summary": data_summary(event.data),
-                    "traceback": event.data.get("traceback", ""),
-                    "data_json": _pretty(event.data) if event.data else "",
-                }
-                for event in task.events.all()
-            ],
+            "timeline": [_timeline_entry(event) for event in task.events.all()],
             "actions": [
                 {
                     "action": action,
@@ -163,7 +122,7 @@ def task_page(request: HttpRequest, task_id: uuid.UUID) -> HttpResponse:
                 "cost": cost_label(sum((call.cost for call in llm_calls), Decimal("0"))),
             },
             "can_retry": task.status == Task.Status.DEAD,
-            "can_cancel": not task.is_finished or task.status == Task.Status.DEAD,
+            "can_cancel": task.status in services.CANCELLABLE,
             "task_statuses": Task.Status,
             "action_statuses": Action.Status,
         },

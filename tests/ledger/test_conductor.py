@@ -457,3 +457,31 @@ def test_log_lines_inside_a_task_are_json_with_the_task_id():
     failure = next(line for line in lines if line["msg"].startswith("attempt failed"))
     assert failure["task_id"] == str(task.pk)
     assert (failure["workflow"], failure["attempt"], failure["level"]) == ("email.send", 1, "ERROR")
+
+
+@pytest.mark.django_db
+def test_discard_takes_dead_letters_only(operator):
+    waiting = submit(workflow="email.send", key="waiting", data=email_input())
+    services.task_execute(task_id=waiting.pk)
+    with pytest.raises(ValidationError, match="Only dead-lettered"):
+        services.task_discard(task=waiting, by=operator)
+    waiting.refresh_from_db()
+    assert waiting.status == "waiting_approval"
+
+    dead = submit(workflow="test.note", key="dead", data={"title": "untrustworthy"})
+    services.task_execute(task_id=dead.pk)
+    services.task_discard(task=dead, by=operator)
+    dead.refresh_from_db()
+    assert dead.status == "cancelled"
+    assert dead.events.order_by("id").last().message == "Discarded"
+
+
+@pytest.mark.django_db
+def test_submit_or_get_says_whether_it_created():
+    first, created = services.task_submit_or_get(
+        workflow="ledger.ping", input={}, idempotency_key="same", requested_by="system:test"
+    )
+    again, created_again = services.task_submit_or_get(
+        workflow="ledger.ping", input={}, idempotency_key="same", requested_by="system:test"
+    )
+    assert (created, created_again) == (True, False) and first.pk == again.pk
