@@ -36,7 +36,6 @@ from ledger.models import Action, OutboxEmail, Task, TaskEvent
 
 logger = logging.getLogger(__name__)
 
-WORKER_ID = f"{socket.gethostname()}:{os.getpid()}"
 RUNNABLE = (Task.Status.QUEUED, Task.Status.RETRYING)
 # Dead letters are "discarded" by cancelling them.
 CANCELLABLE = (
@@ -192,27 +191,36 @@ def _lease() -> timedelta:
     return timedelta(seconds=settings.Q_CLUSTER["timeout"] + 5)
 
 
+def _worker_id() -> str:
+    # Computed per claim: q2 forks its workers after this module is imported, so a module constant
+    # would name the parent process.
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
 def task_claim(*, task_id: uuid.UUID) -> Claim | None:
     now = timezone.now()
     token = uuid.uuid4()
-    claimed = (
-        Task.objects.filter(pk=task_id, status__in=RUNNABLE, attempts__lt=F("max_attempts"))
-        .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
-        .update(
-            status=Task.Status.RUNNING,
-            attempts=F("attempts") + 1,
-            claim_token=token,
-            claimed_by=WORKER_ID,
-            lease_expires_at=now + _lease(),
-            started_at=now,
-            next_attempt_at=None,
-            updated_at=now,
+    worker = _worker_id()
+    # The claim and its event commit together: the timeline never misses an attempt.
+    with transaction.atomic():
+        claimed = (
+            Task.objects.filter(pk=task_id, status__in=RUNNABLE, attempts__lt=F("max_attempts"))
+            .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
+            .update(
+                status=Task.Status.RUNNING,
+                attempts=F("attempts") + 1,
+                claim_token=token,
+                claimed_by=worker,
+                lease_expires_at=now + _lease(),
+                started_at=now,
+                next_attempt_at=None,
+                updated_at=now,
+            )
         )
-    )
-    if not claimed:
-        return None
-    task = Task.objects.get(pk=task_id)
-    task_event(task=task, kind=TaskEvent.Kind.CLAIMED, data={"worker": WORKER_ID})
+        if not claimed:
+            return None
+        task = Task.objects.get(pk=task_id)
+        task_event(task=task, kind=TaskEvent.Kind.CLAIMED, data={"worker": worker})
     return Claim(task=task, token=token)
 
 
@@ -627,16 +635,20 @@ def ledger_sweep() -> dict[str, int]:
                 task_event(
                     task=task, kind=TaskEvent.Kind.RETRY_SCHEDULED, data={"next_attempt_at": now.isoformat()}
                 )
+                transaction.on_commit(lambda task_id=task.pk: task_enqueue(task_id=task_id))
             expired += 1
     stale_queue = now - timedelta(seconds=settings.AIOS_TASK_REQUEUE_AFTER_SECONDS)
+    # A retry is handed over once when it falls due (then updated_at passes next_attempt_at); anything
+    # runnable that nobody has claimed for a while is handed over again, in case its package was lost.
     due = list(
         Task.objects.filter(
-            Q(status=Task.Status.RETRYING, next_attempt_at__lte=now)
-            | Q(status=Task.Status.QUEUED, updated_at__lt=stale_queue)
+            Q(status=Task.Status.RETRYING, next_attempt_at__lte=now, updated_at__lt=F("next_attempt_at"))
+            | Q(status__in=RUNNABLE, updated_at__lt=stale_queue)
         ).values_list("pk", flat=True)[:1000]
     )
     for task_id in due:
         task_enqueue(task_id=task_id)
+    Task.objects.filter(pk__in=due).update(updated_at=now)
     return {"lease_expired": expired, "enqueued": len(due)}
 
 
