@@ -26,7 +26,7 @@ from django.db.models import Count, OuterRef, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.forms.models import BaseInlineFormSet
 from django.http import Http404, HttpRequest, HttpResponse
-from django.template.defaultfilters import filesizeformat
+from django.template.defaultfilters import filesizeformat, pluralize
 from django.template.response import TemplateResponse
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
@@ -917,12 +917,23 @@ class InvoiceAdmin(ServiceAdmin):
             return None
         return TemplateResponse(
             request,
-            "admin/core/invoice/void_confirmation.html",
+            "admin/reason_confirmation.html",
             {
                 **self.admin_site.each_context(request),
                 "title": "Void invoices",
+                "explanation": "Voiding is final. A void invoice keeps its number and stays in the books; to "
+                "correct it, re-issue it as a new draft afterwards.",
+                "items": [
+                    (
+                        invoice.pk,
+                        f"{invoice} — {invoice.client} — {invoice.total} {invoice.currency} "
+                        f"({invoice.get_status_display()})",
+                    )
+                    for invoice in queryset
+                ],
+                "action_name": "void",
+                "submit_label": f"Void {len(queryset)} invoice{pluralize(len(queryset))}",
                 "opts": self.opts,
-                "invoices": queryset,
                 "form": form,
                 "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
             },

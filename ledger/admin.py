@@ -18,6 +18,7 @@ from django.contrib.admin import helpers
 from django.core.validators import MinValueValidator
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
+from django.template.defaultfilters import pluralize
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
@@ -345,12 +346,19 @@ class ActionAdmin(ReadOnlyAdmin):
             return None
         return TemplateResponse(
             request,
-            "admin/ledger/action/reject_confirmation.html",
+            "admin/reason_confirmation.html",
             {
                 **self.admin_site.each_context(request),
                 "title": "Reject actions",
+                "explanation": "A rejected action is never carried out. Its task goes on once nothing else "
+                "waits for you.",
+                "items": [
+                    (action.pk, f"{action.summary or action.kind} — {action.get_status_display()}")
+                    for action in queryset
+                ],
+                "action_name": "reject",
+                "submit_label": f"Reject {len(queryset)} action{pluralize(len(queryset))}",
                 "opts": self.opts,
-                "actions_to_reject": queryset,
                 "form": form,
                 "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
             },

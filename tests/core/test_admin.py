@@ -748,7 +748,7 @@ def test_voiding_asks_for_a_reason_first(operator_client, operator, workspace):
 
     confirm = act(operator_client, Invoice, "void", [invoice])
     assert confirm.status_code == 200
-    assert confirm.templates[0].name == "admin/core/invoice/void_confirmation.html"
+    assert confirm.templates[0].name == "admin/reason_confirmation.html"
     assert invoice.number in confirm.content.decode()
     blank = act(operator_client, Invoice, "void", [invoice], confirm="yes", reason="   ")
     assert blank.status_code == 200
