@@ -52,6 +52,10 @@ class NeedsReview(Exception):
     rules fallback): retrying would not help, so the task goes straight to the operator."""
 
 
+class OutboxPending(Exception):
+    """An email of the task is not confirmed sent yet; the attempt is retried later."""
+
+
 class ClaimLost(Exception):
     """This worker no longer holds the task (cancelled, or presumed dead and re-claimed)."""
 
@@ -429,6 +433,11 @@ def _deliver_outbox(claim: Claim) -> None:
             raise ClaimLost(f"task {claim.task.pk} is no longer ours")
         if outbox.outbox_deliver(email_id=email_id):
             task_event(task=claim.task, kind=TaskEvent.Kind.DELIVERED, data={"outbox_email": email_id})
+    # A row skipped because another process holds it (a worker presumed dead, still sending) is not
+    # known to be sent: the task must not succeed before it is, or a failed send would be lost.
+    unsent = OutboxEmail.objects.filter(action__task=claim.task, status=OutboxEmail.Status.PENDING).count()
+    if unsent:
+        raise OutboxPending(f"{unsent} email(s) of this task are still being sent by another process")
 
 
 def action_approve(*, action: Action, by: AbstractBaseUser) -> Action:

@@ -485,3 +485,35 @@ def test_submit_or_get_says_whether_it_created():
         workflow="ledger.ping", input={}, idempotency_key="same", requested_by="system:test"
     )
     assert (created, created_again) == (True, False) and first.pk == again.pk
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_task_does_not_succeed_while_another_process_holds_its_email(settings):
+    """A worker presumed dead may still be sending; the new worker must not call the task done."""
+    import psycopg
+
+    settings.AIOS_AUTO_COMMIT_ACTIONS = ["email.send"]
+    # First attempt: the SMTP server is unreachable, so the email stays pending after the commit.
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_USE_TLS = "127.0.0.1", 9, False
+    task = submit(workflow="email.send", data=email_input())
+    assert services.task_execute(task_id=task.pk) == "failed"
+    email = OutboxEmail.objects.get()
+    assert email.status == "pending" and email.attempts == 1
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    Task.objects.filter(pk=task.pk).update(next_attempt_at=timezone.now())
+
+    db = connection.settings_dict
+    with psycopg.connect(host=db["HOST"], port=db["PORT"], user=db["USER"], dbname=db["NAME"]) as other:
+        other.execute("SELECT id FROM ledger_outboxemail WHERE id = %s FOR UPDATE", [email.pk])
+        assert services.task_execute(task_id=task.pk) == "failed"
+        other.rollback()
+
+    task.refresh_from_db()
+    email.refresh_from_db()
+    assert task.status == "retrying" and "OutboxPending" in task.last_error
+    assert email.status == "pending" and mail.outbox == []
+    Task.objects.filter(pk=task.pk).update(next_attempt_at=timezone.now())
+    assert services.task_execute(task_id=task.pk) == "succeeded"
+    assert len(mail.outbox) == 1
+    assert Action.objects.get().status == "committed"
