@@ -13,10 +13,16 @@ from django.urls import reverse
 from ledger import services
 from ledger.models import Action, LLMCall, ModelPrice, OutboxEmail, Task, TaskEvent
 from tests.factories import UserFactory
+from tests.ledger.states import EMAIL, waiting_email
+from tests.ledger.states import dead_letter as _dead_letter
 
 LEDGER_MODELS = [Task, TaskEvent, Action, OutboxEmail, LLMCall, ModelPrice]
 LEDGER_MODEL_IDS = [model._meta.model_name for model in LEDGER_MODELS]
-EMAIL = {"to": ["client@example.com"], "subject": "Your proposal", "body": "Hello,\n\nAttached."}
+
+
+def dead_letter(key="dead"):
+    # Requested by a connector, so the changelist shows a requester that is not a user.
+    return _dead_letter(key, requested_by="connector:imap")
 
 
 def url(model, view, *args):
@@ -34,29 +40,6 @@ def act(operator_client, model, action, records, **extra):
         {"action": action, "_selected_action": [r.pk for r in records], **extra},
         follow=True,
     )
-
-
-def waiting_email(operator, key="mail"):
-    task = services.task_submit(
-        workflow="email.send", input=EMAIL, idempotency_key=key, requested_by=operator
-    )
-    assert services.task_execute(task_id=task.pk) == "waiting-approval"
-    task.refresh_from_db()
-    return task
-
-
-def dead_letter(key="dead"):
-    task = services.task_submit(
-        workflow="email.send",
-        input={**EMAIL, "template": "missing"},
-        idempotency_key=key,
-        requested_by="connector:imap",
-        max_attempts=1,
-    )
-    assert services.task_execute(task_id=task.pk) == "failed"
-    task.refresh_from_db()
-    assert task.status == "dead"
-    return task
 
 
 @pytest.fixture

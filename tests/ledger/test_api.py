@@ -11,8 +11,7 @@ from core import services as core_services
 from ledger import services
 from ledger.models import Action, LLMCall, Task, TaskEvent
 from tests.factories import UserFactory
-
-EMAIL = {"to": ["client@example.com"], "subject": "Your proposal", "body": "Hello,\n\nAttached."}
+from tests.ledger.states import EMAIL, dead_letter, waiting_email
 
 
 @pytest.fixture
@@ -38,31 +37,6 @@ def submit(api, key="k1", workflow="email.send", data=None, **extra):
         "/api/v1/tasks",
         {"workflow": workflow, "input": EMAIL if data is None else data, "idempotency_key": key, **extra},
     )
-
-
-def waiting_email(operator, key="mail"):
-    task = services.task_submit(
-        workflow="email.send", input=EMAIL, idempotency_key=key, requested_by=operator
-    )
-    assert services.task_execute(task_id=task.pk) == "waiting-approval"
-    return task
-
-
-def dead_letter(key="dead"):
-    task = services.task_submit(
-        workflow="email.send",
-        input={**EMAIL, "template": "missing"},
-        idempotency_key=key,
-        requested_by="system:test",
-        max_attempts=1,
-    )
-    assert services.task_execute(task_id=task.pk) == "failed"
-    task.refresh_from_db()
-    assert task.status == "dead"
-    return task
-
-
-# --- Submit ---------------------------------------------------------------------------------------
 
 
 @pytest.mark.django_db

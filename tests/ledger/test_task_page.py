@@ -11,6 +11,7 @@ from django.urls import reverse
 from ledger import services
 from ledger.models import Action, LLMCall, OutboxEmail, Task
 from tests.factories import UserFactory
+from tests.ledger.states import dead_letter, waiting_email
 
 
 def submit(workflow="ledger.ping", key="k1", data=None, **kwargs):
@@ -25,23 +26,6 @@ def submit(workflow="ledger.ping", key="k1", data=None, **kwargs):
 
 def email_input(**extra):
     return {"to": ["client@example.com"], "subject": "Your proposal", "body": "Hello,\n\nAttached.", **extra}
-
-
-def waiting_email(operator, key="mail"):
-    """An email.send task waiting for the operator's approval of its one proposed action."""
-    task = submit(workflow="email.send", key=key, data=email_input(), requested_by=operator)
-    assert services.task_execute(task_id=task.pk) == "waiting-approval"
-    task.refresh_from_db()
-    return task
-
-
-def dead_letter(key="dead"):
-    """A task that failed its only attempt (the template it names does not exist)."""
-    task = submit(workflow="email.send", key=key, data=email_input(template="missing"), max_attempts=1)
-    assert services.task_execute(task_id=task.pk) == "failed"
-    task.refresh_from_db()
-    assert task.status == "dead"
-    return task
 
 
 def record_llm_call(task, *, n=0, cost="0.004125"):
