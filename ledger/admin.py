@@ -69,6 +69,11 @@ class ReadOnlyAdmin(admin.ModelAdmin):
     def has_operate_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm(f"{self.opts.app_label}.change_{self.opts.model_name}")
 
+    @admin.display(description="Task")
+    def task_link(self, row: Any) -> str:
+        """For rows that belong to a task (events, actions, LLM calls)."""
+        return _task_link(row.task_id)
+
 
 class ReadOnlyInline(admin.TabularInline):
     extra = 0
@@ -242,10 +247,6 @@ class TaskEventAdmin(ReadOnlyAdmin):
     fields = ("task_link", "kind", "attempt", "step", "at", "message", "data_json")
     readonly_fields = fields
 
-    @admin.display(description="Task")
-    def task_link(self, event: TaskEvent) -> str:
-        return _task_link(event.task_id)
-
     @admin.display(description="Data")
     def data_json(self, event: TaskEvent) -> str:
         return _pretty_json(event.data)
@@ -298,10 +299,6 @@ class ActionAdmin(ReadOnlyAdmin):
     )
     readonly_fields = fields
     actions = ("approve", "reject")
-
-    @admin.display(description="Task")
-    def task_link(self, action: Action) -> str:
-        return _task_link(action.task_id)
 
     @admin.display(description="Payload")
     def payload_json(self, action: Action) -> str:
@@ -440,10 +437,6 @@ class LLMCallAdmin(ReadOnlyAdmin):
         "created_at",
     )
     readonly_fields = fields
-
-    @admin.display(description="Task")
-    def task_link(self, call: LLMCall) -> str:
-        return _task_link(call.task_id)
 
     @admin.display(description="Request")
     def request_json(self, call: LLMCall) -> str:
