@@ -9,7 +9,9 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
+from typing import Literal
 
+import numpy as np
 from pydantic import BaseModel, Field
 
 from agents.kernel import Agent, AgentContext, AgentResult, agent_register
@@ -18,6 +20,9 @@ from agents.kernel import Agent, AgentContext, AgentResult, agent_register
 class SummariseInput(BaseModel):
     text: str = Field(min_length=1)
     max_sentences: int = Field(default=3, ge=1, le=20)
+    # How the offline rules pick central sentences: by shared words, or by meaning (embeddings, which
+    # needs the memory in the agent's context; memory compression uses it).
+    central_by: Literal["words", "meaning"] = "words"
 
 
 class Summary(BaseModel):
@@ -103,6 +108,35 @@ def extractive_summary(*, text: str, max_sentences: int) -> Summary:
     return Summary(summary=" ".join(picked), key_points=picked)
 
 
+def central_summary(*, text: str, max_sentences: int, embed) -> Summary:
+    """The `max_sentences` sentences closest in meaning to the whole text, without repeating itself.
+
+    Each sentence is embedded; the centroid of all sentences stands for what the text is about.
+    Sentences are picked greedily by similarity to the centroid minus their similarity to sentences
+    already picked (maximal marginal relevance, λ = 0.7), then put back in their original order.
+    """
+    sentences = _sentences(text)
+    if len(sentences) <= max_sentences:
+        return Summary(summary=" ".join(sentences), key_points=sentences)
+    vectors = np.asarray(embed(sentences), dtype=np.float32)
+    centroid = vectors.mean(axis=0)
+    centroid /= np.linalg.norm(centroid) or 1.0
+    relevance = vectors @ centroid
+    chosen: list[int] = []
+    while len(chosen) < max_sentences:
+        best, best_score = -1, -np.inf
+        for index in range(len(sentences)):
+            if index in chosen:
+                continue
+            redundancy = max((float(vectors[index] @ vectors[j]) for j in chosen), default=0.0)
+            score = 0.7 * float(relevance[index]) - 0.3 * redundancy
+            if score > best_score:
+                best, best_score = index, score
+        chosen.append(best)
+    picked = [sentences[index] for index in sorted(chosen)]
+    return Summary(summary=" ".join(picked), key_points=picked)
+
+
 @agent_register
 class ThreadSummariser(Agent):
     name = "thread_summariser"
@@ -116,7 +150,7 @@ class ThreadSummariser(Agent):
             tier="fast",
             messages=summarise_messages(text=input.text, max_sentences=input.max_sentences),
             schema=Summary,
-            rules=lambda: extractive_summary(text=input.text, max_sentences=input.max_sentences),
+            rules=lambda: self._rules(ctx, input),
         )
         summary = result.value
         # A model may write more points than asked; the operator asked for a short summary.
@@ -128,3 +162,9 @@ class ThreadSummariser(Agent):
                 ],
             )
         )
+
+    @staticmethod
+    def _rules(ctx: AgentContext, input: SummariseInput) -> Summary:  # noqa: A002
+        if input.central_by == "meaning" and ctx.memory is not None:
+            return central_summary(text=input.text, max_sentences=input.max_sentences, embed=ctx.memory.embed)
+        return extractive_summary(text=input.text, max_sentences=input.max_sentences)

@@ -1,6 +1,6 @@
 """The workflows of the workspace, declared in code. Imported when the agents app is ready."""
 
-from agents import mail, reports, summariser
+from agents import mail, memory, reports, summariser
 from agents.kernel import Step, Workflow, workflow_register
 
 EMAIL_SEND = workflow_register(
@@ -36,5 +36,54 @@ TEXT_SUMMARISE = workflow_register(
         description="Summarise a text (an email thread, notes) with the fast model, or offline by rules.",
         steps=(Step(name="summarise", agent=summariser.ThreadSummariser.name),),
         input_schema=summariser.SummariseInput,
+    )
+)
+
+MEMORY_CAPTURE = workflow_register(
+    Workflow(
+        name="memory.capture",
+        description="Remember what a record says: chunk it, embed it, store it once per subject.",
+        steps=(Step(name="read", agent=memory.MemoryReader.name),),
+        input_schema=memory.CaptureInput,
+    )
+)
+
+
+def _compress_summarise_input(workflow_input, outputs):
+    items = [memory.CompressItem.model_validate(item) for item in workflow_input["items"]]
+    return {
+        "text": memory.compress_text(items),
+        "max_sentences": memory.compress_sentences(len(items)),
+        "central_by": "meaning",
+    }
+
+
+def _compress_file_input(workflow_input, outputs):
+    summary = outputs["summarise"]
+    return {
+        "items": workflow_input["items"],
+        "summary": summary["summary"],
+        "key_points": summary["key_points"],
+    }
+
+
+MEMORY_COMPRESS = workflow_register(
+    Workflow(
+        name="memory.compress",
+        description="Summarise a subject's old working memories into one item that supersedes them.",
+        steps=(
+            Step(name="summarise", agent=summariser.ThreadSummariser.name, input=_compress_summarise_input),
+            Step(name="file", agent=memory.MemoryCompactor.name, input=_compress_file_input),
+        ),
+        input_schema=memory.CompressInput,
+    )
+)
+
+MEMORY_MAINTAIN = workflow_register(
+    Workflow(
+        name="memory.maintain",
+        description="Delete memories whose time is up: expired session items, and what retention says.",
+        steps=(Step(name="sweep", agent=memory.MemoryJanitor.name),),
+        input_schema=memory.MaintainInput,
     )
 )

@@ -21,6 +21,7 @@ from ninja.security import HttpBearer, SessionAuth
 
 from core import services
 from core.api import router as core_router
+from core.api_memory import router as memory_router
 from ledger.api import router as ledger_router
 
 logger = logging.getLogger(__name__)
@@ -84,6 +85,7 @@ api = WorkspaceAPI(
 )
 api.add_router("", core_router)
 api.add_router("", ledger_router)
+api.add_router("", memory_router)
 
 
 def _error_location(field: str) -> list:

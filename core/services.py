@@ -28,6 +28,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from core.currencies import currency_is_valid, money_round
+from core.memory.capture import memory_capture_request, memory_forget_source
 from core.models import (
     ActionTemplate,
     ApiToken,
@@ -43,6 +44,7 @@ from core.models import (
     InvoiceSequence,
     Message,
     MoneyLine,
+    Note,
     PricingRule,
     Project,
     Proposal,
@@ -473,6 +475,7 @@ def proposal_create(
     _check_project_belongs(proposal.project, client)
     _save(proposal, by=by)
     _lines_replace(proposal, ProposalLine, lines, by=by)
+    memory_capture_request(record=proposal)
     return proposal
 
 
@@ -487,6 +490,7 @@ def proposal_update(
     _save(proposal, by=by, update_fields=changed)
     if lines is not None:
         _lines_replace(proposal, ProposalLine, lines, by=by)
+    memory_capture_request(record=proposal)
     return proposal
 
 
@@ -495,6 +499,7 @@ def proposal_line_save(*, line: ProposalLine, by: User) -> ProposalLine:
     proposal = _proposal_lock(line.proposal)
     _proposal_require_draft(proposal)
     _line_save(line, proposal, by=by)
+    memory_capture_request(record=proposal)
     return line
 
 
@@ -505,6 +510,7 @@ def proposal_line_delete(*, line: ProposalLine, by: User) -> None:
     _stamp(line, by)
     line.delete()
     _document_recompute_totals(proposal, by=by)
+    memory_capture_request(record=proposal)
 
 
 @transaction.atomic
@@ -526,6 +532,7 @@ def proposal_transition(*, proposal: Proposal, to: str, by: User, at: dt.datetim
         fields.append("decided_at")
     _save(locked, by=by, update_fields=fields)
     proposal.refresh_from_db()
+    memory_capture_request(record=proposal)
     return proposal
 
 
@@ -834,6 +841,7 @@ def message_record(*, conversation: Conversation, by: User, **data: Any) -> tupl
         if existing is None:
             raise
         return existing, False
+    memory_capture_request(record=message)
     stamp = message.sent_at or message.created_at
     if conversation.last_message_at is None or stamp > conversation.last_message_at:
         conversation.last_message_at = stamp
@@ -867,7 +875,10 @@ def artifact_store(
         extracted_text=extracted_text,
     )
     artifact.file.save(f"{digest[:16]}-{artifact.filename}", ContentFile(content), save=False)
-    return _save(artifact, by=by), True
+    _save(artifact, by=by)
+    if artifact.extracted_text.strip():
+        memory_capture_request(record=artifact)
+    return artifact, True
 
 
 @transaction.atomic
@@ -893,7 +904,55 @@ def decision_record(
         raise ValidationError({"title": "Say what was decided."})
     if subject is not None:
         decision.subject = subject
-    return _save(decision, by=by)
+    _save(decision, by=by)
+    memory_capture_request(record=decision)
+    return decision
+
+
+# --- Notes ----------------------------------------------------------------------------------
+
+NOTE_FIELDS = ("client", "project", "text", "pinned")
+
+
+def _note_check(note: Note) -> None:
+    note.text = (note.text or "").strip()
+    if not note.text:
+        raise ValidationError({"text": "Write the note."})
+    if note.project is not None:
+        if note.client is None:
+            note.client = note.project.client
+        elif note.project.client_id != note.client.pk:
+            raise ValidationError({"project": "The project belongs to another client."})
+
+
+@transaction.atomic
+def note_create(*, by: User, text: str, **data: Any) -> Note:
+    """A note for memory; pinned notes become canonical facts."""
+    note = Note(created_by=by if getattr(by, "pk", None) else None)
+    _apply(note, {"text": text, **data}, allowed=NOTE_FIELDS)
+    _note_check(note)
+    _save(note, by=by)
+    memory_capture_request(record=note)
+    return note
+
+
+@transaction.atomic
+def note_update(*, note: Note, by: User, **data: Any) -> Note:
+    changed = _apply(note, data, allowed=NOTE_FIELDS)
+    _note_check(note)
+    fields = set(changed) | ({"client"} if "project" in changed else set())
+    _save(note, by=by, update_fields=fields)
+    if fields:
+        memory_capture_request(record=note)
+    return note
+
+
+@transaction.atomic
+def note_delete(*, note: Note, by: User) -> None:
+    """Delete a note and the memory made from it (its history keeps what it said)."""
+    memory_forget_source(record=note)
+    _stamp(note, by)
+    note.delete()
 
 
 # --- Pricing rules and action templates ------------------------------------------------------

@@ -99,3 +99,86 @@ def decision_record(action: Action, task: Task) -> dict[str, Any]:
         project=Project.objects.get(pk=payload.project_id) if payload.project_id else None,
     )
     return {"decision": decision.pk}
+
+
+# --- Memory (internal: no business record changes, nothing leaves the workspace) ---------------
+
+
+class MemoryStorePayload(BaseModel):
+    source: str
+    id: int
+    kind: str
+    tier: str
+    client: int | None = None
+    project: int | None = None
+    importance: float = Field(default=0.5, ge=0, le=1)
+    chunks: list[str] = Field(min_length=1)
+
+
+@committer("memory.store")
+def memory_store(action: Action, task: Task) -> dict[str, Any]:
+    from core.memory.capture import source_get
+    from core.memory.services import memory_store_chunks
+    from core.models import Client, Project
+
+    payload = MemoryStorePayload.model_validate(action.payload)
+    record = source_get(label=payload.source, pk=payload.id)
+    if record is None:
+        return {"skipped": f"{payload.source} #{payload.id} was deleted before it was remembered"}
+    stored = memory_store_chunks(
+        chunks=payload.chunks,
+        kind=payload.kind,
+        tier=payload.tier,
+        client=Client.objects.filter(pk=payload.client).first() if payload.client else None,
+        project=Project.objects.filter(pk=payload.project).first() if payload.project else None,
+        source=record,
+        source_task=task,
+        importance=payload.importance,
+    )
+    return stored.as_dict()
+
+
+class MemoryCompressPayload(BaseModel):
+    items: list[int] = Field(min_length=1)
+    summary: str = Field(min_length=1)
+
+
+@committer("memory.compress")
+def memory_compress(action: Action, task: Task) -> dict[str, Any]:
+    from core.memory.services import memory_compress as compress
+
+    payload = MemoryCompressPayload.model_validate(action.payload)
+    summary, superseded = compress(item_ids=payload.items, summary=payload.summary, source_task=task)
+    return {"summary": summary.pk if summary else None, "superseded": superseded}
+
+
+class MemorySweepPayload(BaseModel):
+    now: str
+    retention: dict[str, int] = {}
+
+
+def _sweep_now(payload: MemorySweepPayload):
+    from django.utils.dateparse import parse_datetime
+
+    now = parse_datetime(payload.now)
+    if now is None:
+        raise ValidationError({"now": f"not a timestamp: {payload.now!r}"})
+    return now
+
+
+@committer("memory.expire")
+def memory_expire(action: Action, task: Task) -> dict[str, Any]:
+    from core.memory.services import memory_expire as expire
+
+    payload = MemorySweepPayload.model_validate(action.payload)
+    return {"deleted": expire(now=_sweep_now(payload))}
+
+
+@committer("memory.retain")
+def memory_retain(action: Action, task: Task) -> dict[str, Any]:
+    from core.memory.services import memory_retain as retain
+    from core.memory.services import retention_rules
+
+    payload = MemorySweepPayload.model_validate(action.payload)
+    rules = retention_rules(",".join(f"{key}={days}" for key, days in payload.retention.items()))
+    return {"deleted": retain(now=_sweep_now(payload), rules=rules)}

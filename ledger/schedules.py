@@ -25,6 +25,8 @@ SCHEDULES = (
     Periodic("ledger-sweep", "ledger.tasks.ledger_sweep", Schedule.MINUTES, minutes=1),
     # Yesterday's LLM spend per agent and model, as a ledger task whose output the operator reads.
     Periodic("ledger-daily-cost-report", "ledger.tasks.cost_report_daily", Schedule.DAILY),
+    # Memory decay: expiry and retention deletions, and compression of old working memory.
+    Periodic("memory-maintenance", "core.tasks.memory_maintain", Schedule.HOURLY),
 )
 
 

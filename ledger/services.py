@@ -275,6 +275,7 @@ def _attempt(claim: Claim) -> str:
 
 def _step_run(claim: Claim, definition: kernel.Workflow, step: kernel.Step, outputs: dict) -> dict:
     from agents.llm import LLMGateway
+    from agents.memory import MemoryAccess
 
     task = claim.task
     agent_class = kernel.agent_get(step.agent)
@@ -295,6 +296,7 @@ def _step_run(claim: Claim, definition: kernel.Workflow, step: kernel.Step, outp
         attempt=task.attempts,
         mode=task.mode,
         llm=LLMGateway(task=task, step=step.name, agent=agent_class.name),
+        memory=MemoryAccess(task=task, step=step.name),
     )
     result = agent_class().run(ctx, agent_input)
     if not isinstance(result.output, agent_class.Output):
@@ -685,6 +687,7 @@ def task_replay(*, task: Task) -> ReplayReport:
     the gateway answers from the task's recorded calls without reaching any model.
     """
     from agents.llm import LLMGateway
+    from agents.memory import MemoryAccess
 
     task = Task.objects.get(pk=task.pk)
     if task.status != Task.Status.SUCCEEDED:
@@ -706,6 +709,7 @@ def task_replay(*, task: Task) -> ReplayReport:
             attempt=task.attempts,
             mode="replay",
             llm=LLMGateway(task=task, step=step.name, agent=agent_class.name, replay=True),
+            memory=MemoryAccess(task=task, step=step.name, replay=True),
         )
         result = agent_class().run(ctx, agent_input)
         output = result.output.model_dump(mode="json")

@@ -116,6 +116,10 @@ def task_page(request: HttpRequest, task_id: uuid.UUID) -> HttpResponse:
                 for action in actions
             ],
             "llm_calls": llm_calls,
+            "memory_recalls": list(
+                task.memory_recalls.select_related("client", "project").order_by("created_at", "pk")
+            ),
+            "memory_written": task.memory_items.count(),
             "llm_totals": {
                 "tokens_in": sum(call.tokens_in for call in llm_calls),
                 "tokens_out": sum(call.tokens_out for call in llm_calls),

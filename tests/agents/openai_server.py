@@ -1,6 +1,7 @@
 """A real OpenAI-protocol HTTP server on loopback, scripted per test (DESIGN §9: no mocks of the SDK).
 
-It serves POST /v1/chat/completions in the OpenAI JSON shape, with `usage`. A test queues replies with
+It serves POST /v1/chat/completions in the OpenAI JSON shape, with `usage`, and POST /v1/embeddings
+(hashing-trick vectors of `embedding_dimensions`). A test queues chat replies with
 `script(...)`; each request takes the next one, and `then` answers every request after the queue. Every
 request is kept (body and headers) so tests can count them and read what the gateway sent.
 
@@ -9,6 +10,7 @@ Use the `openai_server` fixture (import it into a conftest to make it available 
 
 from __future__ import annotations
 
+import hashlib
 import json
 import threading
 import time
@@ -56,6 +58,7 @@ class Received:
 
 class OpenAIServer:
     def __init__(self) -> None:
+        self.embedding_dimensions = 16
         self.received: list[Received] = []
         self._replies: deque[Reply] = deque()
         self._then: Reply = Reply.error(500)
@@ -116,6 +119,11 @@ def _handler(server: OpenAIServer) -> type[BaseHTTPRequestHandler]:
                 body = json.loads(raw or b"{}")
             except ValueError:
                 body = {"unparsed": raw.decode(errors="replace")}
+            if self.path.rstrip("/") == "/v1/embeddings":
+                with server._lock:
+                    server.received.append(Received(path=self.path, headers={}, body=body))
+                self._send(200, _embeddings(body, server.embedding_dimensions))
+                return
             reply = server._next(
                 Received(
                     path=self.path,
@@ -150,6 +158,27 @@ def _handler(server: OpenAIServer) -> type[BaseHTTPRequestHandler]:
                 pass  # the client gave up (its timeout): exactly what a slow-model test provokes
 
     return Handler
+
+
+def _embeddings(body: dict[str, Any], dimensions: int) -> dict[str, Any]:
+    """A small real embedding: words hashed into `dimensions` buckets (the hashing trick), so texts
+    sharing words are close, and the same text always gets the same vector."""
+    texts = body.get("input") or []
+    texts = [texts] if isinstance(texts, str) else texts
+    data = []
+    for index, text in enumerate(texts):
+        vector = [0.0] * dimensions
+        for word in str(text).lower().split():
+            digest = hashlib.sha256(word.strip(".,!?;:").encode()).digest()
+            vector[digest[0] % dimensions] += 1.0 if digest[1] % 2 else -1.0
+        data.append({"object": "embedding", "index": index, "embedding": vector})
+    tokens = sum(len(str(text).split()) for text in texts)
+    return {
+        "object": "list",
+        "data": data,
+        "model": body.get("model", ""),
+        "usage": {"prompt_tokens": tokens, "total_tokens": tokens},
+    }
 
 
 def _completion(body: dict[str, Any], reply: Reply) -> dict[str, Any]:

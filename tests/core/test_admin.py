@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from core import services
 from core.admin import ServiceAdmin
+from core.memory.services import memory_item_add, memory_recall
 from core.models import (
     ActionTemplate,
     Artifact,
@@ -38,6 +39,7 @@ from core.models import (
     ProposalLine,
     Workspace,
 )
+from ledger import services as ledger_services
 from tests.factories import (
     ClientFactory,
     ContactFactory,
@@ -134,6 +136,12 @@ def records(operator, workspace, settings, tmp_path):
         key="follow_up", by=operator, name="Follow-up", kind="follow_up", body="Hello {{ name }}"
     )
     services.api_token_create(user=operator, name="Laptop")
+    services.note_create(by=operator, text="Jonas answers fastest by phone.", client=client, pinned=True)
+    memory_item_add(text="Jonas answers fastest by phone.", kind="note", client=client)
+    ping = ledger_services.task_submit(
+        workflow="ledger.ping", input={}, idempotency_key="admin-test:ping", requested_by=operator
+    )
+    memory_recall(query="how to reach Jonas?", client=client, task=ping, step="echo")
     return SimpleNamespace(
         client=client,
         project=project,
@@ -162,8 +170,9 @@ def test_every_core_admin_page_renders_for_the_operator(operator_client, operato
     if model_admin.has_add_permission(request):
         assert add.status_code == 200
     else:
-        # Only the workspace singleton (already configured here) and the numbering counters.
-        assert model._meta.model_name in {"workspace", "invoicesequence"}
+        # Only the workspace singleton (already configured here), the numbering counters, and memory
+        # (captured from records, and recall provenance written by tasks).
+        assert model._meta.model_name in {"workspace", "invoicesequence", "memoryitem", "memoryrecall"}
         assert add.status_code == 403
 
     obj = model.objects.first()

@@ -1,0 +1,226 @@
+"""Memory in the back office: notes (written through services), memory items (read and forgotten,
+never edited: they are derived from records), recall provenance, and a search page."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html
+
+from core import services
+from core.admin import ServiceAdmin, admin_link
+from core.memory import services as memory_services
+from core.models import Client, MemoryItem, MemoryRecall, Note, Project
+
+
+@admin.register(Note)
+class NoteAdmin(ServiceAdmin):
+    edit_fields = services.NOTE_FIELDS
+    info_fields = ("created_by", "created_at", "updated_at")
+    list_display = ("excerpt", "client", "project", "pinned", "created_by", "created_at")
+    list_filter = ("pinned",)
+    list_select_related = ("client", "project", "created_by")
+    search_fields = ("text",)
+    autocomplete_fields = ("client", "project")
+
+    @admin.display(description="Note")
+    def excerpt(self, obj: Note) -> str:
+        return obj.text[:120]
+
+    def create(self, request, form):
+        return services.note_create(by=request.user, **form.cleaned_data)
+
+    def update(self, request, obj, changes):
+        services.note_update(note=obj, by=request.user, **changes)
+
+    def delete(self, request, obj):
+        services.note_delete(note=obj, by=request.user)
+
+
+class SearchForm(forms.Form):
+    query = forms.CharField(max_length=500, widget=forms.TextInput(attrs={"size": 60, "autofocus": True}))
+    client = forms.ModelChoiceField(queryset=Client.objects.order_by("name"), required=False)
+    project = forms.ModelChoiceField(
+        queryset=Project.objects.select_related("client").order_by("client__name", "name"), required=False
+    )
+    tiers = forms.MultipleChoiceField(
+        choices=MemoryItem.Tier.choices,
+        initial=MemoryItem.Tier.values,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    mode = forms.ChoiceField(
+        choices=[("recall", "Recall (wide, for drafting)"), ("precision", "Precision (strict, for actions)")],
+        initial="recall",
+    )
+    k = forms.IntegerField(min_value=1, max_value=50, initial=8, label="Results")
+
+
+@admin.register(MemoryItem)
+class MemoryItemAdmin(admin.ModelAdmin):
+    list_display = (
+        "excerpt",
+        "tier",
+        "kind",
+        "client",
+        "project",
+        "mentions",
+        "recall_count",
+        "last_recalled_at",
+        "created_at",
+        "superseded",
+    )
+    list_filter = ("tier", "kind", ("superseded_by", admin.EmptyFieldListFilter), "client")
+    list_select_related = ("client", "project")
+    search_fields = ("text",)
+    date_hierarchy = "created_at"
+    actions = ["forget_selected"]
+    fields = (
+        "tier",
+        "kind",
+        "text",
+        "client",
+        "project",
+        "source_link",
+        "chunk",
+        "task_link",
+        "also_from",
+        "importance",
+        "mentions",
+        "created_at",
+        "last_recalled_at",
+        "recall_count",
+        "expires_at",
+        "superseded_link",
+        "supersedes_count",
+        "embedding_model",
+    )
+    readonly_fields = fields
+
+    def lookup_allowed(self, lookup, value, request=None):
+        # The task page links here to the items one task wrote.
+        return lookup in ("source_task", "source_task__id__exact") or super().lookup_allowed(
+            lookup, value, request
+        )
+
+    def get_queryset(self, request):
+        # The vector and the tsvector are large and never shown.
+        return super().get_queryset(request).defer("embedding", "search")
+
+    @admin.display(description="Memory")
+    def excerpt(self, obj: MemoryItem) -> str:
+        return obj.text[:140]
+
+    @admin.display(description="Superseded", boolean=True)
+    def superseded(self, obj: MemoryItem) -> bool:
+        return obj.superseded_by_id is not None
+
+    @admin.display(description="Source")
+    def source_link(self, obj: MemoryItem):
+        return admin_link(obj.source) if obj.source_type_id else "—"
+
+    @admin.display(description="Written by task")
+    def task_link(self, obj: MemoryItem):
+        if not obj.source_task_id:
+            return "—"
+        return format_html(
+            '<a href="{}">{}</a>', reverse("ledger:task", args=[obj.source_task_id]), obj.source_task_id
+        )
+
+    @admin.display(description="Superseded by")
+    def superseded_link(self, obj: MemoryItem):
+        return admin_link(obj.superseded_by) if obj.superseded_by_id else "—"
+
+    @admin.display(description="Stands for")
+    def supersedes_count(self, obj: MemoryItem) -> str:
+        count = obj.supersedes.count()
+        return f"{count} earlier item{'s' if count != 1 else ''}" if count else "—"
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # memory is captured from records; write a note to add something
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False  # forgetting goes through the action, which protects canonical memory
+
+    @admin.action(description="Forget the selected memories")
+    def forget_selected(self, request, queryset):
+        try:
+            count = memory_services.memory_forget(items=queryset)
+        except ValidationError as exc:
+            self.message_user(request, " ".join(exc.messages), messages.ERROR)
+            return
+        self.message_user(request, f"Forgot {count} memor{'y' if count == 1 else 'ies'}.", messages.SUCCESS)
+
+    def get_urls(self):
+        search = path("search/", self.admin_site.admin_view(self.search_view), name="core_memoryitem_search")
+        return [search, *super().get_urls()]
+
+    def changelist_view(self, request, extra_context=None):
+        extra_context = {
+            **(extra_context or {}),
+            "memory_search_url": reverse("admin:core_memoryitem_search"),
+        }
+        return super().changelist_view(request, extra_context)
+
+    def search_view(self, request: HttpRequest):
+        form = SearchForm(request.GET or None)
+        results, error = None, ""
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                results = memory_services.memory_recall(
+                    query=data["query"],
+                    client=data["client"],
+                    project=data["project"],
+                    tiers=data["tiers"],
+                    mode=data["mode"],
+                    k=data["k"],
+                )
+            except ValidationError as exc:
+                error = " ".join(exc.messages)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": "Search memory",
+            "form": form,
+            "results": results,
+            "error": error,
+        }
+        return TemplateResponse(request, "admin/core/memory_search.html", context)
+
+
+@admin.register(MemoryRecall)
+class MemoryRecallAdmin(admin.ModelAdmin):
+    list_display = ("query", "task", "step", "mode", "client", "k", "duration_ms", "created_at")
+    list_select_related = ("task", "client")
+    list_filter = ("mode",)
+    search_fields = ("query",)
+    fields = (
+        "task",
+        "step",
+        "query",
+        "mode",
+        "tiers",
+        "client",
+        "project",
+        "k",
+        "results",
+        "duration_ms",
+        "created_at",
+    )
+    readonly_fields = fields
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -1,0 +1,177 @@
+"""What becomes memory, and the ledger tasks that capture it after the record's transaction commits.
+
+Each capturable record maps to a `Capture`: its text cut into chunks, kind, tier, subject and
+importance. `memory_capture_request(record=…)` queues a `memory.capture` ledger task once the
+surrounding transaction commits; its idempotency key includes a hash of the text, so saving a record
+without changing what it says queues nothing, and a changed record is captured again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from dataclasses import dataclass
+
+from django.apps import apps
+from django.db import models, transaction
+
+from core.memory.text import new_text, text_chunks
+from core.models import Artifact, Decision, MemoryItem, Message, Note, Proposal
+
+logger = logging.getLogger(__name__)
+Kind, Tier = MemoryItem.Kind, MemoryItem.Tier
+
+
+@dataclass
+class Capture:
+    kind: str
+    tier: str
+    client_id: int | None
+    project_id: int | None
+    importance: float
+    chunks: list[str]
+
+
+def _message(message: Message) -> Capture:
+    conversation = message.conversation
+    said = new_text(message.body_text)
+    who = message.from_name or message.from_email or ("we" if message.direction == "outbound" else "")
+    header = f"{who} wrote" + (f" about {message.subject}" if message.subject else "")
+    chunks = text_chunks(said)
+    if chunks:
+        # The first chunk carries who and what about, so it reads on its own when recalled.
+        chunks[0] = f"{header}: {chunks[0]}"
+    return Capture(
+        kind=Kind.MESSAGE,
+        tier=Tier.WORKING,
+        client_id=conversation.client_id,
+        project_id=conversation.project_id,
+        importance=0.5 if message.direction == "inbound" else 0.4,
+        chunks=chunks,
+    )
+
+
+def _proposal(proposal: Proposal) -> Capture:
+    lines = [
+        f"- {line.description}: {line.quantity:g} × {line.unit_price} {proposal.currency}"
+        for line in proposal.lines.order_by("position", "pk")
+    ]
+    text = f"Proposal {proposal.title!r} ({proposal.status}), total {proposal.total} {proposal.currency}."
+    parts = [text, proposal.cover_letter.strip(), "\n".join(lines)]
+    return Capture(
+        kind=Kind.PROPOSAL,
+        tier=Tier.WORKING,
+        client_id=proposal.client_id,
+        project_id=proposal.project_id,
+        importance=0.7,
+        chunks=text_chunks("\n\n".join(part for part in parts if part)),
+    )
+
+
+def _decision(decision: Decision) -> Capture:
+    text = f"Decided: {decision.title}." + (
+        f" {decision.rationale.strip()}" if decision.rationale.strip() else ""
+    )
+    return Capture(
+        kind=Kind.DECISION,
+        tier=Tier.WORKING,
+        client_id=decision.client_id,
+        project_id=decision.project_id,
+        importance=0.8,
+        chunks=text_chunks(text),
+    )
+
+
+def _note(note: Note) -> Capture:
+    return Capture(
+        kind=Kind.NOTE,
+        tier=Tier.CANONICAL if note.pinned else Tier.WORKING,
+        client_id=note.client_id,
+        project_id=note.project_id,
+        importance=0.9 if note.pinned else 0.6,
+        chunks=text_chunks(note.text),
+    )
+
+
+def _artifact(artifact: Artifact) -> Capture:
+    chunks = text_chunks(artifact.extracted_text)
+    if chunks:
+        chunks[0] = f"From the file {artifact.filename}: {chunks[0]}"
+    return Capture(
+        kind=Kind.ARTIFACT,
+        tier=Tier.WORKING,
+        client_id=artifact.client_id,
+        project_id=artifact.project_id,
+        importance=0.4,
+        chunks=chunks,
+    )
+
+
+CAPTURERS = {
+    "core.message": _message,
+    "core.proposal": _proposal,
+    "core.decision": _decision,
+    "core.note": _note,
+    "core.artifact": _artifact,
+}
+
+
+def source_label(record: models.Model) -> str:
+    return record._meta.label_lower
+
+
+def source_get(*, label: str, pk: int) -> models.Model | None:
+    if label not in CAPTURERS:
+        raise LookupError(f"{label} is not captured into memory")
+    return apps.get_model(label).objects.filter(pk=pk).first()
+
+
+def capture_of(record: models.Model) -> Capture:
+    return CAPTURERS[source_label(record)](record)
+
+
+def _digest(capture: Capture) -> str:
+    meta = f"{capture.kind}|{capture.tier}|{capture.client_id}|{capture.project_id}|"
+    return hashlib.sha256((meta + "\x1f".join(capture.chunks)).encode()).hexdigest()[:24]
+
+
+def memory_capture_submit(*, label: str, pk: int) -> object | None:
+    """Submit the capture task for a record as it is now (None if it says nothing to remember)."""
+    from ledger import services as ledger_services
+
+    record = source_get(label=label, pk=pk)
+    if record is None:
+        return None
+    capture = capture_of(record)
+    if not capture.chunks:
+        return None
+    task, _ = ledger_services.task_submit_or_get(
+        workflow="memory.capture",
+        input={"source": label, "id": pk},
+        idempotency_key=f"memory.capture:{label}:{pk}:{_digest(capture)}",
+        requested_by="system:memory",
+    )
+    return task
+
+
+def memory_capture_request(*, record: models.Model) -> None:
+    """Capture `record` into memory once the current transaction commits (now if there is none)."""
+    label, pk = source_label(record), record.pk
+
+    def submit() -> None:
+        try:
+            memory_capture_submit(label=label, pk=pk)
+        except Exception:  # the record is committed already; a failed capture must not hide that
+            logger.exception("could not queue memory capture of %s %s", label, pk)
+
+    transaction.on_commit(submit)
+
+
+def memory_forget_source(*, record: models.Model) -> int:
+    """Delete the memory made from a record (when the record itself is deleted)."""
+    from django.contrib.contenttypes.models import ContentType
+
+    deleted, _ = MemoryItem.objects.filter(
+        source_type=ContentType.objects.get_for_model(record), source_id=record.pk
+    ).delete()
+    return deleted

@@ -1,0 +1,1 @@
+from tests.agents.openai_server import openai_server  # noqa: F401 - a fixture
