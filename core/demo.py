@@ -2,7 +2,7 @@
 
 `demo_seed()` creates the operator, the workspace, the pricing rules of `data/services.csv` and the
 records described in `data/demo.json`: clients with contacts, projects with deliverables, proposals,
-contracts, invoices in every state, email threads, decisions and action templates. Every record is
+contracts, invoices in every state, email threads, decisions, notes and action templates. Every record is
 written through `core.services` by Mara, so the history reads as if she had done the work herself.
 
 Seeding is idempotent per record: each one is looked up by a natural key first (a client by name, a
@@ -37,6 +37,7 @@ from core.models import (
     Deliverable,
     Invoice,
     Message,
+    Note,
     PricingRule,
     Project,
     Proposal,
@@ -65,6 +66,7 @@ COUNT_KEYS = (
     "conversations",
     "messages",
     "decisions",
+    "notes",
 )
 
 # The services' own transitions, walked in order to bring a new record to the state the data names.
@@ -174,6 +176,8 @@ class _DemoSeeder:
             self._conversation(spec)
         for spec in self.data["decisions"]:
             self._decision(spec)
+        for spec in self.data.get("notes", []):
+            self._note(spec)
         return self.counts
 
     def _found_or_created(self, kind: str, existing: models.Model | None, create) -> Any:
@@ -480,4 +484,12 @@ class _DemoSeeder:
                 subject=self.refs[spec["subject"]],
                 **_fields(spec, "decided_at"),
             ),
+        )
+
+    def _note(self, spec: Mapping[str, Any]) -> None:
+        client = self.clients[spec["client"]]
+        self._found_or_created(
+            "notes",
+            Note.objects.filter(client=client, text=spec["text"]).first(),
+            lambda: services.note_create(by=self.by, text=spec["text"], client=client, pinned=spec["pinned"]),
         )

@@ -50,6 +50,7 @@ def _expiry(tier: str, expires_at: datetime | None) -> datetime | None:
     return expires_at
 
 
+@transaction.atomic
 def memory_item_add(
     *,
     text: str,

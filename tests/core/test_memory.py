@@ -188,7 +188,7 @@ def test_adding_refuses_bad_input_and_writes_nothing(operator):
 
 @pytest.mark.django_db
 def test_a_recorded_message_is_captured_by_a_ledger_task_with_provenance(
-    operator, django_capture_on_commit_callbacks
+    operator, operator_client, django_capture_on_commit_callbacks
 ):
     client = ClientFactory()
     conversation = services.conversation_create(by=operator, client=client, subject="Shop launch")
@@ -226,6 +226,9 @@ def test_a_recorded_message_is_captured_by_a_ledger_task_with_provenance(
     assert item.embedding_model == embeddings.embedding_provider().name
     committed = task.actions.get()
     assert (committed.kind, committed.status, committed.result["created"]) == ("memory.store", "committed", 1)
+    # The task page links to what it wrote; the admin lists exactly that.
+    written = operator_client.get(f"/admin/core/memoryitem/?source_task={task.pk}")
+    assert written.status_code == 200 and written.context["cl"].result_count == 1
     # The same message delivered again: no second task, no second item.
     with django_capture_on_commit_callbacks(execute=True):
         services.message_record(
@@ -515,3 +518,32 @@ def test_new_text_drops_quoted_history_and_signature():
     body = "Yes, Tuesday works.\n\n-- \nPia Berg\n\nOn Mon, Mara wrote:\n> Does Tuesday work?"
     assert new_text(body) == "Yes, Tuesday works."
     assert new_text("Thanks!\n> quoted line\nMore text") == "Thanks!\nMore text"
+
+
+# --- Re-ranking: fresh and often-used first -------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_recall_favours_fresh_and_often_used_items_among_equally_relevant_ones(operator):
+    client = ClientFactory()
+    first, second = ProjectFactory(client=client), ProjectFactory(client=client)
+    text = "Deliveries go to the loading dock behind the roastery."
+    # The same text in two projects of one client: equally relevant, only age and use differ.
+    old, _ = memory_item_add(
+        text=text,
+        kind=Kind.NOTE,
+        client=client,
+        project=first,
+        created_at=timezone.now() - timedelta(days=400),
+    )
+    fresh, _ = memory_item_add(text=text, kind=Kind.NOTE, client=client, project=second)
+    found = memory_recall(query="where do deliveries go?", client=client, k=2)
+    assert [hit.item.pk for hit in found] == [fresh.pk, old.pk]
+    # Recalled a month ago it is a little less fresh than the new one, but recalled often it overtakes it.
+    month_ago = timezone.now() - timedelta(days=30)
+    MemoryItem.objects.filter(pk=old.pk).update(recall_count=1, last_recalled_at=month_ago)
+    found = memory_recall(query="where do deliveries go?", client=client, k=2)
+    assert [hit.item.pk for hit in found] == [fresh.pk, old.pk]
+    MemoryItem.objects.filter(pk=old.pk).update(recall_count=40)
+    found = memory_recall(query="where do deliveries go?", client=client, k=2)
+    assert [hit.item.pk for hit in found] == [old.pk, fresh.pk]

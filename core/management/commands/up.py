@@ -60,6 +60,9 @@ class Command(BaseCommand):
 
     def _check_port_free(self, host: str, port: int) -> None:
         with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+            # As gunicorn binds: connections of a previous run lingering in TIME_WAIT do not count as
+            # "in use" (a listening server still does).
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             try:
                 probe.bind((host, port))
             except OSError as exc:
