@@ -541,7 +541,7 @@ def test_recall_favours_fresh_and_often_used_items_among_equally_relevant_ones(o
     assert [hit.item.pk for hit in found] == [fresh.pk, old.pk]
     # Recalled a month ago it is a little less fresh than the new one, but recalled often it overtakes it.
     month_ago = timezone.now() - timedelta(days=30)
-    MemoryItem.objects.filter(pk=old.pk).update(recall_count=1, last_recalled_at=month_ago)
+    MemoryItem.objects.filter(pk=old.pk).update(last_recalled_at=month_ago)
     found = memory_recall(query="where do deliveries go?", client=client, k=2)
     assert [hit.item.pk for hit in found] == [fresh.pk, old.pk]
     MemoryItem.objects.filter(pk=old.pk).update(recall_count=40)
