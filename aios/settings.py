@@ -266,6 +266,9 @@ if not 0 < AIOS_MEMORY_NEAR_DUPLICATE <= 1:
 AIOS_MEMORY_HALF_LIFE_DAYS = env_int("AIOS_MEMORY_HALF_LIFE_DAYS", 180, minimum=1)
 # HNSW search breadth: higher finds the true nearest items more often and costs more per query.
 AIOS_MEMORY_EF_SEARCH = env_int("AIOS_MEMORY_EF_SEARCH", 100, minimum=10)
+# A client or project with at most this many items is searched exactly (every item compared); a larger
+# one through the HNSW index with iterative scans.
+AIOS_MEMORY_EXACT_SCAN_MAX = env_int("AIOS_MEMORY_EXACT_SCAN_MAX", 20000, minimum=0)
 
 # --- Workspace ------------------------------------------------------------------------------
 AIOS_API_TOKEN_PREFIX = "aios_"

@@ -54,6 +54,25 @@ def _session_settings(cursor, ef_search: int) -> None:
     cursor.execute("SELECT set_config('hnsw.ef_search', %s, true)", [str(ef_search)])
 
 
+def _subject_is_small(cursor, *, client_id: int | None, project_id: int | None) -> bool:
+    """Whether a subject filter leaves few enough rows to compare the query with every one of them.
+
+    HNSW answers a filter that keeps ~1 % of the rows by walking on until it has found enough that
+    pass (iterative scan), which finds good rows but not always the nearest ones. A small subject —
+    one client or project of a one-person business — is cheaper and exact to scan whole (bitmap scan
+    of its b-tree index); only a subject larger than AIOS_MEMORY_EXACT_SCAN_MAX goes through HNSW.
+    """
+    if client_id is None and project_id is None:
+        return False
+    column, value = ("project_id", project_id) if project_id is not None else ("client_id", client_id)
+    limit = settings.AIOS_MEMORY_EXACT_SCAN_MAX
+    cursor.execute(
+        f"SELECT count(*) FROM (SELECT 1 FROM core_memoryitem WHERE {column} = %s LIMIT %s) s",
+        [value, limit + 1],
+    )
+    return cursor.fetchone()[0] <= limit
+
+
 def memory_search(
     *,
     vector: Sequence[float] | np.ndarray | None,
@@ -75,17 +94,21 @@ def memory_search(
     where, params = _filters(client_id=client_id, project_id=project_id, tiers=tiers)
     parts: list[str] = []
     all_params: list = []
+    with transaction.atomic(), connection.cursor() as cursor:
+        exact = vector is not None and _subject_is_small(cursor, client_id=client_id, project_id=project_id)
     if vector is not None:
         model_sql, model_params = "", []
         if embedding_model:
             model_sql, model_params = " AND m.embedding_model = %s", [embedding_model]
         literal = vector_literal(vector)
+        # `+ 0` hides the distance from the planner's index matching: an exact scan of the subject.
+        order = "(m.embedding <=> %s::vector) + 0" if exact else "m.embedding <=> %s::vector"
         parts.append(
             f"""vec_raw AS MATERIALIZED (
                 SELECT m.id, m.embedding <=> %s::vector AS distance
                 FROM core_memoryitem m
                 WHERE {where}{model_sql} AND m.embedding IS NOT NULL
-                ORDER BY m.embedding <=> %s::vector
+                ORDER BY {order}
                 LIMIT %s
             ),
             vec AS (SELECT id, distance, row_number() OVER (ORDER BY distance, id) AS rank FROM vec_raw)"""
@@ -144,25 +167,30 @@ def memory_nearest(
     client_id: int | None,
     project_id: int | None,
     embedding_model: str,
-    limit: int = 1,
+    probe: int = 10,
 ) -> list[tuple[int, float, str]]:
-    """(id, cosine similarity, text) of the nearest live items of exactly this subject."""
+    """(id, cosine similarity, text) of live items of exactly this subject among the `probe` nearest
+    items of the whole memory, nearest first.
+
+    Used to spot near-duplicates on every add, so it must not slow down as memory grows: it is one
+    unfiltered HNSW probe (logarithmic), and the subject is checked on its few results. A
+    near-duplicate is far closer than anything else, so it is among them unless `probe` other
+    subjects hold the very same sentence; then the add is stored as new (dedupe by hash still holds).
+    """
     literal = vector_literal(vector)
-    subject = [
-        "m.client_id IS NULL" if client_id is None else "m.client_id = %s",
-        "m.project_id IS NULL" if project_id is None else "m.project_id = %s",
-    ]
-    params = [value for value in (client_id, project_id) if value is not None]
-    sql = f"""
+    sql = """
         WITH near AS MATERIALIZED (
-            SELECT m.id, m.embedding <=> %s::vector AS distance, m.text FROM core_memoryitem m
+            SELECT m.id, m.embedding <=> %s::vector AS distance, m.text, m.client_id, m.project_id
+            FROM core_memoryitem m
             WHERE m.superseded_by_id IS NULL AND m.embedding IS NOT NULL AND m.embedding_model = %s
-              AND {" AND ".join(subject)}
             ORDER BY m.embedding <=> %s::vector LIMIT %s
         )
-        SELECT id, 1 - distance, text FROM near ORDER BY distance
+        SELECT id, 1 - distance, text FROM near
+        WHERE client_id IS NOT DISTINCT FROM %s AND project_id IS NOT DISTINCT FROM %s
+        ORDER BY distance
     """
     with transaction.atomic(), connection.cursor() as cursor:
-        _session_settings(cursor, settings.AIOS_MEMORY_EF_SEARCH)
-        cursor.execute(sql, [literal, embedding_model, *params, literal, limit])
+        cursor.execute("SET LOCAL hnsw.iterative_scan = off")
+        cursor.execute("SELECT set_config('hnsw.ef_search', %s, true)", [str(max(probe, 40))])
+        cursor.execute(sql, [literal, embedding_model, literal, probe, client_id, project_id])
         return [(row[0], float(row[1]), row[2]) for row in cursor.fetchall()]

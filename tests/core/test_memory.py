@@ -38,7 +38,10 @@ def run_task(task: Task) -> Task:
 
 
 @pytest.mark.django_db
-def test_the_recall_set_reaches_recall_at_5_and_never_leaks_another_clients_memory(operator):
+@pytest.mark.parametrize("scan", ["exact", "hnsw"])
+def test_the_recall_set_reaches_recall_at_5_and_never_leaks_another_clients_memory(operator, settings, scan):
+    # Small subjects are scanned exactly; "hnsw" forces the index with iterative scans, as for a big one.
+    settings.AIOS_MEMORY_EXACT_SCAN_MAX = 20000 if scan == "exact" else 0
     loaded = recall_set_load(by=operator)
     queries = loaded.data["queries"]
     assert len(loaded.items) >= 60 and len(queries) >= 20 and len(loaded.clients) >= 4
@@ -55,7 +58,7 @@ def test_the_recall_set_reaches_recall_at_5_and_never_leaks_another_clients_memo
         if score < 1:
             misses.append((query["id"], query["query"], sorted(keys)))
     recall_at_5 = sum(scores) / len(scores)
-    print(f"recall@5 = {recall_at_5:.3f} over {len(queries)} queries; misses: {misses}")
+    print(f"{scan}: recall@5 = {recall_at_5:.3f} over {len(queries)} queries; misses: {misses}")
     assert recall_at_5 >= 0.9, misses
 
 
