@@ -10,17 +10,37 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any, ClassVar
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, Field, ValidationError
+
+
+class InferredField(BaseModel):
+    """One value an agent inferred, with where it read it: shown to the operator as a field diff."""
+
+    field: str
+    value: Any = None
+    source: str = ""  # the text the value was read from (e.g. the sentence of the email)
+    span: tuple[int, int] | None = None  # [start, end) of `source` within the source record's text
+    confidence: float | None = Field(default=None, ge=0, le=1)
 
 
 class ProposedAction(BaseModel):
-    """An effect an agent would like to happen: `kind` names the committer, `payload` its arguments."""
+    """An effect an agent would like to happen: `kind` names the committer, `payload` its arguments.
+
+    The rest is what the policy engine and the operator need to judge it: the agent's confidence, the
+    money involved, the fields it inferred and the record it worked from (untrusted text is data).
+    """
 
     kind: str
     payload: dict[str, Any] = {}
     summary: str = ""
+    confidence: float | None = Field(default=None, ge=0, le=1)
+    amount: Decimal | None = None
+    currency: str = ""
+    inferred: list[InferredField] = []
+    source: dict[str, Any] = {}
 
 
 @dataclass
@@ -73,6 +93,8 @@ class Workflow:
     input_schema: type[BaseModel] | None = None
     # Retries before the task is dead-lettered; the conductor's default when None.
     max_attempts: int | None = None
+    # Critical work keeps running when an LLM budget is reached (on a cheaper tier); the rest is deferred.
+    critical: bool = False
 
 
 class RegistryError(LookupError):

@@ -7,9 +7,11 @@ AIOS_LLM_BASE_URL). For every `structured()` call the gateway, in this order:
 1. resolves the tier to a model; a tier without a model (or tier `rules`) runs the agent's rules;
 2. looks the answer up in the cache, keyed by sha256 of (model, messages, schema). A hit is served
    even when the budget is spent: it costs nothing, and withholding it would only degrade the answer;
-3. checks the monthly budget (AIOS_LLM_MONTHLY_BUDGET against this calendar month's recorded spend);
-   once it is reached no request is made (checked before each request, so workers running at the same
-   moment can overshoot it by the calls they have in flight);
+3. checks the budget policies (ledger.policy.budget_check: this calendar month's recorded spend, for the
+   workspace and per agent); once a cap is reached no request is made: non-critical work is deferred
+   (`BudgetDeferred`, the conductor retries it later and tells the operator), critical work drops to the
+   fast model or to its rules (checked before each request, so workers running at the same moment can
+   overshoot a cap by the calls they have in flight);
 4. asks the model for JSON matching the schema, with a timeout, retrying 408/429/5xx, timeouts and
    connection errors with exponential backoff and jitter (Retry-After honoured, capped);
 5. validates the answer against the schema; an invalid answer gets one repair request (the model sees
@@ -44,21 +46,23 @@ import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 from email.utils import parsedate_to_datetime
 from typing import Any, TypeVar
-from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, Sum
+from django.db.models import F
 from django.utils import timezone
 from pydantic import BaseModel, ValidationError
 
 from agents.models import LLMCacheEntry
 from ledger.models import LLMCall, ModelPrice, Task, TaskEvent
-from ledger.services import NeedsReview, task_event
+from ledger.policy import DEFER as BUDGET_DEFER
+from ledger.policy import DOWNGRADE as BUDGET_DOWNGRADE
+from ledger.policy import OK as BUDGET_OK
+from ledger.policy import budget_check
+from ledger.services import BudgetDeferred, NeedsReview, task_event
 
 logger = logging.getLogger(__name__)
 
@@ -117,14 +121,6 @@ def prompt_hash(*, model: str, messages: list[dict[str, Any]], schema: dict[str,
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def llm_month_spend(*, now: datetime | None = None) -> Decimal:
-    """Recorded LLM spend since the start of this calendar month in the workspace's time zone."""
-    local = timezone.localtime(now or timezone.now(), ZoneInfo(settings.TIME_ZONE))
-    month_start = local.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
-    total = LLMCall.objects.filter(created_at__gte=month_start).aggregate(total=Sum("cost"))["total"]
-    return total or Decimal("0")
-
-
 def llm_call_cost(*, model: str, tokens_in: int, tokens_out: int) -> Decimal | None:
     """What the tokens cost by the model's ModelPrice row; None when the model has no price."""
     price = ModelPrice.objects.filter(model=model).first()
@@ -176,6 +172,7 @@ class _Reply:
     tokens_in: int = 0
     tokens_out: int = 0
     transient: bool = False  # no answer because of an outage (timeouts, 429, 5xx) that may pass
+    budget_blocked: bool = False  # no request: a budget policy's cap is reached
 
 
 @dataclass
@@ -200,6 +197,17 @@ class LLMGateway:
         self.agent = agent
         self.replay = replay
         self._recorded: list[LLMCall] | None = None  # replay: the rows still to answer from
+
+    def _critical(self) -> bool:
+        """Work of a critical workflow keeps going on a cheaper tier when a budget is reached."""
+        from agents import kernel
+
+        if self.task is None:
+            return True
+        try:
+            return kernel.workflow_get(self.task.workflow).critical
+        except kernel.RegistryError:
+            return False
 
     def _who(self) -> str:
         return f"{self.agent or 'agent'} step {self.step or '-'}"
@@ -259,6 +267,9 @@ class LLMGateway:
 
         if rules is None:
             reason = f"{self._who()}: {model} gave no valid answer ({reply.problem})"
+            if reply.budget_blocked and self.task is not None:
+                # Critical work without rules cannot drop to them: it waits for the budget like the rest.
+                raise BudgetDeferred(reason)
             raise (LLMUnavailable if reply.transient else NeedsReview)(reason)
         return StructuredResult(
             self._run_rules(rules, schema),
@@ -348,26 +359,44 @@ class LLMGateway:
         messages: list[dict[str, Any]],
         schema: type[BaseModel],
         repair: bool = False,
+        skip_budget: bool = False,
     ) -> _Reply:
         """One request to the model (after the budget check), validated and recorded."""
         if self.replay:
             return self._replay_answer(key=key, schema=schema)
 
-        spent, budget = llm_month_spend(), Decimal(str(settings.AIOS_LLM_MONTHLY_BUDGET))
-        if spent >= budget:
-            problem = f"blocked: this month's LLM spend {spent} has reached the budget {budget}"
-            call_id = self._record(
-                tier=tier,
-                model=model,
-                key=key,
-                messages=messages,
-                schema=schema,
-                outcome="blocked",
-                attempts=0,
-                error=problem,
-                repair=repair,
-            )
-            return _Reply(call_id=call_id, problem=problem)
+        if not skip_budget:
+            verdict = budget_check(agent=self.agent, tier=tier, critical=self._critical())
+            if verdict.state != BUDGET_OK:
+                problem = f"blocked: {verdict.reason}"
+                call_id = self._record(
+                    tier=tier,
+                    model=model,
+                    key=key,
+                    messages=messages,
+                    schema=schema,
+                    outcome="blocked",
+                    attempts=0,
+                    error=problem,
+                    repair=repair,
+                )
+                cheaper = _model_for(verdict.tier) if verdict.tier == "fast" and tier == "quality" else None
+                if verdict.state == BUDGET_DOWNGRADE and cheaper:
+                    cheaper_key = prompt_hash(
+                        model=cheaper, messages=messages, schema=schema.model_json_schema()
+                    )
+                    return self._ask(
+                        tier="fast",
+                        model=cheaper,
+                        key=cheaper_key,
+                        messages=messages,
+                        schema=schema,
+                        repair=repair,
+                        skip_budget=True,
+                    )
+                if verdict.state == BUDGET_DEFER and self.task is not None:
+                    raise BudgetDeferred(verdict.reason)
+                return _Reply(call_id=call_id, problem=problem, budget_blocked=True)
 
         exchange = self._request(model=model, messages=messages, schema=schema)
         if exchange.error:

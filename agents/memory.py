@@ -227,9 +227,10 @@ class MemoryJanitor(Agent):
         from django.utils.dateparse import parse_datetime
 
         from core.memory import services
+        from ledger.policy import retention_rules_from_policies
 
         now = parse_datetime(input.now)
-        rules = services.retention_rules()
+        rules = retention_rules_from_policies()
         expired = services.memory_expiring(now=now).count()
         retained = services.memory_retention_due(now=now, rules=rules).count()
         output = MaintainOutput(

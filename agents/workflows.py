@@ -1,6 +1,6 @@
 """The workflows of the workspace, declared in code. Imported when the agents app is ready."""
 
-from agents import mail, memory, reports, summariser
+from agents import mail, memory, operator, reports, summariser
 from agents.kernel import Step, Workflow, workflow_register
 
 EMAIL_SEND = workflow_register(
@@ -85,5 +85,36 @@ MEMORY_MAINTAIN = workflow_register(
         description="Delete memories whose time is up: expired session items, and what retention says.",
         steps=(Step(name="sweep", agent=memory.MemoryJanitor.name),),
         input_schema=memory.MaintainInput,
+    )
+)
+
+NOTICE_OPERATOR = workflow_register(
+    Workflow(
+        name="notice.operator",
+        description="A notice to the operator's own address (a budget reached, …).",
+        steps=(Step(name="write", agent=operator.OperatorNotice.name),),
+        input_schema=operator.NoticeInput,
+        critical=True,
+    )
+)
+
+APPROVALS_DIGEST = workflow_register(
+    Workflow(
+        name="approvals.digest",
+        description="Each day: what waits for the operator's approval and what was dead-lettered.",
+        steps=(Step(name="digest", agent=operator.ApprovalDigest.name),),
+        input_schema=operator.DigestInput,
+        critical=True,
+    )
+)
+
+RECORD_REVERT = workflow_register(
+    Workflow(
+        name="record.revert",
+        description="Put records back as they were before a committed change (asked from the task page).",
+        steps=(Step(name="revert", agent=operator.RecordReverter.name),),
+        input_schema=operator.RevertInput,
+        critical=True,
+        max_attempts=1,
     )
 )

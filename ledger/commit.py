@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
@@ -21,12 +22,31 @@ from core import services as core_services
 from ledger.models import Action, OutboxEmail, Task
 
 Committer = Callable[[Action, Task], dict[str, Any]]
-_COMMITTERS: dict[str, Committer] = {}
 
 
-def committer(kind: str) -> Callable[[Committer], Committer]:
+@dataclass(frozen=True)
+class Registered:
+    function: Committer
+    effect: str  # ledger.policy effect class: internal, record, money, external, delete
+    payload: type[BaseModel] | None  # validates the payload (and the operator's edits of it)
+    # A record change can be reverted from the task page; sent email, deletions and money changes cannot.
+    reversible: bool = False
+    irreversible_note: str = ""
+
+
+_COMMITTERS: dict[str, Registered] = {}
+
+
+def committer(
+    kind: str,
+    *,
+    effect: str,
+    payload: type[BaseModel] | None = None,
+    reversible: bool = False,
+    irreversible_note: str = "",
+) -> Callable[[Committer], Committer]:
     def register(function: Committer) -> Committer:
-        _COMMITTERS[kind] = function
+        _COMMITTERS[kind] = Registered(function, effect, payload, reversible, irreversible_note)
         return function
 
     return register
@@ -36,9 +56,48 @@ def committer_exists(kind: str) -> bool:
     return kind in _COMMITTERS
 
 
+def committer_effect(kind: str) -> str | None:
+    registered = _COMMITTERS.get(kind)
+    return registered.effect if registered else None
+
+
+def committer_kinds() -> list[str]:
+    return sorted(_COMMITTERS)
+
+
+def committer_reversible(kind: str) -> bool:
+    registered = _COMMITTERS.get(kind)
+    return bool(registered and registered.reversible)
+
+
+def committer_irreversible_note(kind: str) -> str:
+    registered = _COMMITTERS.get(kind)
+    if registered is None or registered.reversible:
+        return ""
+    return registered.irreversible_note or "This effect cannot be reverted from here."
+
+
+def payload_validate(*, kind: str, payload: dict[str, Any]) -> dict[str, Any]:
+    """The payload as its committer will read it, or a ValidationError naming each bad field."""
+    registered = _COMMITTERS.get(kind)
+    if registered is None:
+        raise ValidationError({"kind": f"No committer knows how to carry out {kind!r}."})
+    if registered.payload is None:
+        return dict(payload)
+    try:
+        return registered.payload.model_validate(payload).model_dump(mode="json")
+    except PydanticValidationError as exc:
+        raise ValidationError(
+            {
+                ".".join(str(part) for part in error["loc"]) or "payload": error["msg"]
+                for error in exc.errors(include_url=False)
+            }
+        ) from None
+
+
 def action_commit(*, action: Action, task: Task) -> dict[str, Any]:
     with core_services.history_reason(f"task {task.pk} ({task.workflow})"):
-        return _COMMITTERS[action.kind](action, task)
+        return _COMMITTERS[action.kind].function(action, task)
 
 
 def message_id_for(key: str) -> str:
@@ -57,7 +116,9 @@ class EmailPayload(BaseModel):
     references: str = ""
 
 
-@committer("email.send")
+@committer(
+    "email.send", effect="external", payload=EmailPayload, irreversible_note="A sent email cannot be unsent."
+)
 def email_send(action: Action, task: Task) -> dict[str, Any]:
     try:
         payload = EmailPayload.model_validate(action.payload)
@@ -86,7 +147,12 @@ class DecisionPayload(BaseModel):
     project_id: int | None = None
 
 
-@committer("decision.record")
+@committer(
+    "decision.record",
+    effect="record",
+    payload=DecisionPayload,
+    irreversible_note="Decisions are kept as history; record a new decision to change course.",
+)
 def decision_record(action: Action, task: Task) -> dict[str, Any]:
     from core.models import Client, Project
 
@@ -115,7 +181,7 @@ class MemoryStorePayload(BaseModel):
     chunks: list[str] = Field(min_length=1)
 
 
-@committer("memory.store")
+@committer("memory.store", effect="internal", payload=MemoryStorePayload)
 def memory_store(action: Action, task: Task) -> dict[str, Any]:
     from core.memory.capture import source_get
     from core.memory.services import memory_store_chunks
@@ -143,7 +209,7 @@ class MemoryCompressPayload(BaseModel):
     summary: str = Field(min_length=1)
 
 
-@committer("memory.compress")
+@committer("memory.compress", effect="internal", payload=MemoryCompressPayload)
 def memory_compress(action: Action, task: Task) -> dict[str, Any]:
     from core.memory.services import memory_compress as compress
 
@@ -166,7 +232,7 @@ def _sweep_now(payload: MemorySweepPayload):
     return now
 
 
-@committer("memory.expire")
+@committer("memory.expire", effect="internal", payload=MemorySweepPayload)
 def memory_expire(action: Action, task: Task) -> dict[str, Any]:
     from core.memory.services import memory_expire as expire
 
@@ -174,7 +240,7 @@ def memory_expire(action: Action, task: Task) -> dict[str, Any]:
     return {"deleted": expire(now=_sweep_now(payload))}
 
 
-@committer("memory.retain")
+@committer("memory.retain", effect="internal", payload=MemorySweepPayload)
 def memory_retain(action: Action, task: Task) -> dict[str, Any]:
     from core.memory.services import memory_retain as retain
     from core.memory.services import retention_rules
@@ -182,3 +248,96 @@ def memory_retain(action: Action, task: Task) -> dict[str, Any]:
     payload = MemorySweepPayload.model_validate(action.payload)
     rules = retention_rules(",".join(f"{key}={days}" for key, days in payload.retention.items()))
     return {"deleted": retain(now=_sweep_now(payload), rules=rules)}
+
+
+# --- Canonical record changes (reversible), money records and deletions (hard floors) ---------------
+
+
+class RecordUpdatePayload(BaseModel):
+    model: str = Field(description="core.client, core.contact, core.project or core.deliverable")
+    pk: int
+    fields: dict[str, Any] = Field(min_length=1)
+
+
+@committer("record.update", effect="record", payload=RecordUpdatePayload, reversible=True)
+def record_update(action: Action, task: Task) -> dict[str, Any]:
+    payload = RecordUpdatePayload.model_validate(action.payload)
+    change = core_services.record_update(label=payload.model, pk=payload.pk, fields=payload.fields, by=None)
+    return {"changes": [change.as_dict()]}
+
+
+class RecordRevertPayload(BaseModel):
+    action_id: int = Field(description="The committed action whose record change is reverted.")
+    model: str
+    pk: int
+    history_id: int = Field(description="The history row the reverted change wrote.")
+
+
+@committer("record.revert", effect="record", payload=RecordRevertPayload, reversible=True)
+def record_revert(action: Action, task: Task) -> dict[str, Any]:
+    payload = RecordRevertPayload.model_validate(action.payload)
+    change = core_services.record_revert(
+        label=payload.model, pk=payload.pk, history_id=payload.history_id, by=None
+    )
+    return {"changes": [change.as_dict()], "reverted_action": payload.action_id}
+
+
+class RecordDeletePayload(BaseModel):
+    model: str
+    pk: int
+
+
+@committer(
+    "record.delete",
+    effect="delete",
+    payload=RecordDeletePayload,
+    irreversible_note="A deleted record is gone; its history rows remain.",
+)
+def record_delete(action: Action, task: Task) -> dict[str, Any]:
+    payload = RecordDeletePayload.model_validate(action.payload)
+    core_services.record_delete(label=payload.model, pk=payload.pk, by=None)
+    return {"deleted": {"model": payload.model, "pk": payload.pk}}
+
+
+class InvoicePaidPayload(BaseModel):
+    invoice_id: int
+    paid_at: str = ""
+
+
+@committer(
+    "invoice.mark_paid",
+    effect="money",
+    payload=InvoicePaidPayload,
+    irreversible_note="A payment is a money record: correct it with a new, approved change.",
+)
+def invoice_mark_paid(action: Action, task: Task) -> dict[str, Any]:
+    from django.utils.dateparse import parse_datetime
+
+    from core.models import Invoice
+
+    payload = InvoicePaidPayload.model_validate(action.payload)
+    invoice = Invoice.objects.get(pk=payload.invoice_id)
+    paid_at = parse_datetime(payload.paid_at) if payload.paid_at else None
+    invoice = core_services.invoice_mark_paid(invoice=invoice, by=None, paid_at=paid_at)
+    return {"invoice": invoice.pk, "status": invoice.status}
+
+
+class InvoiceVoidPayload(BaseModel):
+    invoice_id: int
+    reason: str = Field(min_length=1)
+
+
+@committer(
+    "invoice.void",
+    effect="money",
+    payload=InvoiceVoidPayload,
+    irreversible_note="A voided invoice stays void; reissue it instead.",
+)
+def invoice_void(action: Action, task: Task) -> dict[str, Any]:
+    from core.models import Invoice
+
+    payload = InvoiceVoidPayload.model_validate(action.payload)
+    invoice = core_services.invoice_void(
+        invoice=Invoice.objects.get(pk=payload.invoice_id), by=None, reason=payload.reason
+    )
+    return {"invoice": invoice.pk, "status": invoice.status}

@@ -113,6 +113,9 @@ class TaskEvent(models.Model):
         REQUEUED = "requeued", "Re-queued by the operator"
         CANCELLED = "cancelled", "Cancelled"
         REPLAYED = "replayed", "Replayed"
+        DEFERRED = "deferred", "Deferred (budget)"
+        APPROVAL_EXPIRED = "approval_expired", "Approval expired"
+        REVERSAL_ASKED = "reversal_asked", "Reversal asked"
 
     id = models.BigAutoField(primary_key=True)
     task = models.ForeignKey(Task, on_delete=models.PROTECT, related_name="events")
@@ -150,6 +153,18 @@ class Action(models.Model):
     idempotency_key = models.CharField(max_length=300, unique=True)
     decision = models.CharField(max_length=20, blank=True, help_text="commit, ask or deny")
     decision_reason = models.TextField(blank=True)
+    # The policy versions that decided, e.g. [{"id": 3, "name": "…", "version": 2}] or builtin rules.
+    decision_policies = models.JSONField(default=list, blank=True)
+    # What the proposing agent said about its proposal (shown on the approval page, used by conditions).
+    agent = models.CharField(max_length=100, blank=True, db_index=True)
+    agent_version = models.CharField(max_length=20, blank=True)
+    confidence = models.FloatField(null=True, blank=True)
+    amount = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
+    currency = models.CharField(max_length=3, blank=True)
+    # Fields the agent inferred: [{"field", "value", "source", "span": [start, end], "confidence"}].
+    inferred = models.JSONField(default=list, blank=True)
+    # Where the proposal came from: {"type": "message", "id": 12, "text": "…"}; untrusted text is data.
+    source = models.JSONField(default=dict, blank=True)
     decided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
@@ -161,6 +176,12 @@ class Action(models.Model):
 
     class Meta:
         ordering = ["created_at", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(confidence__isnull=True) | Q(confidence__gte=0, confidence__lte=1),
+                name="action_confidence_range",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.kind} ({self.status})"
@@ -255,3 +276,115 @@ class LLMCall(models.Model):
 
     def __str__(self) -> str:
         return f"{self.model} {self.outcome}"
+
+
+class Policy(models.Model):
+    """A rule the workspace enforces at runtime (DESIGN §7), edited in the admin, versioned.
+
+    `params` is validated per kind by `ledger.policy.policy_params_validate`; every change goes through
+    `ledger.policy.policy_save`, which bumps `version`. Decisions record the (id, version) that made them.
+    """
+
+    class Kind(models.TextChoices):
+        APPROVAL = "approval", "Approval"
+        BUDGET = "budget", "Budget"
+        RETENTION = "retention", "Retention"
+        AUTONOMY = "autonomy", "Autonomy"
+
+    name = models.CharField(max_length=200, unique=True)
+    kind = models.CharField(max_length=20, choices=Kind.choices, db_index=True)
+    enabled = models.BooleanField(default=True)
+    description = models.TextField(blank=True)
+    params = models.JSONField(default=dict)
+    version = models.PositiveIntegerField(default=1)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["kind", "name"]
+        verbose_name_plural = "policies"
+
+    def __str__(self) -> str:
+        return f"{self.name} (v{self.version})"
+
+    @property
+    def ref(self) -> dict:
+        return {"id": self.pk, "name": self.name, "version": self.version, "kind": self.kind}
+
+
+class ApprovalRequest(models.Model):
+    """One action waiting for the operator. Created when the policy engine says "ask"."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Waiting"
+        APPROVED = "approved", "Approved"
+        REJECTED = "rejected", "Rejected"
+        EXPIRED = "expired", "Expired"
+        CANCELLED = "cancelled", "Cancelled"
+
+    action = models.OneToOneField(Action, on_delete=models.PROTECT, related_name="approval")
+    task = models.ForeignKey(Task, on_delete=models.PROTECT, related_name="approvals")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING, db_index=True)
+    reason = models.TextField(help_text="Why the operator is asked.")
+    policies = models.JSONField(default=list, blank=True, help_text="The policy versions that asked.")
+    floors = models.JSONField(default=list, blank=True, help_text="Hard floors that apply.")
+    urgency = models.PositiveSmallIntegerField(default=0, help_text="Higher is more urgent.")
+    expires_at = models.DateTimeField(db_index=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    edited = models.BooleanField(default=False)
+    # {field: {"before": …, "after": …}} against the agent's draft, when the operator edited it.
+    edit_diff = models.JSONField(default=dict, blank=True)
+    reject_reason = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-urgency", "created_at", "id"]
+        indexes = [
+            models.Index(fields=["status", "-urgency", "created_at"], name="approval_queue_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"approval of {self.action_id} ({self.status})"
+
+
+class AutonomySuggestion(models.Model):
+    """The workspace proposes loosening approval for one agent's action kind after N clean approvals."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        ACCEPTED = "accepted", "Accepted"
+        DISMISSED = "dismissed", "Dismissed"
+
+    agent = models.CharField(max_length=100)
+    action_kind = models.CharField(max_length=50)
+    streak = models.PositiveIntegerField(help_text="Approvals in a row without edits it is based on.")
+    autonomy_policy = models.ForeignKey(Policy, on_delete=models.PROTECT, related_name="suggestions")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN, db_index=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    created_policy = models.ForeignKey(
+        Policy, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["agent", "action_kind"],
+                condition=Q(status="open"),
+                name="autonomy_one_open_suggestion",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"auto-approve {self.action_kind} from {self.agent}"

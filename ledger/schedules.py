@@ -27,6 +27,10 @@ SCHEDULES = (
     Periodic("ledger-daily-cost-report", "ledger.tasks.cost_report_daily", Schedule.DAILY),
     # Memory decay: expiry and retention deletions, and compression of old working memory.
     Periodic("memory-maintenance", "core.tasks.memory_maintain", Schedule.HOURLY),
+    # Approval requests past their time are expired and their tasks told.
+    Periodic("approvals-expire", "ledger.tasks.approvals_expire", Schedule.MINUTES, minutes=5),
+    # One email a day to the operator: what waits for approval, what was dead-lettered.
+    Periodic("approvals-digest", "ledger.tasks.approvals_digest", Schedule.DAILY),
 )
 
 

@@ -83,3 +83,53 @@ def requester_label(task: Task) -> str:
     if task.requested_by_ref:
         return f"{task.requested_by_kind}:{task.requested_by_ref}"
     return task.requested_by_kind
+
+
+# --- Approval queue -----------------------------------------------------------------------------
+
+
+def approval_queue(*, status: str = "pending") -> QuerySet:
+    """Approval requests, most urgent and oldest first, with what a list row shows: a fixed number of
+    queries whatever the queue's length."""
+    from ledger.models import ApprovalRequest
+
+    return (
+        ApprovalRequest.objects.filter(status=status)
+        .select_related("action", "task", "decided_by")
+        .order_by("-urgency", "created_at", "pk")
+    )
+
+
+def approval_detail(*, approval_id: int):
+    """One request with its action, task, the task's memory recalls and LLM cost. Raises DoesNotExist."""
+    from ledger.models import ApprovalRequest
+
+    return (
+        ApprovalRequest.objects.select_related("action", "task", "decided_by", "task__requested_by_user")
+        .prefetch_related("task__memory_recalls")
+        .get(pk=approval_id)
+    )
+
+
+def approval_counts() -> dict[str, int]:
+    from ledger.models import ApprovalRequest
+
+    return dict(ApprovalRequest.objects.order_by().values_list("status").annotate(n=Count("pk")))
+
+
+def dead_letters(*, limit: int = 50) -> list[Task]:
+    return list(Task.objects.filter(status=Task.Status.DEAD).order_by("-updated_at")[:limit])
+
+
+def action_get(*, action_id: int) -> Action:
+    return Action.objects.select_related("task").get(pk=action_id)
+
+
+def reversal_tasks(*, action_ids: list[int]) -> dict[int, Task]:
+    """The reversal task asked for each of these actions, if any (one query)."""
+    if not action_ids:
+        return {}
+    tasks = Task.objects.filter(workflow="record.revert", input__action_id__in=action_ids).order_by(
+        "created_at"
+    )
+    return {task.input["action_id"]: task for task in tasks}

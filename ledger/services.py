@@ -31,8 +31,8 @@ from django.utils import timezone
 from pydantic import ValidationError as PydanticValidationError
 
 from agents import kernel
-from ledger import commit, logcontext, policy
-from ledger.models import Action, OutboxEmail, Task, TaskEvent
+from ledger import approvals, commit, logcontext, policy
+from ledger.models import Action, ApprovalRequest, OutboxEmail, Task, TaskEvent
 
 logger = logging.getLogger(__name__)
 
@@ -54,6 +54,10 @@ class NeedsReview(Exception):
 
 class OutboxPending(Exception):
     """An email of the task is not confirmed sent yet; the attempt is retried later."""
+
+
+class BudgetDeferred(Exception):
+    """A budget policy's cap is reached and this work is not critical: it waits (not an attempt)."""
 
 
 class ClaimLost(Exception):
@@ -241,6 +245,9 @@ def task_execute(*, task_id: uuid.UUID | str) -> str:
         except ClaimLost as exc:
             logger.warning("stopped: %s", exc)
             return "claim-lost"
+        except BudgetDeferred as exc:
+            _task_defer(claim, exc)
+            return "deferred"
         except Exception as exc:  # every failure is recorded on the task; nothing escapes silently
             _task_fail(claim, exc)
             return "failed"
@@ -305,7 +312,7 @@ def _step_run(claim: Claim, definition: kernel.Workflow, step: kernel.Step, outp
             f"not {agent_class.Output.__name__}"
         )
     for index, proposed in enumerate(result.actions):
-        _action_propose(claim, step=step.name, index=index, proposed=proposed)
+        _action_propose(claim, step=step.name, index=index, proposed=proposed, agent=agent_class)
     output = result.output.model_dump(mode="json")
     task_event(
         task=task,
@@ -319,7 +326,9 @@ def _step_run(claim: Claim, definition: kernel.Workflow, step: kernel.Step, outp
 # --- Actions --------------------------------------------------------------------------------
 
 
-def _action_propose(claim: Claim, *, step: str, index: int, proposed: kernel.ProposedAction) -> Action:
+def _action_propose(
+    claim: Claim, *, step: str, index: int, proposed: kernel.ProposedAction, agent: type[kernel.Agent]
+) -> Action:
     """Record a proposal once: a step re-run after a crash proposes the same key and gets the same row."""
     task = claim.task
     key = f"{task.pk}:{step}:{index}"
@@ -333,6 +342,13 @@ def _action_propose(claim: Claim, *, step: str, index: int, proposed: kernel.Pro
                 "kind": proposed.kind,
                 "payload": proposed.payload,
                 "summary": proposed.summary[:500],
+                "agent": agent.name,
+                "agent_version": str(agent.version)[:20],
+                "confidence": proposed.confidence,
+                "amount": proposed.amount,
+                "currency": (proposed.currency or "").upper()[:3],
+                "inferred": [item.model_dump(mode="json") for item in proposed.inferred],
+                "source": proposed.source,
             },
         )
         if created:
@@ -358,6 +374,7 @@ def _decide_pending_actions(claim: Claim) -> bool:
                 continue
             if not locked.decision:
                 locked.decision, locked.decision_reason = verdict.decision, verdict.reason
+                locked.decision_policies = verdict.policies
                 task_event(
                     task=task,
                     kind=TaskEvent.Kind.POLICY_DECISION,
@@ -367,6 +384,8 @@ def _decide_pending_actions(claim: Claim) -> bool:
                         "decision": verdict.decision,
                         "reason": verdict.reason,
                         "policy": verdict.policy,
+                        "policies": verdict.policies,
+                        "floors": verdict.floors,
                     },
                 )
             if verdict.decision == policy.COMMIT:
@@ -377,7 +396,10 @@ def _decide_pending_actions(claim: Claim) -> bool:
                 locked.decided_at = timezone.now()
             else:
                 waiting = True
-            locked.save(update_fields=["status", "decision", "decision_reason", "decided_at"])
+                approvals.approval_request_create(action=locked, task=task, verdict=verdict)
+            locked.save(
+                update_fields=["status", "decision", "decision_reason", "decision_policies", "decided_at"]
+            )
     if waiting:
         with transaction.atomic():
             locked_task = claim.fenced()
@@ -442,44 +464,83 @@ def _deliver_outbox(claim: Claim) -> None:
         raise OutboxPending(f"{unsent} email(s) of this task are still being sent by another process")
 
 
+def _require_proposed(action: Action) -> None:
+    status = Action.objects.filter(pk=action.pk).values_list("status", flat=True).first()
+    if status != Action.Status.PROPOSED:
+        raise ValidationError({"status": f"This action is already {status}."})
+
+
 def action_approve(*, action: Action, by: AbstractBaseUser) -> Action:
     """The operator approves a proposed action; the task resumes once nothing else waits."""
+    _require_proposed(action)
+    approval = ApprovalRequest.objects.filter(action_id=action.pk).first()
+    if approval is not None:
+        approvals.approval_approve(approval=approval, by=by)
+        return Action.objects.get(pk=action.pk)
     with transaction.atomic():
-        locked = Action.objects.select_for_update().get(pk=action.pk)
-        if locked.status != Action.Status.PROPOSED:
-            raise ValidationError({"status": f"This action is already {locked.status}."})
-        locked.status = Action.Status.APPROVED
-        locked.decided_by = by
-        locked.decided_at = timezone.now()
-        locked.save(update_fields=["status", "decided_by", "decided_at"])
-        task_event(
-            task=locked.task,
-            kind=TaskEvent.Kind.APPROVAL_GIVEN,
-            step=locked.step,
-            data={"action": locked.pk, "by": by.get_username()},
+        return action_decide_by_operator(
+            action=Action.objects.select_for_update().get(pk=action.pk), by=by, approve=True
         )
-        _resume_if_decided(locked.task_id)
-    return locked
 
 
 def action_reject(*, action: Action, by: AbstractBaseUser, reason: str) -> Action:
+    reason = (reason or "").strip() or "Rejected by the operator"
+    _require_proposed(action)
+    approval = ApprovalRequest.objects.filter(action_id=action.pk).first()
+    if approval is not None:
+        approvals.approval_reject(approval=approval, by=by, reason=reason)
+        return Action.objects.get(pk=action.pk)
     with transaction.atomic():
-        locked = Action.objects.select_for_update().get(pk=action.pk)
-        if locked.status != Action.Status.PROPOSED:
-            raise ValidationError({"status": f"This action is already {locked.status}."})
-        locked.status = Action.Status.REJECTED
-        locked.decided_by = by
-        locked.decided_at = timezone.now()
-        locked.decision_reason = (reason or "").strip() or "Rejected by the operator"
-        locked.save(update_fields=["status", "decided_by", "decided_at", "decision_reason"])
-        task_event(
-            task=locked.task,
-            kind=TaskEvent.Kind.APPROVAL_GIVEN,
-            step=locked.step,
-            data={"action": locked.pk, "by": by.get_username(), "rejected": locked.decision_reason},
+        return action_decide_by_operator(
+            action=Action.objects.select_for_update().get(pk=action.pk), by=by, approve=False, reason=reason
         )
-        _resume_if_decided(locked.task_id)
-    return locked
+
+
+def action_decide_by_operator(
+    *,
+    action: Action,
+    by: AbstractBaseUser,
+    approve: bool,
+    reason: str = "",
+    edit_diff: Mapping[str, Any] | None = None,
+) -> Action:
+    """Record the operator's decision on a locked proposed action (inside the caller's transaction)."""
+    if action.status != Action.Status.PROPOSED:
+        raise ValidationError({"status": f"This action is already {action.status}."})
+    action.status = Action.Status.APPROVED if approve else Action.Status.REJECTED
+    action.decided_by = by
+    action.decided_at = timezone.now()
+    fields = ["status", "decided_by", "decided_at"]
+    data: dict[str, Any] = {"action": action.pk, "by": by.get_username()}
+    if not approve:
+        action.decision_reason = reason
+        fields.append("decision_reason")
+        data["rejected"] = reason
+    if edit_diff:
+        data["edited"] = sorted(edit_diff)
+    action.save(update_fields=fields)
+    task_event(task=action.task, kind=TaskEvent.Kind.APPROVAL_GIVEN, step=action.step, data=data)
+    _resume_if_decided(action.task_id)
+    return action
+
+
+def action_expire(*, action: Action) -> Action:
+    """The approval request of a locked proposed action ran out of time: reject it, tell the task."""
+    if action.status != Action.Status.PROPOSED:
+        return action
+    action.status = Action.Status.REJECTED
+    action.decided_at = timezone.now()
+    action.decision_reason = "The approval request expired before the operator decided."
+    action.save(update_fields=["status", "decided_at", "decision_reason"])
+    task_event(
+        task=action.task,
+        kind=TaskEvent.Kind.APPROVAL_EXPIRED,
+        step=action.step,
+        data={"action": action.pk},
+        message=action.decision_reason,
+    )
+    _resume_if_decided(action.task_id)
+    return action
 
 
 def _resume_if_decided(task_id: uuid.UUID) -> None:
@@ -526,6 +587,57 @@ def _task_fail(claim: Claim, exc: BaseException) -> None:
         )
         task_event(task=task, kind=TaskEvent.Kind.FAILED, message=error, data={"traceback": trace[-4000:]})
         _retry_or_dead_letter(task, final=isinstance(exc, NeedsReview))
+
+
+def _task_defer(claim: Claim, exc: BudgetDeferred) -> None:
+    """Hold the task back until the budget allows it; the attempt it used is given back."""
+    with transaction.atomic():
+        try:
+            task = claim.fenced()
+        except ClaimLost:
+            return
+        task.status = Task.Status.RETRYING
+        task.attempts = max(task.attempts - 1, 0)
+        task.next_attempt_at = timezone.now() + timedelta(minutes=settings.AIOS_BUDGET_DEFER_MINUTES)
+        task.lease_expires_at = None
+        task.cost = _task_cost(task)
+        task.save(
+            update_fields=["status", "attempts", "next_attempt_at", "lease_expires_at", "cost", "updated_at"]
+        )
+        task_event(
+            task=task,
+            kind=TaskEvent.Kind.DEFERRED,
+            message=str(exc),
+            data={"next_attempt_at": task.next_attempt_at.isoformat()},
+        )
+        transaction.on_commit(lambda: budget_notice_submit(reason=str(exc)))
+
+
+def budget_notice_submit(*, reason: str) -> Task | None:
+    """Tell the operator (once a month per reached budget) that work is waiting for the budget."""
+    from ledger.policy import budgets_reached, month_start
+
+    reached = budgets_reached(agent="")  # workspace caps; agent caps are named in the reason
+    month = month_start().strftime("%Y-%m")
+    names = sorted({policy.name for policy, _ in reached}) or ["agent budget"]
+    from core import selectors as core_selectors
+
+    workspace = core_selectors.workspace_get()
+    if workspace is None or not workspace.operator_email:
+        return None
+    return task_submit(
+        workflow="notice.operator",
+        input={
+            "subject": f"LLM budget reached: {', '.join(names)}",
+            "body": (
+                f"{reason}\n\nNon-critical agent work is deferred and retried every "
+                f"{settings.AIOS_BUDGET_DEFER_MINUTES} minutes; critical work runs on a cheaper tier. "
+                "Raise the cap in the back office (Policies) to let it run now."
+            ),
+        },
+        idempotency_key=f"notice:budget:{month}:{','.join(names)}"[:255],
+        requested_by="system:budget",
+    )
 
 
 def _retry_or_dead_letter(task: Task, *, final: bool = False) -> None:
@@ -600,6 +712,7 @@ def task_cancel(*, task: Task, by: AbstractBaseUser, reason: str = "") -> Task:
             decided_by=by,
             decided_at=timezone.now(),
         )
+        approvals.approvals_cancel_for_task(task=locked)
         task_event(
             task=locked,
             kind=TaskEvent.Kind.CANCELLED,

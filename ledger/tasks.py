@@ -4,7 +4,7 @@ import datetime as dt
 
 from django.utils import timezone
 
-from ledger import services
+from ledger import approvals, services
 
 
 def task_run(task_id: str) -> str:
@@ -23,5 +23,21 @@ def cost_report_daily() -> str:
         input={"day": day.isoformat()},
         idempotency_key=f"schedule:daily-cost:{day.isoformat()}",
         requested_by="schedule:ledger-daily-cost-report",
+    )
+    return str(task.pk)
+
+
+def approvals_expire() -> int:
+    return approvals.approvals_expire()
+
+
+def approvals_digest() -> str:
+    """Today's digest as a ledger task; the day is its idempotency key (one email a day at most)."""
+    day = timezone.localdate().isoformat()
+    task = services.task_submit(
+        workflow="approvals.digest",
+        input={"day": day},
+        idempotency_key=f"schedule:approvals-digest:{day}",
+        requested_by="schedule:approvals-digest",
     )
     return str(task.pk)

@@ -11,4 +11,5 @@ urlpatterns = [
     path("<uuid:task_id>/cancel", views.task_cancel, name="task_cancel"),
     path("actions/<int:action_id>/approve", views.action_approve, name="action_approve"),
     path("actions/<int:action_id>/reject", views.action_reject, name="action_reject"),
+    path("actions/<int:action_id>/revert", views.action_revert, name="action_revert"),
 ]

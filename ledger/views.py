@@ -22,11 +22,11 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
-from ledger import selectors, services
+from ledger import approvals, commit, selectors, services
 from ledger.models import Action, Task, TaskEvent
 
 PAGE_SIZE = 50
-COST_CURRENCY = "USD"  # the price table's currency; budgets are in USD too (AIOS_LLM_MONTHLY_BUDGET)
+COST_CURRENCY = "USD"  # the price table's currency; budget policies are in USD too
 
 
 def cost_label(amount: Decimal) -> str:
@@ -96,6 +96,9 @@ def task_page(request: HttpRequest, task_id: uuid.UUID) -> HttpResponse:
         raise Http404("No task has this id.") from None
     llm_calls = list(task.llm_calls.all())
     actions = list(task.actions.all())
+    reversals = selectors.reversal_tasks(
+        action_ids=[action.pk for action in actions if action.status == Action.Status.COMMITTED]
+    )
     return render(
         request,
         "ledger/task_detail.html",
@@ -112,6 +115,11 @@ def task_page(request: HttpRequest, task_id: uuid.UUID) -> HttpResponse:
                     "payload_json": _pretty(action.payload),
                     "result_json": _pretty(action.result) if action.result is not None else "",
                     "email": getattr(action, "outbox_email", None),
+                    "reversal": reversals.get(action.pk),
+                    "reversible": commit.committer_reversible(action.kind)
+                    and bool((action.result or {}).get("changes"))
+                    and task.mode == Task.Mode.LIVE,
+                    "irreversible": commit.committer_irreversible_note(action.kind),
                 }
                 for action in actions
             ],
@@ -198,3 +206,17 @@ def action_reject(request: HttpRequest, action_id: int) -> HttpResponse:
         f"Rejected: {action.summary or action.kind}.",
     )
     return _back_to(action.task_id)
+
+
+@require_POST
+def action_revert(request: HttpRequest, action_id: int) -> HttpResponse:
+    """Revert a committed record change: a new `record.revert` task, recorded like any other work."""
+    _require_staff(request)
+    action = get_object_or_404(Action, pk=action_id)
+    try:
+        reversal = approvals.action_revert_request(action=action, by=request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return _back_to(action.task_id)
+    messages.success(request, "The reversal is queued as its own task.")
+    return redirect(reverse("ledger:task", args=[reversal.pk]))

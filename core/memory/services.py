@@ -427,10 +427,12 @@ def memory_expire(*, now: datetime | None = None) -> int:
 Rules = dict[tuple[str, str | None], int]
 
 
-def retention_rules(value: str | None = None) -> Rules:
-    """Parse "session=7,working=730,working.message=365" into {(tier, kind or None): days}."""
+def retention_rules(value: str) -> Rules:
+    """Parse "session=7,working=730,working.message=365" into {(tier, kind or None): days}.
+
+    The rules in force are the retention policies (ledger.policy); this form carries them in an action."""
     rules: Rules = {}
-    text = settings.AIOS_MEMORY_RETENTION if value is None else value
+    text = value
     for part in filter(None, (p.strip() for p in text.split(","))):
         key, _, days = part.partition("=")
         tier, _, kind = key.strip().partition(".")
@@ -444,10 +446,9 @@ def retention_rules(value: str | None = None) -> Rules:
     return rules
 
 
-def memory_retention_due(*, now: datetime | None = None, rules: Rules | None = None):
+def memory_retention_due(*, rules: Rules, now: datetime | None = None):
     """Items older than their retention: a tier.kind rule wins over its tier's rule. Never canonical."""
     now = now or timezone.now()
-    rules = retention_rules() if rules is None else rules
     due = Q(pk__in=[])
     for (tier, kind), days in rules.items():
         if tier == Tier.CANONICAL:
@@ -461,7 +462,7 @@ def memory_retention_due(*, now: datetime | None = None, rules: Rules | None = N
     return MemoryItem.objects.filter(due).exclude(tier=Tier.CANONICAL)
 
 
-def memory_retain(*, now: datetime | None = None, rules: Rules | None = None) -> int:
+def memory_retain(*, rules: Rules, now: datetime | None = None) -> int:
     return _deleted_items(memory_retention_due(now=now, rules=rules))
 
 

@@ -2,8 +2,10 @@ from decimal import Decimal
 
 import pytest
 
-from agents import llm
-from ledger.models import ModelPrice, Task
+from agents import llm, summariser
+from agents.kernel import Step, Workflow, workflow_register
+from ledger import policy
+from ledger.models import ModelPrice, Policy, Task
 from tests.agents.openai_server import openai_server  # noqa: F401 - a fixture
 
 API_KEY = "sk-test-do-not-store-0123456789"
@@ -19,7 +21,7 @@ def llm_endpoint(settings, openai_server, monkeypatch):  # noqa: F811 - the fixt
     settings.AIOS_LLM_MODEL_QUALITY = ""
     settings.AIOS_LLM_TIMEOUT_SECONDS = 2
     settings.AIOS_LLM_MAX_RETRIES = 2
-    settings.AIOS_LLM_MONTHLY_BUDGET = "100.00"
+    set_budget("100.00")
     monkeypatch.setattr(llm, "RETRY_BASE_SECONDS", 0.01)
     monkeypatch.setattr(llm, "RETRY_MAX_SECONDS", 0.05)
     ModelPrice.objects.create(
@@ -28,10 +30,32 @@ def llm_endpoint(settings, openai_server, monkeypatch):  # noqa: F811 - the fixt
     return openai_server
 
 
+# The gateway tests run as critical work: over a budget it drops to rules instead of deferring the task.
+CRITICAL = workflow_register(
+    Workflow(
+        name="test.gateway.critical",
+        steps=(Step(name="summarise", agent=summariser.ThreadSummariser.name),),
+        critical=True,
+    )
+)
+
+
+def set_budget(cap: str, *, name: str = "Monthly LLM budget", critical: str = "rules") -> Policy:
+    """Set the workspace's monthly LLM budget policy (seeded by a migration) to `cap` USD."""
+    existing = Policy.objects.filter(name=name).first()
+    return policy.policy_save(
+        policy=existing,
+        by=None,
+        name=name,
+        kind="budget",
+        params={"scope": "workspace", "monthly_cap": cap, "critical": critical},
+    )
+
+
 @pytest.fixture
 def task(db):
     return Task.objects.create(
-        workflow="text.summarise",
+        workflow=CRITICAL.name,
         idempotency_key="gateway-test",
         requested_by_kind=Task.Requester.SYSTEM,
         requested_by_ref="test",

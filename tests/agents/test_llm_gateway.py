@@ -13,8 +13,8 @@ from agents import llm
 from agents.llm import LLMGateway, LLMUnavailable, ReplayMismatch, prompt_hash
 from agents.models import LLMCacheEntry
 from ledger.models import LLMCall, Task, TaskEvent
-from ledger.services import NeedsReview
-from tests.agents.conftest import API_KEY, FAST_MODEL
+from ledger.services import BudgetDeferred, NeedsReview
+from tests.agents.conftest import API_KEY, FAST_MODEL, set_budget
 from tests.agents.openai_server import Reply
 
 pytestmark = pytest.mark.django_db
@@ -268,7 +268,7 @@ def test_invalid_twice_falls_back_to_rules_or_goes_to_review(llm_endpoint, task)
 
 
 def test_once_the_monthly_budget_is_reached_no_request_is_made(llm_endpoint, task, settings):
-    settings.AIOS_LLM_MONTHLY_BUDGET = "0.003"  # the first call (0.00325) reaches it
+    set_budget("0.003")  # the first call (0.00325) reaches it
     llm_endpoint.script(then=Reply.json(GOOD))
 
     first = ask(task)
@@ -281,16 +281,17 @@ def test_once_the_monthly_budget_is_reached_no_request_is_made(llm_endpoint, tas
     assert calls(task) == [("ok", 1000, 200, ONE_CALL_COST, 1), ("blocked", 0, 0, Decimal("0"), 0)]
     blocked = LLMCall.objects.last()
     assert second.call_id == blocked.pk
-    assert "0.003250 has reached the budget 0.003" in blocked.error
+    assert "'Monthly LLM budget': 0.003250 of 0.003 USD" in blocked.error
 
-    with pytest.raises(NeedsReview, match="reached the budget"):
+    # Critical work without rules cannot drop to them: it waits for the budget like the rest.
+    with pytest.raises(BudgetDeferred, match="LLM budget reached"):
         ask(task, rules=None, messages=[{"role": "user", "content": "a third question"}])
     assert llm_endpoint.count == 1
     assert [row[0] for row in calls(task)] == ["ok", "blocked", "blocked"]
 
 
 def test_the_budget_counts_this_calendar_month_only(llm_endpoint, task, settings):
-    settings.AIOS_LLM_MONTHLY_BUDGET = "1.00"
+    set_budget("1.00")
     settings.TIME_ZONE = "Europe/Amsterdam"
     old = LLMCall.objects.create(model=FAST_MODEL, tier="fast", prompt_hash="x" * 64, cost=Decimal("5"))
     month_start = timezone.localtime().replace(day=1, hour=0, minute=0, second=0, microsecond=0)
@@ -306,7 +307,7 @@ def test_the_budget_counts_this_calendar_month_only(llm_endpoint, task, settings
 
 
 def test_a_budget_of_zero_means_no_model_calls(llm_endpoint, task, settings):
-    settings.AIOS_LLM_MONTHLY_BUDGET = "0"
+    set_budget("0")
     llm_endpoint.script(then=Reply.json(GOOD))
 
     assert ask(task).fell_back is True
@@ -364,7 +365,7 @@ def test_a_repaired_answer_is_cached_for_the_original_question(llm_endpoint, tas
 def test_the_cache_is_served_when_the_budget_is_spent(llm_endpoint, task, settings):
     llm_endpoint.script(Reply.json(GOOD))
     ask(task)
-    settings.AIOS_LLM_MONTHLY_BUDGET = "0"
+    set_budget("0")
 
     result = ask(task)
 
@@ -432,14 +433,14 @@ def test_replay_answers_from_the_record_without_network_budget_or_cache(llm_endp
     # Recorded: a repaired answer, a cache hit, a blocked call (rules), an outage (rules).
     llm_endpoint.script(Reply.text("yes"), Reply.json(GOOD), Reply.error(400))
     live = [ask(task), ask(task)]
-    settings.AIOS_LLM_MONTHLY_BUDGET = "0"
+    set_budget("0")
     live.append(ask(task, messages=[{"role": "user", "content": "blocked"}]))
-    settings.AIOS_LLM_MONTHLY_BUDGET = "100"
+    set_budget("100")
     live.append(ask(task, messages=[{"role": "user", "content": "outage"}]))
     requests, rows, cost = llm_endpoint.count, LLMCall.objects.count(), Task.objects.get(pk=task.pk).cost
 
     settings.AIOS_LLM_BASE_URL = ""  # replay must not depend on today's configuration
-    settings.AIOS_LLM_MONTHLY_BUDGET = "0"
+    set_budget("0")
     LLMCacheEntry.objects.all().delete()
     gateway = LLMGateway(task=task, step="classify", agent="test_classifier", replay=True)
     replayed = [

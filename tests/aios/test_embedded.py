@@ -165,7 +165,7 @@ def test_database_url_uses_that_server_and_starts_none(tmp_path_factory):
         ("AIOS_Q_WORKERS", "0", "AIOS_Q_WORKERS must be at least 1"),
         ("DATABASE_URL", "mysql://u@localhost/db", "DATABASE_URL must point at PostgreSQL"),
         ("AIOS_SECRET_KEY", "short", "AIOS_SECRET_KEY must be at least 32 characters"),
-        ("AIOS_LLM_MONTHLY_BUDGET", "lots", "AIOS_LLM_MONTHLY_BUDGET must be an amount"),
+        ("AIOS_APPROVAL_EXPIRY_HOURS", "soon", "AIOS_APPROVAL_EXPIRY_HOURS must be a whole number"),
         ("AIOS_LOG_FORMAT", "xml", "AIOS_LOG_FORMAT must be json or plain"),
     ],
 )

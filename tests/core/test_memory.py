@@ -398,7 +398,23 @@ def test_old_working_memory_is_compressed_into_a_summary_that_recall_then_return
 
 @pytest.mark.django_db
 def test_expiry_and_retention_delete_exactly_what_they_should(operator, settings):
-    settings.AIOS_MEMORY_RETENTION = "session=7,working=365,working.message=30"
+    from ledger.models import Policy
+    from ledger.policy import policy_save
+
+    working = Policy.objects.get(name="Working memory: 2 years")
+    policy_save(
+        policy=working,
+        by=operator,
+        name="Working memory: 1 year",
+        kind="retention",
+        params={"tier": "working", "days": 365},
+    )
+    policy_save(
+        by=operator,
+        name="Messages: 30 days",
+        kind="retention",
+        params={"tier": "working", "kind": "message", "days": 30},
+    )
     client = ClientFactory()
     now = timezone.now()
 

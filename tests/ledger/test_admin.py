@@ -13,6 +13,7 @@ from django.urls import reverse
 from ledger import services
 from ledger.models import Action, LLMCall, ModelPrice, OutboxEmail, Task, TaskEvent
 from tests.factories import UserFactory
+from tests.ledger.policies import allow, written_to
 from tests.ledger.states import EMAIL, waiting_email
 from tests.ledger.states import dead_letter as _dead_letter
 
@@ -45,12 +46,14 @@ def act(operator_client, model, action, records, **extra):
 @pytest.fixture
 def records(operator, settings):
     """A sent email task (with an outbox email and an LLM call), a waiting one, a dead letter, a price."""
-    settings.AIOS_AUTO_COMMIT_ACTIONS = ["email.send"]
+    email_policy = allow("email.send")
+    written_to(*EMAIL["to"])
     sent = services.task_submit(
         workflow="email.send", input=EMAIL, idempotency_key="sent", requested_by=operator
     )
     assert services.task_execute(task_id=sent.pk) == "succeeded"
-    settings.AIOS_AUTO_COMMIT_ACTIONS = ["decision.record"]
+    email_policy.enabled = False
+    email_policy.save(update_fields=["enabled"])
     LLMCall.objects.create(
         task=sent,
         step="compose",

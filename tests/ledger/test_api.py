@@ -11,6 +11,7 @@ from core import services as core_services
 from ledger import services
 from ledger.models import Action, LLMCall, Task, TaskEvent
 from tests.factories import UserFactory
+from tests.ledger.policies import allow, written_to
 from tests.ledger.states import EMAIL, dead_letter, waiting_email
 
 
@@ -120,7 +121,8 @@ def test_a_non_staff_token_is_403(operator):
 
 @pytest.mark.django_db
 def test_reading_a_task_gives_its_timeline_actions_email_llm_calls_and_cost(api, operator, settings):
-    settings.AIOS_AUTO_COMMIT_ACTIONS = ["email.send"]
+    allow("email.send")
+    written_to("client@example.com")
     task = services.task_submit(
         workflow="email.send", input=EMAIL, idempotency_key="k", requested_by=operator
     )

@@ -18,6 +18,7 @@ from core.models import Decision
 from ledger import commit, services
 from ledger.models import Action, LLMCall, OutboxEmail, Task, TaskEvent
 from ledger.schedules import schedules_ensure
+from tests.ledger.policies import allow, written_to
 
 
 class NoteInput(BaseModel):
@@ -207,7 +208,8 @@ def test_a_rejected_email_is_never_sent(operator):
 
 @pytest.mark.django_db
 def test_auto_committed_email_and_shadow_mode(settings):
-    settings.AIOS_AUTO_COMMIT_ACTIONS = ["email.send"]
+    allow("email.send")
+    written_to("client@example.com")
     live = submit(workflow="email.send", key="live", data=email_input())
     shadow = submit(workflow="email.send", key="shadow", data=email_input(subject="Shadow"), mode="shadow")
     assert services.task_execute(task_id=live.pk) == "succeeded"
@@ -306,7 +308,8 @@ def test_discarding_a_dead_letter_and_cancelling(operator):
 
 @pytest.mark.django_db
 def test_a_worker_presumed_dead_can_no_longer_write(operator, settings):
-    settings.AIOS_AUTO_COMMIT_ACTIONS = ["email.send"]
+    allow("email.send")
+    written_to("client@example.com")
     task = submit(workflow="email.send", data=email_input())
     stale = services.task_claim(task_id=task.pk)
     Task.objects.filter(pk=task.pk).update(lease_expires_at=timezone.now() - dt.timedelta(seconds=1))
@@ -367,7 +370,8 @@ def test_the_timeline_is_append_only_and_statuses_follow_the_graph():
 
 @pytest.mark.django_db
 def test_replay_reproduces_the_output_without_a_new_effect(settings):
-    settings.AIOS_AUTO_COMMIT_ACTIONS = ["email.send"]
+    allow("email.send")
+    written_to("client@example.com")
     task = submit(workflow="email.send", data=email_input())
     services.task_execute(task_id=task.pk)
     counts = (len(mail.outbox), OutboxEmail.objects.count(), Action.objects.count(), LLMCall.objects.count())
@@ -399,9 +403,11 @@ def test_schedules_are_registered_once():
         "ledger-sweep": "created",
         "ledger-daily-cost-report": "created",
         "memory-maintenance": "created",
+        "approvals-expire": "created",
+        "approvals-digest": "created",
     }
     assert set(schedules_ensure().values()) == {"unchanged"}
-    assert Schedule.objects.count() == 3
+    assert Schedule.objects.count() == 5
     sweep = Schedule.objects.get(name="ledger-sweep")
     assert (sweep.func, sweep.schedule_type, sweep.minutes) == ("ledger.tasks.ledger_sweep", "I", 1)
 
@@ -496,7 +502,8 @@ def test_a_task_does_not_succeed_while_another_process_holds_its_email(settings)
     """A worker presumed dead may still be sending; the new worker must not call the task done."""
     import psycopg
 
-    settings.AIOS_AUTO_COMMIT_ACTIONS = ["email.send"]
+    allow("email.send")
+    written_to("client@example.com")
     # First attempt: the SMTP server is unreachable, so the email stays pending after the commit.
     settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
     settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_USE_TLS = "127.0.0.1", 9, False

@@ -22,6 +22,7 @@ from aiosmtpd.controller import Controller
 from ledger import services
 from ledger.models import Action, OutboxEmail, Task, TaskEvent
 from tests.ledger.cluster import QCluster, kill_while
+from tests.ledger.policies import allow, written_to
 
 TASKS = 120
 WORKER_KILLS = 12
@@ -102,6 +103,8 @@ def test_killed_workers_deliver_every_email_exactly_once(tmp_path, smtp_server, 
     # The sweeper hands a queued task to django-q2 again when nobody picked it up for this long: the
     # packages a killed cluster had fetched but not run are otherwise redelivered only after q2's retry.
     settings.AIOS_TASK_REQUEUE_AFTER_SECONDS = 10
+    allow("email.send")
+    written_to(*(f"client{index}@example.com" for index in range(TASKS)))
     cluster = QCluster(
         "fault",
         tmp_path,
@@ -110,7 +113,6 @@ def test_killed_workers_deliver_every_email_exactly_once(tmp_path, smtp_server, 
         AIOS_SMTP_PORT=str(controller.port),
         AIOS_SMTP_STARTTLS="false",
         AIOS_SMTP_TIMEOUT="5",
-        AIOS_AUTO_COMMIT_ACTIONS="email.send",
         # The lease is the q2 timeout plus a margin: a short timeout lets the sweeper recover quickly.
         AIOS_Q_TIMEOUT="5",
     )

@@ -11,6 +11,7 @@ from django.urls import reverse
 from ledger import services
 from ledger.models import Action, LLMCall, OutboxEmail, Task
 from tests.factories import UserFactory
+from tests.ledger.policies import allow, written_to
 from tests.ledger.states import dead_letter, waiting_email
 
 
@@ -85,7 +86,8 @@ def messages_of(response):
 def test_the_task_page_shows_header_timeline_actions_outbox_and_llm_calls(
     operator_client, operator, settings
 ):
-    settings.AIOS_AUTO_COMMIT_ACTIONS = ["email.send"]
+    allow("email.send")
+    written_to("client@example.com")
     task = submit(workflow="email.send", data=email_input(), requested_by=operator)
     assert services.task_execute(task_id=task.pk) == "succeeded"
     record_llm_call(task)
@@ -111,7 +113,7 @@ def test_the_task_page_shows_header_timeline_actions_outbox_and_llm_calls(
         "Delivered",
         # the action, its decision and result, its outbox email
         "Email client@example.com: Your proposal",
-        "email.send is in AIOS_AUTO_COMMIT_ACTIONS.",
+        "Allowed by policy &#x27;test: allow email.send&#x27;.",
         "&lt;" + email.message_id[1:-1] + "&gt;",
         "Sent",
         # the LLM call
