@@ -173,6 +173,8 @@ class _Reply:
     tokens_out: int = 0
     transient: bool = False  # no answer because of an outage (timeouts, 429, 5xx) that may pass
     budget_blocked: bool = False  # no request: a budget policy's cap is reached
+    tier: str = ""  # set when a budget dropped the call to a cheaper tier: the tier and model used
+    model: str = ""
 
 
 @dataclass
@@ -260,6 +262,15 @@ class LLMGateway:
                 tier=tier, model=model, key=repair_key, messages=repair_messages, schema=schema, repair=True
             )
         if reply.value is not None:
+            if reply.model:  # a budget dropped the call to a cheaper model: not the answer to cache
+                return StructuredResult(
+                    reply.value,
+                    reply.tier,
+                    reply.model,
+                    cache_hit=False,
+                    call_id=reply.call_id,
+                    fell_back=False,
+                )
             self._remember(key=key, model=model, schema=schema, reply=reply)
             return StructuredResult(
                 reply.value, tier, model, cache_hit=False, call_id=reply.call_id, fell_back=False
@@ -385,7 +396,7 @@ class LLMGateway:
                     cheaper_key = prompt_hash(
                         model=cheaper, messages=messages, schema=schema.model_json_schema()
                     )
-                    return self._ask(
+                    reply = self._ask(
                         tier="fast",
                         model=cheaper,
                         key=cheaper_key,
@@ -394,6 +405,8 @@ class LLMGateway:
                         repair=repair,
                         skip_budget=True,
                     )
+                    reply.tier, reply.model = "fast", cheaper
+                    return reply
                 if verdict.state == BUDGET_DEFER and self.task is not None:
                     raise BudgetDeferred(verdict.reason)
                 return _Reply(call_id=call_id, problem=problem, budget_blocked=True)
