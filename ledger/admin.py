@@ -583,3 +583,6 @@ def _install_registry_page(site: admin.AdminSite) -> None:
 
 
 _install_registry_page(admin.site)
+
+# Last: it builds on the admins above (ReadOnlyAdmin, RejectForm).
+from ledger import admin_policies  # noqa: E402, F401 - the policy editor and the approval queue
