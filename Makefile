@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install run test lint bench clean-data
+.PHONY: install browser run test lint bench clean-data
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit("Python 3.11+ is required, found " + sys.version.split()[0]) if sys.version_info < (3, 11) else None'
@@ -18,8 +18,18 @@ install: $(STAMP)
 run: install
 	$(BIN)/python manage.py up
 
+## Headless Chromium for the browser tests: Debian's package (Playwright's own browser downloads are not
+## used). Installed when missing and we are root (CI); elsewhere it says how, and those tests fail.
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium; \
+	  else \
+	    echo "chromium is missing: run 'sudo apt-get install chromium' for the browser tests"; \
+	  fi; }
+
 ## The whole test suite, on a throw-away embedded PostgreSQL.
-test: install
+test: install browser
 	$(BIN)/python -m pytest
 
 lint: install

@@ -18,5 +18,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
     path("tasks/", include("ledger.urls")),
+    path("approvals/", include("ledger.approval_urls")),
     path("", include("core.urls")),
 ]

@@ -1,5 +1,5 @@
 """The task API, mounted at /api/v1/ by aios/api.py: submit, list and read tasks; retry, discard or cancel
-them; approve or reject the actions they propose.
+them; approve or reject the actions they propose; work through the approval queue (one request or many).
 
 Endpoints parse input and call one conductor service with `by=request.user` (or `requested_by`). A state
 the service refuses — retrying a task that is not dead, deciding an action twice — is a 422 with its
@@ -14,10 +14,18 @@ from ninja import Query, Router, Status
 
 from core.api import paginated
 from core.schemas import RecordId
+from ledger import approvals as approval_services
 from ledger import selectors, services
-from ledger.models import Action, Task
+from ledger.models import Action, ApprovalRequest, Task
 from ledger.schemas import (
     ActionOut,
+    ApprovalDetailOut,
+    ApprovalFilters,
+    ApprovalIdsIn,
+    ApprovalOut,
+    ApprovalsRejectIn,
+    ApproveIn,
+    BatchOut,
     ReasonIn,
     RejectIn,
     TaskDetailOut,
@@ -30,6 +38,7 @@ from ledger.schemas import (
 router = Router()
 tasks = Router(tags=["tasks"])
 actions = Router(tags=["actions"])
+approvals = Router(tags=["approvals"])
 
 
 @tasks.post("", response={200: TaskSubmitOut, 201: TaskSubmitOut})
@@ -95,5 +104,52 @@ def reject_action(request: HttpRequest, action_id: RecordId, payload: RejectIn):
     return services.action_reject(action=action, by=request.user, reason=payload.reason)
 
 
+# --- Approval queue ----------------------------------------------------------------------------
+
+
+@approvals.get("", response=list[ApprovalOut])
+@paginated
+def list_approvals(request: HttpRequest, filters: Query[ApprovalFilters]):
+    """Waiting requests by default: most urgent, then oldest first."""
+    return selectors.approval_queue(status=filters.status)
+
+
+# The batch paths are registered before `/{id}` ones; ids are ints, so `approve` never reads as an id.
+@approvals.post("/approve", response=BatchOut)
+def approve_approvals(request: HttpRequest, payload: ApprovalIdsIn):
+    """Approve many requests; each is decided on its own, so one already decided does not stop the rest."""
+    return approval_services.approvals_approve_many(ids=payload.ids, by=request.user)
+
+
+@approvals.post("/reject", response=BatchOut)
+def reject_approvals(request: HttpRequest, payload: ApprovalsRejectIn):
+    """Reject many requests with one reason; each is decided on its own."""
+    return approval_services.approvals_reject_many(ids=payload.ids, by=request.user, reason=payload.reason)
+
+
+@approvals.get("/{int:approval_id}", response=ApprovalDetailOut)
+def get_approval(request: HttpRequest, approval_id: int):
+    """One request with its action: payload, inferred fields (value, source span, confidence) and source."""
+    return selectors.approval_detail(approval_id=approval_id)
+
+
+@approvals.post("/{int:approval_id}/approve", response=ApprovalDetailOut)
+def approve_approval(request: HttpRequest, approval_id: int, payload: ApproveIn | None = None):
+    """Approve, or edit then approve with `changes`; the task resumes once nothing else of it waits."""
+    approval = get_object_or_404(ApprovalRequest, pk=approval_id)
+    changes = payload.changes if payload else None
+    approval_services.approval_approve(approval=approval, by=request.user, changes=changes or None)
+    return selectors.approval_detail(approval_id=approval.pk)
+
+
+@approvals.post("/{int:approval_id}/reject", response=ApprovalDetailOut)
+def reject_approval(request: HttpRequest, approval_id: int, payload: RejectIn):
+    """Reject with a reason: the action is never carried out."""
+    approval = get_object_or_404(ApprovalRequest, pk=approval_id)
+    approval_services.approval_reject(approval=approval, by=request.user, reason=payload.reason)
+    return selectors.approval_detail(approval_id=approval.pk)
+
+
 router.add_router("/tasks", tasks)
 router.add_router("/actions", actions)
+router.add_router("/approvals", approvals)

@@ -9,8 +9,8 @@ from typing import Any
 
 from ninja import Field, Schema
 
-from core.schemas import Input
-from ledger.models import Action, OutboxEmail, Task, TaskEvent
+from core.schemas import Input, RecordId
+from ledger.models import Action, ApprovalRequest, OutboxEmail, Task, TaskEvent
 from ledger.selectors import requester_label
 
 COST_SCALE = Decimal(1).scaleb(-Task._meta.get_field("cost").decimal_places)
@@ -145,3 +145,93 @@ class TaskDetailOut(TaskOut):
     events: list[EventOut]
     actions: list[ActionOut]
     llm_calls: list[LLMCallOut]
+
+
+# --- Approval queue ----------------------------------------------------------------------------
+
+
+class ApprovalFilters(Schema):
+    status: ApprovalRequest.Status = ApprovalRequest.Status.PENDING
+
+
+class ApproveIn(Input):
+    changes: dict[str, Any] = Field(
+        default_factory=dict,
+        description="New values of draft fields (edit, then approve); kept on the request as a diff.",
+    )
+
+
+class ApprovalIdsIn(Input):
+    ids: list[RecordId] = Field(min_length=1, max_length=500)
+
+
+class ApprovalsRejectIn(ApprovalIdsIn):
+    reason: str = Field(min_length=1, max_length=2000, description="Kept on every rejected action.")
+
+
+class BatchOut(Schema):
+    done: list[int] = Field(description="The requests decided by this call.")
+    refused: dict[int, str] = Field(description="Request id → why it was not decided (e.g. already decided).")
+
+
+class PolicyRefOut(Schema):
+    id: int | None
+    name: str
+    version: int | None
+    kind: str
+
+
+class InferredOut(Schema):
+    field: str
+    value: Any = None
+    source: str = ""
+    span: list[int] | None = None
+    confidence: float | None = None
+
+
+class ApprovalActionSummaryOut(Schema):
+    id: int
+    kind: str
+    summary: str
+    status: Action.Status
+    agent: str
+    agent_version: str
+    confidence: float | None
+    amount: Decimal | None
+    currency: str
+
+
+class ApprovalActionOut(ApprovalActionSummaryOut):
+    step: str
+    payload: dict[str, Any]
+    inferred: list[InferredOut]
+    source: dict[str, Any]
+    decision_reason: str
+
+
+class ApprovalOut(Schema):
+    id: int
+    task_id: uuid.UUID
+    status: ApprovalRequest.Status
+    reason: str
+    policies: list[PolicyRefOut]
+    floors: list[str]
+    urgency: int
+    created_at: dt.datetime
+    expires_at: dt.datetime
+    decided_by: str | None
+    decided_at: dt.datetime | None
+    edited: bool
+    edit_diff: dict[str, Any] = Field(
+        description='{field: {"before": …, "after": …}} of the operator\'s edits.'
+    )
+    reject_reason: str
+    action: ApprovalActionSummaryOut
+
+    @staticmethod
+    def resolve_decided_by(approval: ApprovalRequest) -> str | None:
+        return approval.decided_by.get_username() if approval.decided_by_id else None
+
+
+class ApprovalDetailOut(ApprovalOut):
+    action: ApprovalActionOut

@@ -190,11 +190,11 @@ def test_the_task_page_costs_the_same_queries_with_3_or_30_of_everything(
     grow(task, 3)
     # session, user, task, events, actions (with outbox emails and deciders), LLM calls, memory recalls
     # (with their client and project), memory items written
-    with django_assert_num_queries(8):
+    with django_assert_num_queries(9):
         assert page(operator_client, task).status_code == 200
 
     grow(task, 27)
-    with django_assert_num_queries(8):
+    with django_assert_num_queries(9):
         response = page(operator_client, task)
     assert len(response.context["timeline"]) >= 30 and len(response.context["llm_calls"]) == 30
     assert len(response.context["actions"]) == 31
