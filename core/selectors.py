@@ -126,3 +126,38 @@ def client_status_for(*, client_id: int | None = None, addresses: list[str] = ()
         )
         return status
     return None
+
+
+def message_for_intake(*, message_pk: int) -> Message:
+    """An inbound message with its conversation (raises Message.DoesNotExist)."""
+    return Message.objects.select_related("conversation").get(pk=message_pk)
+
+
+def service_catalogue() -> list[dict[str, str]]:
+    """The active pricing rules as plain data (what agents price and recognise services by)."""
+    from core.models import PricingRule
+
+    return [
+        {
+            "key": rule.service_key,
+            "name": rule.name,
+            "description": rule.description,
+            "unit": rule.unit,
+            "unit_price": str(rule.unit_price),
+            "currency": rule.currency,
+            "min_units": str(rule.min_units),
+        }
+        for rule in PricingRule.objects.filter(active=True).order_by("service_key")
+    ]
+
+
+def invoices_mentioned(*, text: str, client_id: int | None = None) -> list[Invoice]:
+    """Invoices whose number appears in `text`, and with a client the client's open ones."""
+    import re
+
+    numbers = {match.upper() for match in re.findall(r"\b[A-Z]{1,10}-\d{4}-\d{3,6}\b", text or "", re.I)}
+    found = list(Invoice.objects.filter(number__in=numbers).order_by("number")) if numbers else []
+    if not found and client_id:
+        open_ones = Invoice.objects.filter(client_id=client_id, status__in=OPEN_INVOICE_STATUSES)
+        found = list(open_ones.order_by("due_date")[:5])
+    return found

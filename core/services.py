@@ -1296,3 +1296,54 @@ def record_delete(*, label: str, pk: int, by: User) -> None:
     if record is None:
         raise ValidationError({"pk": f"{label} #{pk} does not exist."})
     delete(**{argument: record, "by": by})
+
+
+@transaction.atomic
+def client_for_sender(*, email: str, name: str = "", company: str = "", by: User) -> tuple[Client, bool]:
+    """The client a sender belongs to (by contact or client address), or a new lead with them as its
+    primary contact: (client, created)."""
+    address = email_normalise(email, field="email", required=True)
+    contact = Contact.objects.select_related("client").filter(email=address).first()
+    if contact is not None:
+        return contact.client, False
+    client = Client.objects.filter(email=address).first()
+    if client is not None:
+        return client, False
+    person = (name or "").strip() or address.split("@")[0]
+    organisation = (company or "").strip()
+    client = client_create(
+        by=by,
+        name=organisation or person,
+        kind=Client.Kind.ORGANISATION if organisation else Client.Kind.PERSON,
+        status=Client.Status.LEAD,
+        email=address,
+    )
+    contact_create(client=client, by=by, name=person, email=address, is_primary=True)
+    return client, True
+
+
+@transaction.atomic
+def proposal_send_record(
+    *,
+    client: Client,
+    by: User,
+    title: str,
+    lines: Iterable[Mapping[str, Any] | LineData],
+    currency: str,
+    cover_letter: str,
+    valid_until: dt.date | None = None,
+    sent_at: dt.datetime | None = None,
+) -> Proposal:
+    """A proposal that goes out now (its email is in the outbox of the same transaction): created with
+    its lines, then pending approval → sent, each step in its history."""
+    proposal = proposal_create(
+        client=client,
+        by=by,
+        title=title,
+        lines=lines,
+        currency=currency,
+        cover_letter=cover_letter,
+        valid_until=valid_until,
+    )
+    proposal_transition(proposal=proposal, to=Proposal.Status.PENDING_APPROVAL, by=by)
+    return proposal_transition(proposal=proposal, to=Proposal.Status.SENT, by=by, at=sent_at)

@@ -11,10 +11,9 @@ from __future__ import annotations
 
 import json
 import re
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
@@ -36,6 +35,8 @@ from ledger.policy import FLOOR_TEXT
 PAGE_SIZE = 100
 COST_CURRENCY = "USD"  # the price table's currency (see ledger.views)
 EMAIL_KIND = "email.send"
+PROPOSAL_KIND = "proposal.send"  # an email too (the cover letter), with the proposal's priced lines
+EMAIL_KINDS = (EMAIL_KIND, PROPOSAL_KIND)
 # The draft fields an operator may edit on an email; the threading headers are not for hand-editing.
 EMAIL_FIELDS = ("to", "cc", "subject", "body")
 ADDRESS_SEPARATORS = re.compile(r"[,;\s]+")
@@ -132,29 +133,46 @@ def _inferred_rows(text: str, inferred: list[Any]) -> list[dict[str, str]]:
 
 def _effect(kind: str, payload: dict[str, Any]) -> dict[str, Any]:
     """The proposed effect as its recipient will see it: an email as an email, anything else as fields."""
-    if kind == EMAIL_KIND:
+    if kind in EMAIL_KINDS:
+        from ledger.commit import sender_address
+
         return {
+            "proposal": _proposal_preview(payload) if kind == PROPOSAL_KIND else None,
             "email": {
-                "from": settings.DEFAULT_FROM_EMAIL,
+                "from": sender_address(),
                 "to": ", ".join(map(str, payload.get("to") or [])),
                 "cc": ", ".join(map(str, payload.get("cc") or [])),
                 "subject": str(payload.get("subject", "")),
                 "body": str(payload.get("body", "")),
                 "in_reply_to": str(payload.get("in_reply_to") or ""),
-            }
+            },
         }
     return {"fields": [(name, _pretty(value)) for name, value in payload.items()]}
 
 
 def _editable_fields(kind: str, payload: dict[str, Any]) -> list[dict[str, Any]]:
     """The draft fields the edit form offers, with their current text."""
-    if kind == EMAIL_KIND:
-        return [
+    if kind in EMAIL_KINDS:
+        fields = [
             {"name": "to", "label": "To (comma-separated)", "value": ", ".join(payload.get("to") or [])},
             {"name": "cc", "label": "Cc (comma-separated)", "value": ", ".join(payload.get("cc") or [])},
             {"name": "subject", "label": "Subject", "value": payload.get("subject", "")},
             {"name": "body", "label": "Body", "value": payload.get("body", ""), "long": True},
         ]
+        if kind == PROPOSAL_KIND:
+            # The operator has the final say on price: each line's quantity and unit price are editable.
+            fields.append({"name": "title", "label": "Proposal title", "value": payload.get("title", "")})
+            for index, line in enumerate(payload.get("lines") or []):
+                for part, label in (("quantity", "quantity"), ("unit_price", "unit price")):
+                    fields.append(
+                        {
+                            "name": f"line-{index}-{part}",
+                            "label": f"{line.get('description', 'Line')}: {label}",
+                            "value": str(line.get(part, "")),
+                            "line": (index, part),
+                        }
+                    )
+        return fields
     fields = []
     for name, value in payload.items():
         if isinstance(value, bool) or not isinstance(value, str | int | float):
@@ -183,13 +201,27 @@ def edit_changes(kind: str, payload: dict[str, Any], posted) -> dict[str, Any]:
     seen as an edit.
     """
     changes: dict[str, Any] = {}
+    lines = [dict(line) for line in payload.get("lines") or []]
+    lines_changed = False
     for field in _editable_fields(kind, payload):
         name = field["name"]
         if name not in posted:
             continue
         text = posted[name].replace("\r\n", "\n")
+        if "line" in field:
+            index, part = field["line"]
+            try:
+                value = Decimal(text.strip())
+            except (InvalidOperation, ValueError):
+                raise ValidationError({name: f"{field['label']} must be a number."}) from None
+            if not value.is_finite() or value < 0:
+                raise ValidationError({name: f"{field['label']} must be a number, not negative."})
+            if value != Decimal(str(lines[index].get(part, "0"))):
+                lines[index][part] = str(value)
+                lines_changed = True
+            continue
         before = payload.get(name)
-        if kind == EMAIL_KIND and name in ("to", "cc"):
+        if kind in EMAIL_KINDS and name in ("to", "cc"):
             after: Any = _addresses(text)
             if after != list(before or []):
                 changes[name] = after
@@ -203,7 +235,35 @@ def edit_changes(kind: str, payload: dict[str, Any], posted) -> dict[str, Any]:
             after = text
         if after != before:
             changes[name] = after
+    if lines_changed:
+        changes["lines"] = lines
     return changes
+
+
+def _proposal_preview(payload: dict[str, Any]) -> dict[str, Any]:
+    """The proposal's lines and total as the client will read them (amounts as the committer rounds)."""
+    rows, total = [], Decimal("0")
+    for line in payload.get("lines") or []:
+        try:
+            quantity, price = Decimal(str(line.get("quantity"))), Decimal(str(line.get("unit_price")))
+        except (InvalidOperation, ValueError):
+            continue
+        amount = (quantity * price).quantize(Decimal("0.01"))
+        total += amount
+        rows.append(
+            {
+                "description": line.get("description", ""),
+                "quantity": f"{quantity.normalize():f} {line.get('unit', '')}".strip(),
+                "unit_price": price,
+                "amount": amount,
+            }
+        )
+    return {
+        "title": payload.get("title", ""),
+        "lines": rows,
+        "total": total,
+        "currency": payload.get("currency"),
+    }
 
 
 def _task_cost_so_far(task) -> dict[str, Any]:

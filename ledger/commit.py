@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
@@ -114,6 +115,20 @@ class EmailPayload(BaseModel):
     body: str
     in_reply_to: str = ""
     references: str = ""
+    # The conversation the email belongs to: once sent, it is recorded there as an outbound message.
+    conversation_id: int | None = None
+
+
+def sender_address() -> str:
+    """Mail goes out from the operator's own address (with their name) once the workspace has one."""
+    from email.utils import formataddr
+
+    from core import selectors as core_selectors
+
+    workspace = core_selectors.workspace_get()
+    if workspace is None or not workspace.operator_email:
+        return settings.DEFAULT_FROM_EMAIL
+    return formataddr((workspace.operator_name or "", workspace.operator_email))
 
 
 @committer(
@@ -124,11 +139,16 @@ def email_send(action: Action, task: Task) -> dict[str, Any]:
         payload = EmailPayload.model_validate(action.payload)
     except PydanticValidationError as exc:
         raise ValidationError(f"email.send payload is invalid: {exc}") from None
+    email = _outbox_email(action, payload)
+    return {"outbox_email": email.pk, "message_id": email.message_id}
+
+
+def _outbox_email(action: Action, payload: EmailPayload) -> OutboxEmail:
     email, _ = OutboxEmail.objects.get_or_create(
         action=action,
         defaults={
             "message_id": message_id_for(action.idempotency_key),
-            "from_email": settings.DEFAULT_FROM_EMAIL,
+            "from_email": sender_address(),
             "to": [str(address).lower() for address in payload.to],
             "cc": [str(address).lower() for address in payload.cc],
             "subject": payload.subject.replace("\r", " ").replace("\n", " "),
@@ -137,7 +157,7 @@ def email_send(action: Action, task: Task) -> dict[str, Any]:
             "references": payload.references,
         },
     )
-    return {"outbox_email": email.pk, "message_id": email.message_id}
+    return email
 
 
 class DecisionPayload(BaseModel):
@@ -341,3 +361,124 @@ def invoice_void(action: Action, task: Task) -> dict[str, Any]:
         invoice=Invoice.objects.get(pk=payload.invoice_id), by=None, reason=payload.reason
     )
     return {"invoice": invoice.pk, "status": invoice.status}
+
+
+class ProposalLinePayload(BaseModel):
+    service_key: str = ""
+    description: str = Field(min_length=1, max_length=500)
+    quantity: Decimal = Field(ge=0)
+    unit: str = ""
+    unit_price: Decimal = Field(ge=0)
+    tax_rate: Decimal = Field(default=Decimal("0"), ge=0, le=100)
+
+
+class ProposalSendPayload(EmailPayload):
+    """A proposal and its cover email, sent together once the operator approves (one tap)."""
+
+    client_id: int | None = None
+    sender_name: str = ""
+    company: str = ""
+    title: str = Field(min_length=1, max_length=200)
+    currency: str = Field(min_length=3, max_length=3)
+    lines: list[ProposalLinePayload] = Field(min_length=1)
+    valid_days: int = Field(default=30, ge=1, le=365)
+
+
+@committer(
+    "proposal.send",
+    effect="external",
+    payload=ProposalSendPayload,
+    irreversible_note="A sent proposal cannot be unsent; withdraw it in the back office.",
+)
+def proposal_send(action: Action, task: Task) -> dict[str, Any]:
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from core.models import Client
+
+    payload = ProposalSendPayload.model_validate(action.payload)
+    client = Client.objects.filter(pk=payload.client_id).first() if payload.client_id else None
+    created = False
+    if client is None:
+        client, created = core_services.client_for_sender(
+            email=str(payload.to[0]), name=payload.sender_name, company=payload.company, by=None
+        )
+    proposal = core_services.proposal_send_record(
+        client=client,
+        by=None,
+        title=payload.title,
+        lines=[line.model_dump() for line in payload.lines],
+        currency=payload.currency.upper(),
+        cover_letter=payload.body,
+        valid_until=timezone.localdate() + dt.timedelta(days=payload.valid_days),
+    )
+    email = _outbox_email(action, payload)
+    return {
+        "proposal": proposal.pk,
+        "total": str(proposal.total),
+        "client": client.pk,
+        "client_created": created,
+        "outbox_email": email.pk,
+        "message_id": email.message_id,
+    }
+
+
+class NoteCreatePayload(BaseModel):
+    text: str = Field(min_length=1)
+    client_id: int | None = None
+    project_id: int | None = None
+
+
+@committer(
+    "note.create",
+    effect="record",
+    payload=NoteCreatePayload,
+    irreversible_note="A note stays in the record; edit or delete it in the back office.",
+)
+def note_create(action: Action, task: Task) -> dict[str, Any]:
+    from core.models import Client, Project
+
+    payload = NoteCreatePayload.model_validate(action.payload)
+    note = core_services.note_create(
+        by=None,
+        text=payload.text,
+        client=Client.objects.filter(pk=payload.client_id).first() if payload.client_id else None,
+        project=Project.objects.filter(pk=payload.project_id).first() if payload.project_id else None,
+    )
+    return {"note": note.pk}
+
+
+class IntakeReviewPayload(BaseModel):
+    message_id: int
+    client_id: int | None = None
+    title: str = Field(min_length=1, max_length=300)
+    found: dict[str, Any] = {}
+    reasons: list[str] = []
+
+
+@committer(
+    "intake.review",
+    effect="record",
+    payload=IntakeReviewPayload,
+    irreversible_note="The review is kept as a decision in the record.",
+)
+def intake_review(action: Action, task: Task) -> dict[str, Any]:
+    """The operator looked at a mail the agents were unsure about: the review is recorded as a decision
+    about that message (what was found, why it needed a person), so the record explains the outcome."""
+    import json
+
+    from core.models import Client, Message
+
+    payload = IntakeReviewPayload.model_validate(action.payload)
+    message = Message.objects.filter(pk=payload.message_id).first()
+    decision = core_services.decision_record(
+        by=action.decided_by,  # the operator who reviewed it
+        title=payload.title,
+        rationale="\n".join(
+            [*payload.reasons, "Found: " + json.dumps(payload.found, ensure_ascii=False, default=str)]
+        ),
+        client=Client.objects.filter(pk=payload.client_id).first() if payload.client_id else None,
+        subject=message,
+    )
+    return {"decision": decision.pk}

@@ -133,3 +133,42 @@ def reversal_tasks(*, action_ids: list[int]) -> dict[int, Task]:
         "created_at"
     )
     return {task.input["action_id"]: task for task in tasks}
+
+
+def intake_lead_times(*, limit: int = 1000) -> dict:
+    """Lead time of the intake stream: mail received → proposal waiting for approval, over the latest
+    `limit` proposals (seconds; nearest-rank percentiles). One query."""
+    import math
+
+    from django.utils.dateparse import parse_datetime
+
+    from ledger.models import ApprovalRequest
+
+    rows = (
+        ApprovalRequest.objects.filter(action__kind="proposal.send")
+        .order_by("-created_at")
+        .values_list("created_at", "action__source")[:limit]
+    )
+    seconds = []
+    for asked_at, source in rows:
+        received = parse_datetime((source or {}).get("received_at") or "")
+        if received is not None:
+            seconds.append(max((asked_at - received).total_seconds(), 0.0))
+    if not seconds:
+        return {"count": 0, "p50": None, "p95": None}
+    ordered = sorted(seconds)
+
+    def rank(share: float) -> float:
+        return ordered[max(0, math.ceil(len(ordered) * share) - 1)]
+
+    return {"count": len(ordered), "p50": rank(0.5), "p95": rank(0.95)}
+
+
+def duration_label(seconds: float | None) -> str:
+    if seconds is None:
+        return "—"
+    if seconds < 60:
+        return f"{seconds:.1f} s"
+    if seconds < 3600:
+        return f"{seconds / 60:.1f} min"
+    return f"{seconds / 3600:.1f} h"

@@ -66,6 +66,15 @@ def _require_staff(request: HttpRequest) -> None:
         raise PermissionDenied("The task pages are for staff users.")
 
 
+def _lead_time() -> dict[str, Any]:
+    figures = selectors.intake_lead_times()
+    return {
+        **figures,
+        "p50_label": selectors.duration_label(figures["p50"]),
+        "p95_label": selectors.duration_label(figures["p95"]),
+    }
+
+
 @require_GET
 def task_list_page(request: HttpRequest) -> HttpResponse:
     _require_staff(request)
@@ -83,6 +92,7 @@ def task_list_page(request: HttpRequest) -> HttpResponse:
             "status": status,
             "statuses": [(value, label, counts.get(value, 0)) for value, label in Task.Status.choices],
             "total": sum(counts.values()),
+            "lead_time": _lead_time(),
         },
     )
 

@@ -204,12 +204,12 @@ def test_the_task_page_costs_the_same_queries_with_3_or_30_of_everything(
 def test_the_list_costs_the_same_queries_with_3_or_30_tasks(operator_client, django_assert_num_queries):
     for n in range(3):
         submit(key=f"few-{n}")
-    # session, user, counts per status, page count, page
-    with django_assert_num_queries(5):
+    # session, user, counts per status, lead times, page count, page
+    with django_assert_num_queries(6):
         assert len(operator_client.get(reverse("ledger:tasks")).context["rows"]) == 3
     for n in range(27):
         submit(key=f"many-{n}")
-    with django_assert_num_queries(5):
+    with django_assert_num_queries(6):
         assert len(operator_client.get(reverse("ledger:tasks")).context["rows"]) == 30
 
 

@@ -1,0 +1,327 @@
+"""The proposal writer: the estimate and what memory knows of the client become a proposal and its cover
+email, as a reply in the same thread. On the other routes it drafts what the operator needs: a change
+brief (summary and change estimate), a reply to billing or scheduling mail, or a review item.
+
+Everything inferred travels with the action as fields with their source span and confidence, so the
+approval page can show the operator where each value came from. The mail's text is data: nothing in
+it is followed, only read for the fields.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+from django.template import Context, Template
+from pydantic import BaseModel
+
+from agents.coordinator import MailRead, Route
+from agents.estimator import Estimate
+from agents.kernel import Agent, AgentContext, AgentResult, InferredField, ProposedAction, agent_register
+
+PROPOSAL_TEMPLATE = "proposal_cover"
+VALID_DAYS = 30
+
+
+class WriteInput(BaseModel):
+    read: MailRead
+    intake: dict[str, Any]
+    route: Route
+    estimate: Estimate
+
+
+class Written(BaseModel):
+    route: str
+    actions: list[str]
+    summary: str = ""
+
+
+def _reply_subject(subject: str) -> str:
+    subject = (subject or "").strip() or "your message"
+    return subject if subject.lower().startswith("re:") else f"Re: {subject}"
+
+
+def _render(template_key: str, context: dict[str, Any], fallback_subject: str, fallback_body: str):
+    from core.models import ActionTemplate
+
+    template = ActionTemplate.objects.filter(key=template_key, active=True).first()
+    if template is None:
+        return fallback_subject, fallback_body
+    rendered = Context(context, autoescape=False)  # plain-text mail: "Vos & Partners" stays as written
+    subject = Template(template.subject).render(rendered).strip() or fallback_subject
+    return subject, Template(template.body).render(rendered)
+
+
+def _workspace() -> dict[str, str]:
+    from core import selectors as core_selectors
+
+    workspace = core_selectors.workspace_get()
+    if workspace is None:
+        return {"name": "", "operator_name": "", "operator_email": ""}
+    return {
+        "name": workspace.name,
+        "operator_name": workspace.operator_name,
+        "operator_email": workspace.operator_email,
+    }
+
+
+def _source(read: MailRead) -> dict[str, Any]:
+    return {
+        "type": "message",
+        "id": read.message_pk,
+        "conversation_id": read.conversation_id,
+        "text": read.new_text,
+        "subject": read.subject,
+        "from": read.from_email,
+        "received_at": read.received_at,
+        "untrusted": True,
+    }
+
+
+def inferred_fields(intake: dict[str, Any], estimate: Estimate | None = None) -> list[InferredField]:
+    """The intake's fields with their evidence, and the estimate's lines with where quantities came from."""
+    evidence = intake.get("evidence") or {}
+    fields = []
+    for name in ("intent", "sender_name", "company", "budget", "deadline", "services"):
+        found = evidence.get(name) or {}
+        span = found.get("span")
+        fields.append(
+            InferredField(
+                field=name,
+                value=intake.get(name),
+                source=found.get("source") or "",
+                span=tuple(span) if isinstance(span, list | tuple) and len(span) == 2 else None,
+                confidence=found.get("confidence"),
+            )
+        )
+    for line in estimate.lines if estimate else []:
+        fields.append(
+            InferredField(
+                field=f"line: {line.description}",
+                value=f"{line.quantity} {line.unit} × {line.unit_price} = {line.amount}",
+                source=line.quantity_source,
+                confidence=estimate.confidence,
+            )
+        )
+    if estimate and estimate.budget_note:
+        fields.append(
+            InferredField(field="budget check", value=estimate.budget_note, confidence=estimate.confidence)
+        )
+    return fields
+
+
+def _thread(read: MailRead) -> dict[str, Any]:
+    return {
+        "to": [read.from_email],
+        "in_reply_to": read.message_id,
+        "references": read.references,
+        "conversation_id": read.conversation_id,
+    }
+
+
+def _proposal(input: WriteInput) -> list[ProposedAction]:  # noqa: A002
+    read, intake, estimate = input.read, input.intake, input.estimate
+    if estimate.skipped or not estimate.lines or not estimate.currency:
+        return _review(input, "The estimate found nothing to price in one currency.")
+    who = intake.get("company") or intake.get("sender_name") or read.from_email
+    names = " and ".join(line.description for line in estimate.lines)
+    title = f"{names} for {who}"[:200]
+    valid_until = dt.date.today() + dt.timedelta(days=VALID_DAYS)
+    context = {
+        "proposal": {
+            "title": title,
+            "total": estimate.total,
+            "currency": estimate.currency,
+            "tax_total": Decimal("0"),
+            "valid_until": valid_until,
+        },
+        "client": {"name": who},
+        "contact": {"name": intake.get("sender_name") or ""},
+        "workspace": _workspace(),
+    }
+    lines_text = "\n".join(
+        f"- {line.description}: {line.quantity} {line.unit} × {line.unit_price} = {line.amount} "
+        f"{estimate.currency}"
+        for line in estimate.lines
+    )
+    _, body = _render(PROPOSAL_TEMPLATE, context, "", "")
+    if not body.strip():
+        body = f"Hello,\n\nthank you for your message. My proposal, {title}:\n\n{{lines}}\n"
+    body = body.rstrip() + f"\n\n{lines_text}\nTotal: {estimate.total} {estimate.currency}\n"
+    confidence = min(input.route.confidence, estimate.confidence)
+    summary = f"Proposal {estimate.total} {estimate.currency} to {read.from_email}: {title}"
+    if estimate.over_budget:
+        summary = f"{summary} (over the stated budget)"
+    return [
+        ProposedAction(
+            kind="proposal.send",
+            payload={
+                **_thread(read),
+                "subject": _reply_subject(read.subject),
+                "body": body,
+                "client_id": read.client_id,
+                "sender_name": intake.get("sender_name") or "",
+                "company": intake.get("company") or "",
+                "title": title,
+                "currency": estimate.currency,
+                "lines": [
+                    {
+                        "service_key": line.service_key,
+                        "description": line.description,
+                        "quantity": str(line.quantity),
+                        "unit": line.unit,
+                        "unit_price": str(line.unit_price),
+                    }
+                    for line in estimate.lines
+                ],
+                "valid_days": VALID_DAYS,
+            },
+            summary=summary[:500],
+            confidence=round(confidence, 2),
+            amount=estimate.total,
+            currency=estimate.currency,
+            inferred=inferred_fields(intake, estimate),
+            source=_source(read),
+        )
+    ]
+
+
+def _change(input: WriteInput) -> list[ProposedAction]:  # noqa: A002
+    from agents.summariser import extractive_summary
+
+    read, estimate = input.read, input.estimate
+    summary = extractive_summary(text=read.new_text, max_sentences=3).summary
+    lines = [f"Change requested by {read.from_email} ({read.subject}):", "", summary]
+    if estimate.lines:
+        lines += ["", f"Change estimate: {estimate.total} {estimate.currency}"]
+        lines += [
+            f"- {item.description}: {item.quantity} {item.unit} = {item.amount}" for item in estimate.lines
+        ]
+    if input.intake.get("deadline"):
+        lines.append(f"New date mentioned: {input.intake['deadline']}")
+    return [
+        ProposedAction(
+            kind="note.create",
+            payload={"text": "\n".join(lines), "client_id": read.client_id},
+            summary=f"Change brief: {read.subject}"[:500],
+            confidence=input.route.confidence,
+            amount=estimate.total if estimate.lines else None,
+            currency=estimate.currency if estimate.lines else "",
+            inferred=inferred_fields(input.intake, estimate if estimate.lines else None),
+            source=_source(read),
+        )
+    ]
+
+
+def _billing(input: WriteInput) -> list[ProposedAction]:  # noqa: A002
+    from core import selectors as core_selectors
+
+    read = input.read
+    text = f"{read.subject}\n{read.new_text}"
+    invoices = core_selectors.invoices_mentioned(text=text, client_id=read.client_id)
+    workspace = _workspace()
+    if invoices:
+        listed = "\n".join(
+            f"- {invoice.number}: {invoice.total} {invoice.currency}, {invoice.get_status_display().lower()}"
+            + (f", due {invoice.due_date:%d %B %Y}" if invoice.due_date else "")
+            for invoice in invoices
+        )
+        about = f"Here is what I have on file:\n\n{listed}\n"
+    else:
+        about = "I could not match your message to an invoice yet; could you send me its number?\n"
+    body = (
+        f"Hello {read.from_name or ''},\n\nthank you for your message. {about}\n"
+        f"Best regards,\n{workspace['operator_name']}\n{workspace['name']}\n"
+    )
+    return [
+        ProposedAction(
+            kind="email.send",
+            payload={**_thread(read), "subject": _reply_subject(read.subject), "body": body},
+            summary=f"Billing reply to {read.from_email}"
+            + (f" about {', '.join(invoice.number for invoice in invoices)}" if invoices else ""),
+            confidence=input.route.confidence,
+            inferred=[
+                *inferred_fields(input.intake),
+                *(
+                    InferredField(field=f"invoice {invoice.number}", value=invoice.get_status_display())
+                    for invoice in invoices
+                ),
+            ],
+            source=_source(read),
+        )
+    ]
+
+
+def _scheduling(input: WriteInput) -> list[ProposedAction]:  # noqa: A002
+    read = input.read
+    workspace = _workspace()
+    body = (
+        f"Hello {read.from_name or ''},\n\nthank you, I would be glad to talk. I will confirm a time that "
+        "works shortly; if you have a preferred slot or a video link, send it and I will use it.\n\n"
+        f"Best regards,\n{workspace['operator_name']}\n{workspace['name']}\n"
+    )
+    return [
+        ProposedAction(
+            kind="email.send",
+            payload={**_thread(read), "subject": _reply_subject(read.subject), "body": body},
+            summary=f"Scheduling reply to {read.from_email}",
+            confidence=input.route.confidence,
+            inferred=inferred_fields(input.intake),
+            source=_source(read),
+        )
+    ]
+
+
+def _review(input: WriteInput, why: str = "") -> list[ProposedAction]:  # noqa: A002
+    read = input.read
+    reasons = [*input.route.reasons, *([why] if why else [])]
+    return [
+        ProposedAction(
+            kind="intake.review",
+            payload={
+                "message_id": read.message_pk,
+                "client_id": read.client_id,
+                "title": f"Reviewed mail from {read.from_email}: {read.subject}"[:300],
+                "found": {
+                    key: input.intake.get(key)
+                    for key in ("intent", "sender_name", "company", "budget", "deadline", "services")
+                },
+                "reasons": reasons,
+            },
+            summary=f"Review: {read.subject or read.from_email}"[:500],
+            confidence=input.route.confidence,
+            inferred=inferred_fields(input.intake),
+            source=_source(read),
+        )
+    ]
+
+
+ROUTES = {
+    "proposal": _proposal,
+    "change": _change,
+    "billing": _billing,
+    "scheduling": _scheduling,
+    "review": _review,
+}
+
+
+@agent_register
+class ProposalWriter(Agent):
+    name = "proposal_writer"
+    version = "1"
+    description = "Writes the proposal and cover reply, a change brief, a draft reply, or a review item."
+    Input = WriteInput
+    Output = Written
+
+    def run(self, ctx: AgentContext, input: WriteInput) -> AgentResult:  # noqa: A002
+        write = ROUTES.get(input.route.route)
+        actions = write(input) if write else []
+        return AgentResult(
+            output=Written(
+                route=input.route.route,
+                actions=[action.kind for action in actions],
+                summary="; ".join(input.route.reasons),
+            ),
+            actions=actions,
+        )
