@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install browser run test lint bench clean-data
+.PHONY: install browser system-packages run test lint bench clean-data
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit("Python 3.11+ is required, found " + sys.version.split()[0]) if sys.version_info < (3, 11) else None'
@@ -28,8 +28,12 @@ browser:
 	    echo "chromium is missing: run 'sudo apt-get install chromium' for the browser tests"; \
 	  fi; }
 
+## Debian packages of the other local counterparts the tests use (the IMAP server): scripts/system-packages.sh.
+system-packages:
+	@scripts/system-packages.sh
+
 ## The whole test suite, on a throw-away embedded PostgreSQL.
-test: install browser
+test: install browser system-packages
 	$(BIN)/python -m pytest
 
 lint: install

@@ -49,15 +49,15 @@ class MailRead(BaseModel):
     quoted_text: str
     is_auto_reply: bool
     is_bounce: bool
+    headers: dict[str, str] = {}
     services: list[ServiceEntry]
 
 
 def _split(message) -> dict[str, Any]:
     """New text and flags from the raw mail when the connectors kept it, else from the stored body."""
     try:
-        from connectors.mime import parse_message
-
         from connectors import selectors as connector_selectors
+        from connectors.mime import parse_message
     except ImportError:  # pragma: no cover - the connectors app is part of the project
         parse_message = None
     raw = connector_selectors.raw_for_message(message_pk=message.pk) if parse_message else None
@@ -69,6 +69,7 @@ def _split(message) -> dict[str, Any]:
                 "quoted_text": parsed.quoted_text,
                 "is_auto_reply": parsed.is_auto_reply,
                 "is_bounce": parsed.is_bounce,
+                "headers": dict(parsed.headers),
                 "date": parsed.date.isoformat() if parsed.date else None,
             }
     return {

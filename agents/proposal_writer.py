@@ -85,7 +85,9 @@ def inferred_fields(intake: dict[str, Any], estimate: Estimate | None = None) ->
     fields = []
     for name in ("intent", "sender_name", "company", "budget", "deadline", "services"):
         found = evidence.get(name) or {}
-        span = found.get("span")
+        # Spans are highlighted in the mail's new text; one read from the subject or headers is shown
+        # with its snippet only.
+        span = found.get("span") if found.get("origin", "new_text") == "new_text" else None
         fields.append(
             InferredField(
                 field=name,

@@ -1,6 +1,16 @@
 """The workflows of the workspace, declared in code. Imported when the agents app is ready."""
 
-from agents import mail, memory, operator, reports, summariser
+from agents import (
+    coordinator,
+    estimator,
+    intake,
+    mail,
+    memory,
+    operator,
+    proposal_writer,
+    reports,
+    summariser,
+)
 from agents.kernel import Step, Workflow, workflow_register
 
 EMAIL_SEND = workflow_register(
@@ -116,5 +126,82 @@ RECORD_REVERT = workflow_register(
         input_schema=operator.RevertInput,
         critical=True,
         max_attempts=1,
+    )
+)
+
+
+def _intake_extract_input(workflow_input, outputs):
+    read = outputs["read"]
+    return {
+        "from_email": read["from_email"],
+        "from_name": read["from_name"],
+        "subject": read["subject"],
+        "date": read["date"],
+        "new_text": read["new_text"],
+        "quoted_text": read["quoted_text"],
+        "is_auto_reply": read["is_auto_reply"],
+        "is_bounce": read["is_bounce"],
+        "headers": read.get("headers") or {},
+        "services": [
+            {key: service[key] for key in ("key", "name", "description", "currency")}
+            for service in read["services"]
+        ],
+    }
+
+
+def _intake_estimate_input(workflow_input, outputs):
+    read, fields = outputs["read"], outputs["extract"]
+    budget = fields.get("budget") or {}
+    return {
+        "route": outputs["route"]["route"],
+        "services": fields.get("services") or [],
+        "text": read["new_text"],
+        "budget_amount": budget.get("amount"),
+        "budget_currency": budget.get("currency") or "",
+        "client_id": read["client_id"],
+        "rules": [
+            {
+                "key": service["key"],
+                "name": service["name"],
+                "unit": service["unit"],
+                "unit_price": service["unit_price"],
+                "currency": service["currency"],
+                "min_units": service["min_units"],
+            }
+            for service in read["services"]
+        ],
+    }
+
+
+INTAKE_PROCESS = workflow_register(
+    Workflow(
+        name="intake.process",
+        description=(
+            "An inbound mail: read its new text, extract the fields, route by intent, estimate, and "
+            "write the proposal (or a change brief, a draft reply, a review item) for approval."
+        ),
+        steps=(
+            Step(name="read", agent=coordinator.IntakeReader.name),
+            Step(name="extract", agent=intake.IntakeAgent.name, input=_intake_extract_input),
+            Step(
+                name="route",
+                agent=coordinator.Coordinator.name,
+                input=lambda workflow_input, outputs: {"read": outputs["read"], "intake": outputs["extract"]},
+            ),
+            Step(name="estimate", agent=estimator.Estimator.name, input=_intake_estimate_input),
+            Step(
+                name="write",
+                agent=proposal_writer.ProposalWriter.name,
+                input=lambda workflow_input, outputs: {
+                    "read": outputs["read"],
+                    "intake": outputs["extract"],
+                    "route": outputs["route"],
+                    "estimate": outputs["estimate"],
+                },
+            ),
+        ),
+        input_schema=coordinator.ReadInput,
+        # The value stream: over a budget it keeps going on the rules rather than waiting.
+        critical=True,
     )
 )

@@ -19,6 +19,7 @@ from ninja import NinjaAPI
 from ninja.errors import AuthorizationError
 from ninja.security import HttpBearer, SessionAuth
 
+from connectors.api import router as connectors_router
 from core import services
 from core.api import router as core_router
 from core.api_memory import router as memory_router
@@ -86,6 +87,8 @@ api = WorkspaceAPI(
 api.add_router("", core_router)
 api.add_router("", ledger_router)
 api.add_router("", memory_router)
+# The inbound-mail webhook authenticates by signature: its operation sets auth=None.
+api.add_router("", connectors_router)
 
 
 def _error_location(field: str) -> list:

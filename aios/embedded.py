@@ -134,7 +134,10 @@ def embedded_database_settings(*, data_dir: Path, ephemeral: bool = False) -> di
         "PASSWORD": "",
         "HOST": str(info.socket_dir),
         "PORT": str(port),
-        "CONN_MAX_AGE": 0,
+        # Persistent connections, as with DATABASE_URL: django-q2's ORM broker closes "old" connections
+        # before every enqueue, and with 0 each queued task paid a new connection (~4 per inbound mail).
+        "CONN_MAX_AGE": int(os.environ.get("AIOS_DB_CONN_MAX_AGE", "60") or 0),
+        "CONN_HEALTH_CHECKS": True,
         "OPTIONS": {},
         "TEST": {"NAME": f"test_{DATABASE_NAME}"},
     }

@@ -183,6 +183,29 @@ else:
     EMAIL_FILE_PATH = DATA_DIR / "outbox-mail"
 DEFAULT_FROM_EMAIL = env_str("AIOS_DEFAULT_FROM_EMAIL", "workspace@localhost")
 
+# --- Email in -------------------------------------------------------------------------------
+# A larger mail (whole raw message) or attachment is not imported: it waits in the review queue with
+# its raw bytes (the webhook answers 413 instead).
+AIOS_MAIL_MAX_BYTES = env_int("AIOS_MAIL_MAX_BYTES", 25 * 1024 * 1024, minimum=1024)
+AIOS_ATTACHMENT_MAX_BYTES = env_int("AIOS_ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024, minimum=1)
+# The signed inbound webhook (POST /api/v1/inbound/email) is closed (503) until a secret is set.
+AIOS_INBOUND_WEBHOOK_SECRET = env_str("AIOS_INBOUND_WEBHOOK_SECRET")
+if AIOS_INBOUND_WEBHOOK_SECRET and len(AIOS_INBOUND_WEBHOOK_SECRET) < 32:
+    raise ImproperlyConfigured("AIOS_INBOUND_WEBHOOK_SECRET must be at least 32 characters long")
+AIOS_INBOUND_WEBHOOK_WINDOW_SECONDS = env_int("AIOS_INBOUND_WEBHOOK_WINDOW", 300, minimum=1)
+# An IMAP account from the environment: becomes the mailbox named "env" (more are added in the admin).
+AIOS_IMAP_HOST = env_str("AIOS_IMAP_HOST")
+AIOS_IMAP_SSL = env_bool("AIOS_IMAP_SSL", True)
+AIOS_IMAP_PORT = env_int("AIOS_IMAP_PORT", 993 if AIOS_IMAP_SSL else 143, minimum=1)
+AIOS_IMAP_USER = env_str("AIOS_IMAP_USER")
+AIOS_IMAP_PASSWORD = env_str("AIOS_IMAP_PASSWORD")
+AIOS_IMAP_FOLDER = env_str("AIOS_IMAP_FOLDER", "INBOX") or "INBOX"
+AIOS_IMAP_TIMEOUT_SECONDS = env_int("AIOS_IMAP_TIMEOUT", 30, minimum=1)
+if AIOS_IMAP_PORT > 65535:
+    raise ImproperlyConfigured(f"AIOS_IMAP_PORT must be a port number (1-65535); got {AIOS_IMAP_PORT}")
+if AIOS_IMAP_HOST and not (AIOS_IMAP_USER and AIOS_IMAP_PASSWORD):
+    raise ImproperlyConfigured("AIOS_IMAP_HOST is set: AIOS_IMAP_USER and AIOS_IMAP_PASSWORD are needed too")
+
 # --- Background work (django-q2, ORM broker) ------------------------------------------------
 # timeout < retry: a task that overruns is killed before the broker hands it out again, so a slow
 # task is never run twice at once. See docs/adr/0002-django-q2.md.

@@ -147,7 +147,8 @@ def service_catalogue() -> list[dict[str, str]]:
             "currency": rule.currency,
             "min_units": str(rule.min_units),
         }
-        for rule in PricingRule.objects.filter(active=True).order_by("service_key")
+        # Catalogue order (as the operator entered the rules): the order services are listed in.
+        for rule in PricingRule.objects.filter(active=True).order_by("pk")
     ]
 
 
@@ -161,3 +162,34 @@ def invoices_mentioned(*, text: str, client_id: int | None = None) -> list[Invoi
         open_ones = Invoice.objects.filter(client_id=client_id, status__in=OPEN_INVOICE_STATUSES)
         found = list(open_ones.order_by("due_date")[:5])
     return found
+
+
+# --- Email in (connectors) -------------------------------------------------------------------
+
+
+def client_for_address(*, email: str) -> Client | None:
+    """The client an address belongs to: a contact's client first (the primary contact's when several),
+    else the client whose own address it is. Reads only; it never creates a lead."""
+    address = (email or "").strip().lower()
+    if not address:
+        return None
+    contact = (
+        Contact.objects.select_related("client")
+        .filter(email=address)
+        .order_by("-is_primary", "client_id", "pk")
+        .first()
+    )
+    if contact is not None:
+        return contact.client
+    return Client.objects.filter(email=address).order_by("pk").first()
+
+
+def messages_by_message_id(*, message_ids: list[str]) -> dict[str, Message]:
+    """The stored messages among `message_ids` (without angle brackets), keyed by their Message-ID."""
+    wanted = {message_id for message_id in message_ids if message_id}
+    if not wanted:
+        return {}
+    return {
+        message.message_id: message
+        for message in Message.objects.select_related("conversation").filter(message_id__in=wanted)
+    }

@@ -319,7 +319,10 @@ class Facts:
 
 
 def _recipients(action: Action) -> list[str]:
-    if action.kind != "email.send":
+    """Who an email-carrying action (email.send, proposal.send, …) writes to."""
+    from ledger import commit
+
+    if commit.committer_effect(action.kind) != EXTERNAL:
         return []
     payload = action.payload or {}
     addresses = [*payload.get("to", []), *payload.get("cc", [])]

@@ -2,6 +2,7 @@ import pytest
 
 from core import services
 from tests.factories import OperatorFactory
+from tests.smtp import smtp_server  # noqa: F401 - a fixture for every test module
 
 
 @pytest.fixture

@@ -405,9 +405,10 @@ def test_schedules_are_registered_once():
         "memory-maintenance": "created",
         "approvals-expire": "created",
         "approvals-digest": "created",
+        "mail-imap-poll": "created",
     }
     assert set(schedules_ensure().values()) == {"unchanged"}
-    assert Schedule.objects.count() == 5
+    assert Schedule.objects.count() == 6
     sweep = Schedule.objects.get(name="ledger-sweep")
     assert (sweep.func, sweep.schedule_type, sweep.minutes) == ("ledger.tasks.ledger_sweep", "I", 1)
 

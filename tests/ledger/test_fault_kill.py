@@ -9,15 +9,11 @@ has succeeded and the SMTP server has received every email exactly once: no loss
 
 from __future__ import annotations
 
-import email
-import logging
 import random
-import socket
 import time
 from collections import Counter
 
 import pytest
-from aiosmtpd.controller import Controller
 
 from ledger import services
 from ledger.models import Action, OutboxEmail, Task, TaskEvent
@@ -33,39 +29,6 @@ CLUSTER_KILLS = 3
 BACKLOG = 20
 FINISH_SECONDS = 240
 SWEEP_EVERY_SECONDS = 1.0
-
-
-class Inbox:
-    """An aiosmtpd handler that keeps every message it accepts. It never deduplicates."""
-
-    def __init__(self) -> None:
-        self.messages: list[email.message.Message] = []
-
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
-        self.messages.append(email.message_from_bytes(envelope.original_content or envelope.content))
-        return "250 Message accepted for delivery"
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-@pytest.fixture
-def smtp_server():
-    inbox = Inbox()
-    # aiosmtpd logs every SMTP command at INFO: hundreds of lines that would bury a failure's output.
-    smtp_log = logging.getLogger("mail.log")
-    level = smtp_log.level
-    smtp_log.setLevel(logging.WARNING)
-    controller = Controller(inbox, hostname="127.0.0.1", port=_free_port())
-    controller.start()
-    try:
-        yield controller, inbox
-    finally:
-        controller.stop()
-        smtp_log.setLevel(level)
 
 
 def _submit(index: int) -> Task:

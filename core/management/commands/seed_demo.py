@@ -16,6 +16,9 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         demo_seed(stdout=self.stdout)
+        from connectors.demo import demo_mailbox_import
+
+        demo_mailbox_import(stdout=self.stdout)
         operator = get_user_model().objects.get(email__iexact=DEMO_OPERATOR_EMAIL)
         self.stdout.write(f"Sign in:   {DEMO_OPERATOR_EMAIL}")
         # The operator may have changed the demo password since; never print one that does not work.

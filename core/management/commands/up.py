@@ -78,6 +78,9 @@ class Command(BaseCommand):
         if workspace_get() is None:
             self.stdout.write("First start: creating the demo workspace Northwind Studio…")
             demo_seed(stdout=self.stdout)
+            from connectors.demo import demo_mailbox_import
+
+            demo_mailbox_import(stdout=self.stdout)
         # Only print the demo login while the demo operator still exists with the demo password.
         from django.contrib.auth import get_user_model
 

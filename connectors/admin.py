@@ -1,0 +1,194 @@
+"""The back office of email in: IMAP mailboxes (edited here, with history) and every inbound mail.
+
+Inbound mail is written only by `connectors.services`, so it is read-only here. The review queue is the
+list filtered to "In review": each row says why, the raw bytes can be downloaded (staff only, through the
+admin), and "Retry import" runs the importer on the stored bytes again (after raising a limit, say).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404
+from django.template.defaultfilters import filesizeformat
+from django.urls import path, reverse
+from django.utils.html import format_html
+from simple_history.admin import SimpleHistoryAdmin
+
+from connectors import imap, services
+from connectors.models import InboundMail, Mailbox
+
+_PREVIEW_CHARS = 4000
+
+
+class MailboxForm(forms.ModelForm):
+    # Write-only: the stored password is never rendered into the page, not even as dots.
+    password = forms.CharField(
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
+        required=False,
+        strip=False,
+        help_text="Stored for logging in to the server and never shown again. Leave empty to keep it.",
+    )
+
+    class Meta:
+        model = Mailbox
+        fields = ("name", "host", "port", "use_ssl", "username", "password", "folder", "enabled")
+
+    def clean_password(self) -> str:
+        password = self.cleaned_data.get("password") or ""
+        if not password and self.instance.pk:
+            return self.instance.password
+        if not password:
+            raise ValidationError("A new mailbox needs the account's password.")
+        return password
+
+    def clean_name(self) -> str:
+        name = self.cleaned_data["name"].strip()
+        if name == services.ENV_MAILBOX_NAME and not (self.instance.pk and self.instance.name == name):
+            raise ValidationError(
+                f'"{name}" is the mailbox made from the AIOS_IMAP_* settings; choose another name.'
+            )
+        return name
+
+
+@admin.register(Mailbox)
+class MailboxAdmin(SimpleHistoryAdmin):
+    form = MailboxForm
+    list_display = ("name", "username", "host", "port", "folder", "enabled", "last_polled_at", "status")
+    list_filter = ("enabled",)
+    search_fields = ("name", "host", "username")
+    readonly_fields = ("last_uidvalidity", "last_uid", "last_polled_at", "last_error")
+    fieldsets = (
+        (None, {"fields": ("name", "host", "port", "use_ssl", "username", "password", "folder", "enabled")}),
+        ("Polling (every minute)", {"fields": readonly_fields}),
+    )
+    actions = ("poll_now",)
+
+    @admin.display(description="Last poll")
+    def status(self, mailbox: Mailbox) -> str:
+        if mailbox.last_error:
+            return format_html('<span style="color: var(--error-fg)">{}</span>', mailbox.last_error[:120])
+        return "OK" if mailbox.last_polled_at else "not polled yet"
+
+    @admin.action(description="Poll now")
+    def poll_now(self, request: HttpRequest, queryset: QuerySet[Mailbox]) -> None:
+        for mailbox in queryset.order_by("name"):
+            result = imap.mailbox_poll(mailbox=mailbox)
+            self.message_user(request, str(result), messages.SUCCESS if result.ok else messages.ERROR)
+
+
+@admin.register(InboundMail)
+class InboundMailAdmin(admin.ModelAdmin):
+    list_display = ("received_at", "status", "path", "message_id_header", "size_display", "reason_short")
+    list_filter = ("status", "path", "mailbox")
+    search_fields = ("message_id_header", "source", "sha256", "reason")
+    date_hierarchy = "received_at"
+    list_select_related = ("mailbox",)
+    fields = (
+        "status",
+        "reason",
+        "problems",
+        "path",
+        "mailbox",
+        "source",
+        "message_id_header",
+        "message_link",
+        "size_display",
+        "sha256",
+        "raw_download",
+        "raw_preview",
+        "received_at",
+        "updated_at",
+    )
+    readonly_fields = fields
+    actions = ("retry_import",)
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_operate_permission(self, request: HttpRequest) -> bool:
+        # The rows stay read-only; whoever may change them in Django's terms may ask for a new import.
+        return request.user.has_perm("connectors.change_inboundmail")
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[InboundMail]:
+        # The list never loads the raw bytes (up to the mail limit each); the detail page reads them.
+        queryset = super().get_queryset(request)
+        match = request.resolver_match
+        return (
+            queryset if match and match.url_name == "connectors_inboundmail_change" else queryset.defer("raw")
+        )
+
+    def get_urls(self):
+        raw = path(
+            "<int:pk>/raw/",
+            self.admin_site.admin_view(self.raw_view),
+            name="connectors_inboundmail_raw",
+        )
+        return [raw, *super().get_urls()]
+
+    def raw_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        """The mail exactly as received, as a download (never rendered: it is untrusted content)."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        inbound = get_object_or_404(InboundMail, pk=pk)
+        response = HttpResponse(bytes(inbound.raw), content_type="message/rfc822")
+        response["Content-Disposition"] = f'attachment; filename="inbound-{inbound.pk}.eml"'
+        return response
+
+    @admin.display(description="Size", ordering="size")
+    def size_display(self, inbound: InboundMail) -> str:
+        return filesizeformat(inbound.size)
+
+    @admin.display(description="Reason")
+    def reason_short(self, inbound: InboundMail) -> str:
+        return inbound.reason[:140]
+
+    @admin.display(description="Message")
+    def message_link(self, inbound: InboundMail) -> str:
+        if inbound.message_id is None:
+            return "—"
+        url = reverse("admin:core_message_change", args=[inbound.message_id])
+        return format_html('<a href="{}">{}</a>', url, inbound.message)
+
+    @admin.display(description="Raw mail")
+    def raw_download(self, inbound: InboundMail) -> str:
+        if not inbound.raw:
+            return "Not kept: the same bytes are stored with the first copy of this mail."
+        url = reverse("admin:connectors_inboundmail_raw", args=[inbound.pk])
+        return format_html(
+            '<a href="{}">Download inbound-{}.eml</a> ({})', url, inbound.pk, filesizeformat(inbound.size)
+        )
+
+    @admin.display(description="Raw preview")
+    def raw_preview(self, inbound: InboundMail) -> str:
+        text = bytes(inbound.raw[:_PREVIEW_CHARS]).decode("utf-8", errors="replace")
+        more = "\n…" if inbound.size > _PREVIEW_CHARS else ""
+        return format_html('<pre style="white-space: pre-wrap; margin: 0">{}{}</pre>', text, more)
+
+    @admin.action(description="Retry import", permissions=["operate"])
+    def retry_import(self, request: HttpRequest, queryset: QuerySet[InboundMail]) -> None:
+        for inbound in queryset.order_by("received_at", "pk"):
+            try:
+                result = services.inbound_retry(inbound=inbound)
+            except ValidationError as exc:
+                self.message_user(request, f"#{inbound.pk}: {' '.join(exc.messages)}", messages.ERROR)
+                continue
+            if result.status == InboundMail.Status.REVIEW:
+                self.message_user(
+                    request, f"#{result.pk}: still in review: {result.reason}", messages.WARNING
+                )
+            else:
+                self.message_user(
+                    request, f"#{result.pk}: {result.get_status_display().lower()}.", messages.SUCCESS
+                )

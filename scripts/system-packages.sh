@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Debian packages the test suite needs as real local counterparts of outside services. Installs the
+# missing ones when run as root (CI); otherwise prints the command to run. Safe to run any number of times.
+#
+# One line per package: the command that shows it is installed, then the Debian package.
+set -euo pipefail
+
+PACKAGES=(
+  # The IMAP server the email-in tests poll (tests/connectors/imap_server.py).
+  "dovecot dovecot-imapd"
+)
+
+missing=()
+for entry in "${PACKAGES[@]}"; do
+  read -r command package <<<"$entry"
+  # Debian installs daemons under /usr/sbin, which is not on every user's PATH.
+  if ! command -v "$command" >/dev/null 2>&1 && [ ! -x "/usr/sbin/$command" ]; then
+    missing+=("$package")
+  fi
+done
+
+if [ "${#missing[@]}" -eq 0 ]; then
+  exit 0
+fi
+if [ "$(id -u)" = 0 ]; then
+  apt-get update
+  DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}"
+else
+  echo "missing system packages for the tests: run 'sudo apt-get install ${missing[*]}'" >&2
+fi
