@@ -83,6 +83,15 @@ def seeded(db):
     return demo_seed()
 
 
+@pytest.fixture
+def seeded_with_mail(seeded):
+    """What `seed_demo` does: the records, then the demo mailbox (whose mail is then already known)."""
+    from connectors.demo import demo_mailbox_import
+
+    demo_mailbox_import()
+    return seeded
+
+
 @pytest.fixture(autouse=True)
 def _fresh_rate_limits(db):
     # allauth counts sign-in attempts in the database cache, which outlives a test's transaction.
@@ -281,13 +290,13 @@ def test_action_templates_render_with_every_variable_defined(seeded):
     assert proposal.title in follow_up and "4 December 2026" in follow_up
 
 
-def test_a_second_run_changes_nothing(seeded):
+def test_a_second_run_changes_nothing(seeded_with_mail):
     before = _snapshot()
 
     counts = demo_seed()
     output = _seed_command()
 
-    assert counts == dict.fromkeys(seeded, 0)
+    assert counts == dict.fromkeys(seeded_with_mail, 0)
     assert _snapshot() == before
     assert "Demo workspace already present; nothing changed." in output
     assert "northwind-demo" in output
@@ -361,3 +370,28 @@ def test_the_demo_password_comes_from_the_environment(client, monkeypatch):
     assert _sign_in(client, "northwind-demo").status_code == 200
     assert _sign_in(client, "fjord-lantern-42").status_code == 302
     assert client.session["_auth_user_id"] == str(_mara().pk)
+
+
+def test_the_demo_mailbox_fills_the_approval_queue(seeded, django_capture_on_commit_callbacks):
+    """Run the intake tasks the demo mailbox queued, as the worker does: proposals and replies wait."""
+    from connectors.demo import DEMO_MAIL, demo_mailbox_import
+    from connectors.models import InboundMail
+    from ledger import services as ledger_services
+    from ledger.models import ApprovalRequest, Task
+
+    mails = len(list(DEMO_MAIL.glob("*.eml")))
+    with django_capture_on_commit_callbacks(execute=True):
+        assert demo_mailbox_import() == {"imported": mails}
+    assert demo_mailbox_import() == {"duplicate": mails}
+    assert InboundMail.objects.filter(status="imported").count() == mails
+    for task in Task.objects.filter(workflow="intake.process"):
+        ledger_services.task_execute(task_id=task.pk)
+    waiting = ApprovalRequest.objects.filter(status="pending")
+    kinds = sorted(waiting.values_list("action__kind", flat=True))
+    assert kinds.count("proposal.send") >= 5
+    assert {"email.send", "note.create"} <= set(kinds)
+    filed = [
+        task.output["steps"]["route"]["route"]
+        for task in Task.objects.filter(workflow="intake.process", status="succeeded")
+    ]
+    assert filed.count("filed") >= 3  # the newsletter, the injection, the out-of-office reply
