@@ -38,6 +38,7 @@ The API key is handed to the SDK and nowhere else: it is never logged, stored or
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import logging
@@ -108,6 +109,13 @@ class StructuredResult:
     cache_hit: bool
     call_id: int | None  # the LLMCall row that decided the value (None only without a task record)
     fell_back: bool  # the model was asked but the value came from rules
+
+
+@functools.lru_cache(maxsize=256)
+def _json_schema(schema: type[BaseModel]) -> dict[str, Any]:
+    """A schema's JSON schema, built once per class: pydantic rebuilds it on every call (milliseconds for
+    the intake's fields), and the gateway needs it two or three times per call. Never mutated."""
+    return schema.model_json_schema()
 
 
 def prompt_hash(*, model: str, messages: list[dict[str, Any]], schema: dict[str, Any]) -> str:
@@ -231,7 +239,7 @@ class LLMGateway:
         if tier not in TIERS:
             raise ValueError(f"tier must be one of {', '.join(TIERS)}; got {tier!r}")
         messages = [dict(message) for message in messages]
-        schema_json = schema.model_json_schema()
+        schema_json = _json_schema(schema)
 
         model = self._replay_model() if self.replay else _model_for(tier)
         if model is None:
@@ -307,7 +315,7 @@ class LLMGateway:
             reason = f"no model configured for tier {tier} (AIOS_LLM_BASE_URL, AIOS_LLM_MODEL_{tier.upper()})"
         if rules is None:
             raise NeedsReview(f"{self._who()}: {reason}, and it has no rules")
-        key = prompt_hash(model=RULES, messages=messages, schema=schema.model_json_schema())
+        key = prompt_hash(model=RULES, messages=messages, schema=_json_schema(schema))
         recorded = self._replay_take(key=key) if self.replay else None
         value = self._run_rules(rules, schema)
         if recorded is not None:
@@ -393,9 +401,7 @@ class LLMGateway:
                 )
                 cheaper = _model_for(verdict.tier) if verdict.tier == "fast" and tier == "quality" else None
                 if verdict.state == BUDGET_DOWNGRADE and cheaper:
-                    cheaper_key = prompt_hash(
-                        model=cheaper, messages=messages, schema=schema.model_json_schema()
-                    )
+                    cheaper_key = prompt_hash(model=cheaper, messages=messages, schema=_json_schema(schema))
                     reply = self._ask(
                         tier="fast",
                         model=cheaper,
@@ -486,7 +492,7 @@ class LLMGateway:
             "type": "json_schema",
             "json_schema": {
                 "name": re.sub(r"[^a-zA-Z0-9_-]", "_", schema.__name__)[:64],
-                "schema": schema.model_json_schema(),
+                "schema": _json_schema(schema),
                 "strict": False,
             },
         }

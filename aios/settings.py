@@ -258,6 +258,8 @@ AIOS_EMBEDDING_MODEL = env_str("AIOS_EMBEDDING_MODEL", "text-embedding-3-small")
 AIOS_EMBEDDING_BASE_URL = env_str("AIOS_EMBEDDING_BASE_URL") or AIOS_LLM_BASE_URL
 AIOS_EMBEDDING_API_KEY = env_str("AIOS_EMBEDDING_API_KEY") or AIOS_LLM_API_KEY
 AIOS_EMBEDDING_BATCH_SIZE = env_int("AIOS_EMBEDDING_BATCH_SIZE", 64, minimum=1)
+# CPU threads the local model uses in each process (one per process: workers run side by side).
+AIOS_EMBEDDING_THREADS = env_int("AIOS_EMBEDDING_THREADS", 1, minimum=1)
 if AIOS_EMBEDDING_PROVIDER == "local" and AIOS_EMBEDDING_DIM != 384:
     raise ImproperlyConfigured("The local embedding model gives 384 dimensions: set AIOS_EMBEDDING_DIM=384")
 if AIOS_EMBEDDING_PROVIDER == "openai" and not AIOS_EMBEDDING_BASE_URL:

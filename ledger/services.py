@@ -260,11 +260,15 @@ def _attempt(claim: Claim) -> str:
     for step in definition.steps:
         if step.name in outputs:
             continue  # finished in an earlier attempt; its actions are already recorded
-        outputs[step.name] = _step_run(claim, definition, step, outputs)
+        output, finished = _step_run(claim, definition, step, outputs)
+        outputs[step.name] = output
+        # The checkpoint and its step_finished event commit together: the timeline says a step finished
+        # exactly when its output is saved (and it is one commit, not two, per step).
         with transaction.atomic():
             locked = claim.fenced()
             locked.output = {"steps": outputs}
             locked.save(update_fields=["output", "updated_at"])
+            task_event(task=locked, **finished)
     if _decide_pending_actions(claim):
         return "waiting-approval"
     _commit_approved_actions(claim)
@@ -280,7 +284,9 @@ def _attempt(claim: Claim) -> str:
     return "succeeded"
 
 
-def _step_run(claim: Claim, definition: kernel.Workflow, step: kernel.Step, outputs: dict) -> dict:
+def _step_run(
+    claim: Claim, definition: kernel.Workflow, step: kernel.Step, outputs: dict
+) -> tuple[dict, dict[str, Any]]:
     from agents.llm import LLMGateway
     from agents.memory import MemoryAccess
 
@@ -314,13 +320,12 @@ def _step_run(claim: Claim, definition: kernel.Workflow, step: kernel.Step, outp
     for index, proposed in enumerate(result.actions):
         _action_propose(claim, step=step.name, index=index, proposed=proposed, agent=agent_class)
     output = result.output.model_dump(mode="json")
-    task_event(
-        task=task,
-        kind=TaskEvent.Kind.STEP_FINISHED,
-        step=step.name,
-        data={"agent": agent_class.name, "output": output, "actions": len(result.actions)},
-    )
-    return output
+    finished = {
+        "kind": TaskEvent.Kind.STEP_FINISHED,
+        "step": step.name,
+        "data": {"agent": agent_class.name, "output": output, "actions": len(result.actions)},
+    }
+    return output, finished
 
 
 # --- Actions --------------------------------------------------------------------------------
