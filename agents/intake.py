@@ -16,6 +16,12 @@ grammar that knows `5k`, `5,000`, `5.000`, `5 000`, `8'000`, `1.250,00`, symbols
 with invoice, payment and rate amounts excluded; dates by a small grammar resolved against the Date
 header to the next future occurrence; company from the signature, "I run X"/"we are X"/"at X", or a
 name in the mail that matches the sender's domain; services by keywords of the workspace's catalogue.
+
+Known weaknesses of the rules (the LLM tier covers them when configured): a month alone ("in March"),
+seasons and holidays give no deadline; amounts for separate items are not added up; `$`, `kr` and `¥`
+are resolved by the sender's domain; a one-line company signature from a free-mail address without a
+business word is missed; negation of a service only in simple forms ("already have", "don't need").
+Mail whose intent is uncertain goes to the operator's review (the coordinator), except `other`.
 """
 
 from __future__ import annotations
