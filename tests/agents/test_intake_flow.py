@@ -225,3 +225,46 @@ def test_the_injection_mail_is_filed_and_nothing_is_committed_or_sent(
     assert Message.objects.exclude(pk__in=before).filter(direction="outbound").count() == 0
     header = email.message_from_bytes(sample("08-injection.eml"))["Message-ID"].strip("<>")
     assert Message.objects.filter(message_id=header).count() == 1
+
+
+def test_the_approval_page_shows_the_proposal_and_the_operator_sets_the_price_there(
+    studio, operator_client, django_capture_on_commit_callbacks
+):
+    task = run_mail(sample("01-new-website.eml"), django_capture_on_commit_callbacks)
+    (action,) = task.actions.all()
+    page = f"/approvals/{action.approval.pk}/"
+
+    html = operator_client.get(page).content.decode()
+
+    assert "<dt>From</dt><dd>Mara Lindqvist &lt;mara@northwind.studio&gt;</dd>" in html
+    assert "Marketing website" in html and "4980.00 EUR" in html
+    assert 'name="line-0-unit_price"' in html and 'name="line-1-quantity"' in html
+    assert "<mark" in html  # the spans the intake read are highlighted in the mail
+
+    form = {
+        "to": "jonas@bergbakery.se",
+        "cc": "",
+        "subject": action.payload["subject"],
+        "body": action.payload["body"].replace("\n", "\r\n"),
+        "title": action.payload["title"],
+        "line-0-quantity": "5",
+        "line-0-unit_price": "650.00",
+        "line-1-quantity": "6",
+        "line-1-unit_price": "180.00",
+    }
+    response = operator_client.post(f"/approvals/{action.approval.pk}/edit", form)
+
+    assert response.status_code == 302
+    action.refresh_from_db()
+    assert action.approval.status == "approved" and action.approval.edited is True
+    assert set(action.approval.edit_diff) == {"lines"}, "an untouched body is not an edit"
+    assert services.task_execute(task_id=task.pk) == "succeeded"
+    proposal = Proposal.objects.get(pk=Action.objects.get(pk=action.pk).result["proposal"])
+    assert proposal.total == Decimal("4330.00")  # 5 × 650 + 6 × 180
+
+    bad = run_mail(sample("02-logo-usd.eml"), django_capture_on_commit_callbacks).actions.get()
+    response = operator_client.post(
+        f"/approvals/{bad.approval.pk}/edit", {"line-0-unit_price": "-5", "to": "priya.nair@gmail.com"}
+    )
+    bad.refresh_from_db()
+    assert bad.approval.status == "pending" and bad.payload["lines"][0]["unit_price"] == "900.00"
