@@ -187,8 +187,12 @@ class Estimator(Agent):
         if input.route not in ("proposal", "change") or not input.services:
             return AgentResult(output=Estimate(skipped=True, reasons=["Nothing to estimate on this route."]))
         similar: list[dict] = []
-        if ctx.memory is not None and input.text.strip():
-            query = " ".join(input.text.split())[:500]
+        if ctx.memory is not None:
+            # What is asked for, in the catalogue's words: it finds earlier proposals for the same kind
+            # of work better than the mail's greeting and small talk would (and embeds in a fraction of
+            # the time of a whole mail).
+            names = {rule.key: rule.name for rule in input.rules}
+            query = "Proposal for " + ", ".join(names.get(key, key) for key in input.services)
             found = ctx.memory.recall(query=query, client=input.client_id, mode="recall", k=5)
             similar = [
                 {"item": item.get("item"), "kind": item.get("kind"), "text": item.get("text", "")}
