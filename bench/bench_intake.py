@@ -81,29 +81,10 @@ def _percentile(values: list[float], share: float) -> float:
 
 
 def _workspace() -> None:
-    from core import demo, services
+    from core import demo
 
     user, _ = get_user_model().objects.get_or_create(username="bench", defaults={"is_staff": True})
-    services.workspace_configure(
-        by=user,
-        name="Northwind Studio",
-        operator_name="Mara Lindqvist",
-        operator_email="mara@northwind.studio",
-        invoice_prefix="NW",
-        default_currency="EUR",
-        payment_terms_days=30,
-    )
-    for row in demo._service_catalogue():
-        services.pricing_rule_upsert(
-            by=user,
-            service_key=row["key"],
-            name=row["name"],
-            description=row["description"],
-            unit=row["unit"],
-            unit_price=row["unit_price"],
-            currency=row["currency"],
-            min_units=row["min_units"],
-        )
+    demo.demo_studio_configure(by=user)
 
 
 def _process(raws: list[bytes]) -> list[float]:

@@ -103,6 +103,32 @@ def demo_seed(*, stdout: TextIO | None = None) -> dict[str, int]:
     return counts
 
 
+def _catalogue_rule_upsert(row: Mapping[str, str], *, by) -> None:
+    services.pricing_rule_upsert(
+        by=by,
+        service_key=row["key"],
+        name=row["name"],
+        unit=row["unit"],
+        unit_price=row["unit_price"],
+        currency=row["currency"],
+        min_units=row["min_units"],
+        description=row["description"],
+    )
+
+
+def demo_studio_configure(*, by) -> None:
+    """Only the studio's settings and its service catalogue (no clients, no history): what tests and
+    benchmarks of the intake need to price mail like the demo workspace does."""
+    services.workspace_configure(
+        by=by,
+        operator_name=DEMO_OPERATOR_NAME,
+        operator_email=DEMO_OPERATOR_EMAIL,
+        **_demo_data()["workspace"],
+    )
+    for row in _service_catalogue():
+        _catalogue_rule_upsert(row, by=by)
+
+
 def _noon(day: dt.date) -> dt.datetime:
     return dt.datetime.combine(day, dt.time(12, 0), tzinfo=dt.UTC)
 
@@ -222,16 +248,7 @@ class _DemoSeeder:
         for row in _service_catalogue():
             if row["key"] in existing:
                 continue
-            services.pricing_rule_upsert(
-                by=self.by,
-                service_key=row["key"],
-                name=row["name"],
-                unit=row["unit"],
-                unit_price=row["unit_price"],
-                currency=row["currency"],
-                min_units=row["min_units"],
-                description=row["description"],
-            )
+            _catalogue_rule_upsert(row, by=self.by)
             self.counts["pricing_rules"] += 1
         self.rules = PricingRule.objects.in_bulk(field_name="service_key")
 

@@ -99,18 +99,22 @@ def addresses_written_to(*, addresses: list[str]) -> set[str]:
     workspace = workspace_get()
     if workspace is not None and workspace.operator_email:
         known.add(workspace.operator_email.lower())
-    remaining = sorted(wanted - known)
-    if remaining:
-        condition = Q()
-        for address in remaining:
-            condition |= Q(to__contains=[address]) | Q(cc__contains=[address])
-        for to, cc in (
-            Message.objects.filter(direction=Message.Direction.OUTBOUND)
-            .filter(condition)
-            .values_list("to", "cc")
-        ):
-            known.update(str(address).lower() for address in [*(to or []), *(cc or [])])
+    outbound = Message.objects.filter(direction=Message.Direction.OUTBOUND)
+    known |= addresses_among_recipients(rows=outbound, addresses=sorted(wanted - known))
     return known & wanted
+
+
+def addresses_among_recipients(*, rows: QuerySet, addresses: list[str]) -> set[str]:
+    """Which of `addresses` appear in the `to` or `cc` (JSON lists) of `rows`: messages, outbox emails."""
+    if not addresses:
+        return set()
+    condition = Q()
+    for address in addresses:
+        condition |= Q(to__contains=[address]) | Q(cc__contains=[address])
+    found: set[str] = set()
+    for to, cc in rows.filter(condition).values_list("to", "cc"):
+        found.update(str(address).lower() for address in [*(to or []), *(cc or [])])
+    return found & set(addresses)
 
 
 def client_status_for(*, client_id: int | None = None, addresses: list[str] = ()) -> str | None:

@@ -31,7 +31,7 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Q, Sum
+from django.db.models import Sum
 from django.utils import timezone
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic import ValidationError as PydanticValidationError
@@ -351,17 +351,8 @@ def addresses_known(*, addresses: list[str]) -> set[str]:
         return set()
     known = core_selectors.addresses_written_to(addresses=sorted(wanted))
     known |= wanted & {settings.DEFAULT_FROM_EMAIL.lower()}
-    remaining = sorted(wanted - known)
-    if remaining:
-        condition = Q()
-        for address in remaining:
-            condition |= Q(to__contains=[address]) | Q(cc__contains=[address])
-        for to, cc in (
-            OutboxEmail.objects.filter(status=OutboxEmail.Status.SENT)
-            .filter(condition)
-            .values_list("to", "cc")
-        ):
-            known.update(str(address).lower() for address in [*(to or []), *(cc or [])])
+    sent = OutboxEmail.objects.filter(status=OutboxEmail.Status.SENT)
+    known |= core_selectors.addresses_among_recipients(rows=sent, addresses=sorted(wanted - known))
     return known & wanted
 
 

@@ -13,7 +13,6 @@ from django.core import mail as django_mail
 
 from connectors.services import mail_ingest
 from core import demo
-from core import services as core_services
 from core.models import Client, Decision, Message, Note, Proposal
 from ledger import approvals, services
 from ledger.models import Action, OutboxEmail, Task
@@ -45,26 +44,7 @@ KINDS = {
 
 @pytest.fixture
 def studio(operator):
-    core_services.workspace_configure(
-        by=operator,
-        name="Northwind Studio",
-        operator_name="Mara Lindqvist",
-        operator_email="mara@northwind.studio",
-        invoice_prefix="NW",
-        default_currency="EUR",
-        payment_terms_days=30,
-    )
-    for row in demo._service_catalogue():
-        core_services.pricing_rule_upsert(
-            by=operator,
-            service_key=row["key"],
-            name=row["name"],
-            description=row["description"],
-            unit=row["unit"],
-            unit_price=row["unit_price"],
-            currency=row["currency"],
-            min_units=row["min_units"],
-        )
+    demo.demo_studio_configure(by=operator)
     return operator
 
 

@@ -19,7 +19,6 @@ import pytest
 from connectors.imap import mailbox_poll
 from connectors.models import InboundMail, Mailbox
 from core import demo
-from core import services as core_services
 from core.models import Message, Proposal
 from ledger import approvals
 from ledger.models import Action, ApprovalRequest, Task
@@ -28,29 +27,6 @@ from tests.ledger.cluster import QCluster, wait_for
 
 SAMPLES = Path(__file__).resolve().parents[1] / "agents" / "data" / "intake"
 INQUIRIES = {"01-new-website.eml", "02-logo-usd.eml", "07-shop-sek.eml", "10-rebrand-html.eml"}
-
-
-def _workspace(operator) -> None:
-    core_services.workspace_configure(
-        by=operator,
-        name="Northwind Studio",
-        operator_name="Mara Lindqvist",
-        operator_email="mara@northwind.studio",
-        invoice_prefix="NW",
-        default_currency="EUR",
-        payment_terms_days=30,
-    )
-    for row in demo._service_catalogue():
-        core_services.pricing_rule_upsert(
-            by=operator,
-            service_key=row["key"],
-            name=row["name"],
-            description=row["description"],
-            unit=row["unit"],
-            unit_price=row["unit_price"],
-            currency=row["currency"],
-            min_units=row["min_units"],
-        )
 
 
 def _message_ids() -> dict[str, str]:
@@ -69,7 +45,7 @@ def _settled() -> bool:
 @pytest.mark.django_db(transaction=True)
 def test_mail_in_to_proposal_to_one_threaded_reply(tmp_path, operator, imap_server, smtp_server):  # noqa: F811
     controller, inbox = smtp_server
-    _workspace(operator)
+    demo.demo_studio_configure(by=operator)
     for path in sorted(SAMPLES.glob("*.eml")):
         imap_server.append(path.read_bytes())
     mailbox = Mailbox.objects.create(
