@@ -46,7 +46,7 @@ import random
 import re
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from email.utils import parsedate_to_datetime
 from typing import Any, TypeVar
@@ -181,6 +181,7 @@ class _Reply:
     tokens_out: int = 0
     transient: bool = False  # no answer because of an outage (timeouts, 429, 5xx) that may pass
     budget_blocked: bool = False  # no request: a budget policy's cap is reached
+    budgets: list[str] = field(default_factory=list)  # the names of those budget policies
     tier: str = ""  # set when a budget dropped the call to a cheaper tier: the tier and model used
     model: str = ""
 
@@ -288,7 +289,7 @@ class LLMGateway:
             reason = f"{self._who()}: {model} gave no valid answer ({reply.problem})"
             if reply.budget_blocked and self.task is not None:
                 # Critical work without rules cannot drop to them: it waits for the budget like the rest.
-                raise BudgetDeferred(reason)
+                raise BudgetDeferred(reason, budgets=reply.budgets)
             raise (LLMUnavailable if reply.transient else NeedsReview)(reason)
         return StructuredResult(
             self._run_rules(rules, schema),
@@ -414,8 +415,13 @@ class LLMGateway:
                     reply.tier, reply.model = "fast", cheaper
                     return reply
                 if verdict.state == BUDGET_DEFER and self.task is not None:
-                    raise BudgetDeferred(verdict.reason)
-                return _Reply(call_id=call_id, problem=problem, budget_blocked=True)
+                    raise BudgetDeferred(verdict.reason, budgets=[ref["name"] for ref in verdict.policies])
+                return _Reply(
+                    call_id=call_id,
+                    problem=problem,
+                    budget_blocked=True,
+                    budgets=[ref["name"] for ref in verdict.policies],
+                )
 
         exchange = self._request(model=model, messages=messages, schema=schema)
         if exchange.error:

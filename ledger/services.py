@@ -59,6 +59,10 @@ class OutboxPending(Exception):
 class BudgetDeferred(Exception):
     """A budget policy's cap is reached and this work is not critical: it waits (not an attempt)."""
 
+    def __init__(self, reason: str, *, budgets: list[str] | None = None) -> None:
+        super().__init__(reason)
+        self.budgets = sorted(set(budgets or []))  # the names of the budget policies that were reached
+
 
 class ClaimLost(Exception):
     """This worker no longer holds the task (cancelled, or presumed dead and re-claimed)."""
@@ -648,17 +652,16 @@ def _task_defer(claim: Claim, exc: BudgetDeferred) -> None:
             message=str(exc),
             data={"next_attempt_at": task.next_attempt_at.isoformat()},
         )
-        transaction.on_commit(lambda: budget_notice_submit(reason=str(exc)))
+        transaction.on_commit(lambda: budget_notice_submit(reason=str(exc), budgets=exc.budgets))
 
 
-def budget_notice_submit(*, reason: str) -> Task | None:
+def budget_notice_submit(*, reason: str, budgets: list[str]) -> Task | None:
     """Tell the operator (once a month per reached budget) that work is waiting for the budget."""
-    from ledger.policy import budgets_reached, month_start
-
-    reached = budgets_reached(agent="")  # workspace caps; agent caps are named in the reason
-    month = month_start().strftime("%Y-%m")
-    names = sorted({policy.name for policy, _ in reached}) or ["agent budget"]
     from core import selectors as core_selectors
+    from ledger.policy import month_start
+
+    month = month_start().strftime("%Y-%m")
+    names = budgets or ["LLM budget"]
 
     workspace = core_selectors.workspace_get()
     if workspace is None or not workspace.operator_email:

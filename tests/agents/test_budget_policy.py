@@ -108,7 +108,7 @@ def test_cheaper_drops_critical_quality_work_to_the_fast_model(llm_endpoint, set
     ]
 
 
-def test_an_agent_cap_stops_only_that_agent(llm_endpoint):
+def test_an_agent_cap_stops_only_that_agent(llm_endpoint, workspace, django_capture_on_commit_callbacks):
     set_budget("100.00")
     policy.policy_save(
         by=None,
@@ -121,8 +121,11 @@ def test_an_agent_cap_stops_only_that_agent(llm_endpoint):
     assert policy.budgets_reached(agent="mail_composer") == []
     llm_endpoint.script(then=Reply.json(MODEL_SUMMARY))
 
-    assert services.task_execute(task_id=submit(key="agent-cap").pk) == "deferred"
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services.task_execute(task_id=submit(key="agent-cap").pk) == "deferred"
     assert llm_endpoint.count == 0
+    notice = Task.objects.get(workflow="notice.operator")
+    assert notice.input["subject"] == "LLM budget reached: Summaries: 1 USD"
 
 
 def test_last_months_spend_does_not_count(llm_endpoint):
