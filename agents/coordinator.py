@@ -55,12 +55,10 @@ class MailRead(BaseModel):
 
 def _split(message) -> dict[str, Any]:
     """New text and flags from the raw mail when the connectors kept it, else from the stored body."""
-    try:
-        from connectors import selectors as connector_selectors
-        from connectors.mime import parse_message
-    except ImportError:  # pragma: no cover - the connectors app is part of the project
-        parse_message = None
-    raw = connector_selectors.raw_for_message(message_pk=message.pk) if parse_message else None
+    from connectors import selectors as connector_selectors
+    from connectors.mime import parse_message
+
+    raw = connector_selectors.raw_for_message(message_pk=message.pk)
     if raw is not None:
         parsed = parse_message(raw)
         if not parsed.fatal:

@@ -132,8 +132,8 @@ def estimate(*, input: EstimateInput, similar: list[dict] | None = None) -> Esti
         )
         reasons.append(f"{rule.name}: {quantity} × {rule.unit_price} {rule.currency} ({source}).")
     currencies = {rules[line.service_key].currency for line in lines}
-    currency = currencies.pop() if len(currencies) == 1 else ""
-    if len({rules[line.service_key].currency for line in lines}) > 1:
+    currency = next(iter(currencies)) if len(currencies) == 1 else ""
+    if len(currencies) > 1:
         reasons.append("The pricing rules use several currencies: the total needs the operator.")
     total = _money(sum((line.amount for line in lines), Decimal("0")))
     confidence = 0.0 if not lines else max(0.3, 0.85 - 0.15 * guessed)

@@ -149,7 +149,7 @@ def _proposal(input: WriteInput) -> list[ProposedAction]:  # noqa: A002
     )
     _, body = _render(PROPOSAL_TEMPLATE, context, "", "")
     if not body.strip():
-        body = f"Hello,\n\nthank you for your message. My proposal, {title}:\n\n{{lines}}\n"
+        body = f"Hello,\n\nthank you for your message. Here is my proposal, {title}:"
     body = body.rstrip() + f"\n\n{lines_text}\nTotal: {estimate.total} {estimate.currency}\n"
     confidence = min(input.route.confidence, estimate.confidence)
     summary = f"Proposal {estimate.total} {estimate.currency} to {read.from_email}: {title}"

@@ -142,10 +142,7 @@ def _intake_extract_input(workflow_input, outputs):
         "is_auto_reply": read["is_auto_reply"],
         "is_bounce": read["is_bounce"],
         "headers": read.get("headers") or {},
-        "services": [
-            {key: service[key] for key in ("key", "name", "description", "currency")}
-            for service in read["services"]
-        ],
+        "services": read["services"],
     }
 
 
@@ -159,17 +156,7 @@ def _intake_estimate_input(workflow_input, outputs):
         "budget_amount": budget.get("amount"),
         "budget_currency": budget.get("currency") or "",
         "client_id": read["client_id"],
-        "rules": [
-            {
-                "key": service["key"],
-                "name": service["name"],
-                "unit": service["unit"],
-                "unit_price": service["unit_price"],
-                "currency": service["currency"],
-                "min_units": service["min_units"],
-            }
-            for service in read["services"]
-        ],
+        "rules": read["services"],
     }
 
 

@@ -121,14 +121,10 @@ def client_status_for(*, client_id: int | None = None, addresses: list[str] = ()
     """The status of the client an action is about: by id, else by a recipient's contact address."""
     if client_id:
         return Client.objects.filter(pk=client_id).values_list("status", flat=True).first()
-    if addresses:
-        lowered = [address.lower() for address in addresses]
-        status = (
-            Client.objects.filter(Q(email__in=lowered) | Q(contacts__email__in=lowered))
-            .values_list("status", flat=True)
-            .first()
-        )
-        return status
+    for address in addresses:
+        client = client_for_address(email=address)
+        if client is not None:
+            return client.status
     return None
 
 

@@ -1302,11 +1302,10 @@ def record_delete(*, label: str, pk: int, by: User) -> None:
 def client_for_sender(*, email: str, name: str = "", company: str = "", by: User) -> tuple[Client, bool]:
     """The client a sender belongs to (by contact or client address), or a new lead with them as its
     primary contact: (client, created)."""
+    from core.selectors import client_for_address
+
     address = email_normalise(email, field="email", required=True)
-    contact = Contact.objects.select_related("client").filter(email=address).first()
-    if contact is not None:
-        return contact.client, False
-    client = Client.objects.filter(email=address).first()
+    client = client_for_address(email=address)
     if client is not None:
         return client, False
     person = (name or "").strip() or address.split("@")[0]
