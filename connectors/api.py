@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import time
 
 from django.conf import settings
 from django.http import HttpRequest
@@ -24,6 +23,7 @@ from ninja import Router, Schema, Status
 
 from connectors import services
 from connectors.models import InboundMail
+from core import clock
 
 router = Router(tags=["inbound"])
 
@@ -92,7 +92,7 @@ def inbound_email(request: HttpRequest):
     if not hmac.compare_digest(expected.encode(), provided.encode("utf-8", errors="replace")):
         return _refusal(401, "The signature does not match the body and timestamp.")
     try:
-        age = abs(time.time() - int(timestamp))
+        age = abs(clock.timestamp() - int(timestamp))
     except ValueError:
         return _refusal(401, "X-AIOS-Timestamp must be a Unix time in seconds.")
     window = settings.AIOS_INBOUND_WEBHOOK_WINDOW_SECONDS

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+from connectors.models import InboundMail
+
 
 def raw_for_message(*, message_pk: int) -> bytes | None:
     """The raw bytes of the mail a stored message came from (the first path it arrived by), if kept."""
-    from connectors.models import InboundMail
-
     raw = (
         InboundMail.objects.filter(message__pk=message_pk)
         .exclude(raw=b"")

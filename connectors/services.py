@@ -31,10 +31,10 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
-from django.utils import timezone
 
 from connectors.mime import ParsedMail, parse_message
 from connectors.models import InboundMail, Mailbox
+from core import clock
 from core import selectors as core_selectors
 from core import services as core_services
 from core.models import Channel, Message
@@ -163,7 +163,7 @@ def _to_review(
         "message_id_header": (message_id or "")[:_HEADER_MAX],
         "problems": problems or [],
         "message": None,
-        "updated_at": timezone.now(),
+        "updated_at": clock.now(),
     }
     try:
         with transaction.atomic():
@@ -355,7 +355,7 @@ def _message_store(*, parsed: ParsedMail, message_id: str, recipients: _Recipien
             subject=subject[:_SUBJECT_MAX],
             body_text=_clean_text(parsed.text),
             body_html=_clean_text(parsed.html),
-            sent_at=parsed.date or timezone.now(),
+            sent_at=parsed.date or clock.now(),
         )
     except ValidationError:
         # message_record's model validation checks the unique Message-ID with a query of its own: when
@@ -445,6 +445,6 @@ def mailbox_cursor_set(*, mailbox: Mailbox, uidvalidity: int, last_uid: int) -> 
 
 
 def mailbox_poll_finish(*, mailbox: Mailbox, error: str = "") -> None:
-    now = timezone.now()
+    now = clock.now()
     Mailbox.objects.filter(pk=mailbox.pk).update(last_polled_at=now, last_error=error)
     mailbox.last_polled_at, mailbox.last_error = now, error

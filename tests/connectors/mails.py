@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import time
 from email.message import EmailMessage
 from email.policy import SMTP
+
+from core import clock
 
 STUDIO = "mara@northwind.studio"
 
@@ -91,6 +92,6 @@ def no_message_id() -> bytes:
 
 def sign(body: bytes, secret: str, *, timestamp: int | None = None) -> dict[str, str]:
     """The webhook's signature headers, as Django test-client keyword arguments."""
-    stamp = str(int(time.time()) if timestamp is None else timestamp)
+    stamp = str(int(clock.timestamp()) if timestamp is None else timestamp)
     digest = hmac.new(secret.encode(), f"{stamp}.".encode() + body, hashlib.sha256).hexdigest()
     return {"HTTP_X_AIOS_TIMESTAMP": stamp, "HTTP_X_AIOS_SIGNATURE": f"sha256={digest}"}

@@ -23,6 +23,7 @@ from tests.connectors import mails
 from tests.factories import ClientFactory, ContactFactory
 
 pytestmark = pytest.mark.django_db
+pytest_plugins = ["tests.clock"]  # the frozen_clock fixture
 
 IMPORTED, DUPLICATE, REVIEW = (
     InboundMail.Status.IMPORTED,
@@ -91,14 +92,13 @@ def test_an_unknown_sender_starts_a_conversation_without_a_client():
     assert inbound.message.conversation.client is None
 
 
-def test_a_mail_without_a_date_is_dated_when_it_arrived():
+def test_a_mail_without_a_date_is_dated_when_it_arrived(frozen_clock):
     raw = mails.raw({k: v for k, v in mails.HEADERS.items() if k != "Date"}, "Hello without a date.\r\n")
-    before = time.time()
 
     inbound = ingest(raw)
 
     assert inbound.status == IMPORTED
-    assert before - 1 <= inbound.message.sent_at.timestamp() <= time.time() + 1
+    assert inbound.message.sent_at == frozen_clock
 
 
 # --- Threads ------------------------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ from core.models import Message
 from tests.connectors import mails
 
 pytestmark = pytest.mark.django_db
+pytest_plugins = ["tests.clock"]  # the frozen_clock fixture
 
 URL = "/api/v1/inbound/email"
 SECRET = "whsec-0123456789abcdef0123456789abcdef"
@@ -99,10 +100,10 @@ def test_a_signature_with_another_secret_or_over_another_body_is_401(web, secret
 
 
 @pytest.mark.parametrize("offset", [-301, 301, -3600])
-def test_a_timestamp_outside_the_window_is_refused_as_a_replay(web, secret, offset):
+def test_a_timestamp_outside_the_window_is_refused_as_a_replay(web, secret, frozen_clock, offset):
     body = mails.mail()
 
-    response = post(web, body, **mails.sign(body, secret, timestamp=int(time.time()) + offset))
+    response = post(web, body, **mails.sign(body, secret, timestamp=int(frozen_clock.timestamp()) + offset))
 
     assert response.status_code == 401
     assert response.json() == {
@@ -111,10 +112,11 @@ def test_a_timestamp_outside_the_window_is_refused_as_a_replay(web, secret, offs
     assert InboundMail.objects.count() == 0
 
 
-def test_a_timestamp_inside_the_window_is_accepted(web, secret):
+@pytest.mark.parametrize("offset", [-300, 300, -250])
+def test_a_timestamp_inside_the_window_is_accepted(web, secret, frozen_clock, offset):
     body = mails.mail()
 
-    response = post(web, body, **mails.sign(body, secret, timestamp=int(time.time()) - 250))
+    response = post(web, body, **mails.sign(body, secret, timestamp=int(frozen_clock.timestamp()) + offset))
 
     assert response.status_code == 202
 

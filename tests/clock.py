@@ -1,0 +1,16 @@
+"""The `frozen_clock` fixture: core.clock stands still at a whole second for the test.
+
+A test module that needs it declares `pytest_plugins = ["tests.clock"]`; the test gets the frozen time
+and derives what it sends from it, so the code's comparisons with "now" are exact.
+"""
+
+import pytest
+
+from core import clock
+
+
+@pytest.fixture
+def frozen_clock():
+    # A whole second: Unix timestamps in headers and tokens are whole seconds.
+    with clock.frozen(clock.now().replace(microsecond=0)) as at:
+        yield at
