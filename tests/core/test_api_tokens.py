@@ -45,7 +45,9 @@ def test_a_new_token_is_shown_once_and_works(operator_client, operator):
 
 @pytest.mark.django_db
 def test_a_token_can_have_an_expiry(operator_client, operator):
-    expiry = (timezone.localtime() + dt.timedelta(days=30)).replace(second=0, microsecond=0)
+    # Noon: a wall-clock time that exists exactly once on every day, also on a DST change.
+    in_a_month = timezone.localtime() + dt.timedelta(days=30)
+    expiry = in_a_month.replace(hour=12, minute=0, second=0, microsecond=0)
 
     operator_client.post("/tokens/", {"name": "Trial", "expires_at": expiry.strftime("%Y-%m-%dT%H:%M")})
 
