@@ -208,7 +208,7 @@ if AIOS_IMAP_HOST and not (AIOS_IMAP_USER and AIOS_IMAP_PASSWORD):
 
 # --- Background work (django-q2, ORM broker) ------------------------------------------------
 # timeout < retry: a task that overruns is killed before the broker hands it out again, so a slow
-# task is never run twice at once. See docs/adr/0002-django-q2.md.
+# task is never run twice at once. See docs/adr/0004-django-q2-configuration.md.
 Q_CLUSTER = {
     "name": "aios",
     "orm": "default",
