@@ -63,6 +63,8 @@ INSTALLED_APPS = [
     "agents",
     "ledger",
     "connectors",
+    # The composition root: `manage.py up` and `seed_demo` (they use every app).
+    "aios",
 ]
 
 MIDDLEWARE = [

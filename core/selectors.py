@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.db.models import Count, Q, QuerySet, Sum
 
-from core.models import Client, Contact, Invoice, Message, Project, Proposal, Workspace
+from core.models import ActionTemplate, Client, Contact, Invoice, Message, Project, Proposal, Workspace
 
 OPEN_INVOICE_STATUSES = (Invoice.Status.APPROVED, Invoice.Status.SENT, Invoice.Status.OVERDUE)
 
@@ -131,6 +131,11 @@ def client_status_for(*, client_id: int | None = None, addresses: list[str] = ()
 def message_for_intake(*, message_pk: int) -> Message:
     """An inbound message with its conversation (raises Message.DoesNotExist)."""
     return Message.objects.select_related("conversation").get(pk=message_pk)
+
+
+def action_template_get(*, key: str) -> ActionTemplate | None:
+    """The active action template named `key` (the operator may switch one off), or None."""
+    return ActionTemplate.objects.filter(key=key, active=True).first()
 
 
 def service_catalogue() -> list[dict[str, str]]:
