@@ -19,6 +19,7 @@ from pydantic import BaseModel
 from agents.coordinator import MailRead, Route
 from agents.estimator import Estimate
 from agents.kernel import Agent, AgentContext, AgentResult, InferredField, ProposedAction, agent_register
+from agents.summariser import extractive_summary
 from core import selectors as core_selectors
 
 PROPOSAL_TEMPLATE = "proposal_cover"
@@ -187,8 +188,6 @@ def _proposal(input: WriteInput) -> list[ProposedAction]:  # noqa: A002
 
 
 def _change(input: WriteInput) -> list[ProposedAction]:  # noqa: A002
-    from agents.summariser import extractive_summary
-
     read, estimate = input.read, input.estimate
     summary = extractive_summary(text=read.new_text, max_sentences=3).summary
     lines = [f"Change requested by {read.from_email} ({read.subject}):", "", summary]

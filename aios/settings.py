@@ -330,6 +330,7 @@ if DATABASE_URL:
         raise ImproperlyConfigured("DATABASE_URL must point at PostgreSQL (postgres://...) with pgvector")
     DATABASES = {"default": _db}
 else:
+    # Only here: with DATABASE_URL set, the embedded server's package is never loaded.
     from aios.embedded import embedded_database_settings
 
     DATABASES = {

@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from django.db.models import Count, Q, QuerySet, Sum
 
-from core.models import ActionTemplate, Client, Contact, Invoice, Message, Project, Proposal, Workspace
+from core.models import (
+    ActionTemplate,
+    Client,
+    Contact,
+    Invoice,
+    Message,
+    PricingRule,
+    Project,
+    Proposal,
+    Workspace,
+)
 
 OPEN_INVOICE_STATUSES = (Invoice.Status.APPROVED, Invoice.Status.SENT, Invoice.Status.OVERDUE)
 
@@ -140,8 +150,6 @@ def action_template_get(*, key: str) -> ActionTemplate | None:
 
 def service_catalogue() -> list[dict[str, str]]:
     """The active pricing rules as plain data (what agents price and recognise services by)."""
-    from core.models import PricingRule
-
     return [
         {
             "key": rule.service_key,

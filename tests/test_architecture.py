@@ -1,4 +1,4 @@
-"""The layers (DESIGN §2) are checked by import-linter's contracts in pyproject.toml, here and in `make lint`."""
+"""The layers (DESIGN §2), checked by import-linter's contracts in pyproject.toml, here and in `make lint`."""
 
 import shutil
 import subprocess
@@ -34,7 +34,9 @@ def test_a_backward_import_breaks_the_layers_contract(tmp_path):
         shutil.copytree(ROOT / app, tmp_path / app, ignore=shutil.ignore_patterns("__pycache__", "data"))
     shutil.copy(ROOT / "pyproject.toml", tmp_path / "pyproject.toml")
     selectors = tmp_path / "core" / "selectors.py"
-    selectors.write_text(selectors.read_text() + "\n\ndef _backward():\n    from ledger import models  # noqa\n")
+    selectors.write_text(
+        selectors.read_text() + "\n\ndef _backward():\n    from ledger import models  # noqa\n"
+    )
 
     result = _lint_imports(tmp_path)
 
