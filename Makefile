@@ -36,9 +36,11 @@ system-packages:
 test: install browser system-packages
 	$(BIN)/python -m pytest
 
+## Style (ruff) and the architecture's import contracts (import-linter, pyproject.toml).
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 bench: install
 	$(BIN)/python -m bench

@@ -6,5 +6,5 @@ class AgentsConfig(AppConfig):
     verbose_name = "Agents"
 
     def ready(self) -> None:
-        # Registers every agent and workflow declared in code.
+        # Registers every agent and workflow declared in code (in ready(): models must be loaded first).
         from agents import workflows  # noqa: F401

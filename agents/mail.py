@@ -8,6 +8,7 @@ from django.template import Context, Template
 from pydantic import BaseModel, EmailStr, Field
 
 from agents.kernel import Agent, AgentContext, AgentResult, ProposedAction, agent_register
+from core import selectors as core_selectors
 
 
 class MailInput(BaseModel):
@@ -40,9 +41,7 @@ class MailComposer(Agent):
     def run(self, ctx: AgentContext, input: MailInput) -> AgentResult:  # noqa: A002
         subject, body = input.subject, input.body
         if input.template:
-            from core.models import ActionTemplate
-
-            template = ActionTemplate.objects.filter(key=input.template, active=True).first()
+            template = core_selectors.action_template_get(key=input.template)
             if template is None:
                 raise LookupError(f"No active action template {input.template!r}")
             # Plain-text mail: nothing to escape, and "Vos & Partners" must stay as written.

@@ -1,82 +1,17 @@
-"""Memory for agents: recall through the context, and the agents of the memory workflows.
+"""The agents of the memory workflows: capture a record, compress old memories.
 
-`MemoryAccess` is what `ctx.memory` holds inside a task: recall scoped to a client or project (each
-call recorded against the task and step, so the task page shows which memory was used) and
-embeddings of texts. During a replay it answers from the task's recorded recalls instead.
-
-The agents here only read and propose; `memory.*` actions are committed by the ledger
-(`ledger.commit`), always automatically (they change no business record and reach nobody outside).
+Recall through `ctx.memory` is the ledger's `ledger.memory_access.MemoryAccess`; the janitor that applies
+the retention policies is the ledger's `ledger.housekeeping.memory`. The agents here only read and
+propose; `memory.*` actions are committed by the ledger (`ledger.commit`), always automatically (they
+change no business record and reach nobody outside).
 """
 
 from __future__ import annotations
 
-from typing import Any
-
-import numpy as np
 from pydantic import BaseModel, Field
 
 from agents.kernel import Agent, AgentContext, AgentResult, ProposedAction, agent_register
-
-
-def _model_or_none(model, value):
-    if value is None or isinstance(value, model):
-        return value
-    return model.objects.get(pk=value)
-
-
-class MemoryAccess:
-    def __init__(self, *, task: Any, step: str, replay: bool = False) -> None:
-        self.task, self.step, self.replay = task, step, replay
-        self._replayed = None
-
-    def recall(
-        self,
-        *,
-        query: str,
-        client: Any = None,
-        project: Any = None,
-        tiers: tuple[str, ...] = ("session", "working", "canonical"),
-        mode: str = "recall",
-        k: int = 8,
-    ) -> list[dict[str, Any]]:
-        """The k best memories for `query` as plain dicts (item id, text, kind, tier, score…)."""
-        if self.replay:
-            return self._replay_next(query)
-        from core.memory.services import memory_recall
-        from core.models import Client, Project
-
-        found = memory_recall(
-            query=query,
-            client=_model_or_none(Client, client),
-            project=_model_or_none(Project, project),
-            tiers=tiers,
-            mode=mode,
-            k=k,
-            task=self.task,
-            step=self.step,
-        )
-        return [recalled.as_dict() | {"text": recalled.item.text} for recalled in found]
-
-    def _replay_next(self, query: str) -> list[dict[str, Any]]:
-        from core.models import MemoryItem
-
-        if self._replayed is None:
-            self._replayed = list(
-                self.task.memory_recalls.filter(step=self.step).order_by("created_at", "pk")
-            )
-        if not self._replayed:
-            raise LookupError(f"replay: no recorded recall left for step {self.step!r} ({query!r})")
-        recorded = self._replayed.pop(0)
-        texts = dict(
-            MemoryItem.objects.filter(pk__in=[r["item"] for r in recorded.results]).values_list("pk", "text")
-        )
-        return [r | {"text": texts.get(r["item"], r["text"])} for r in recorded.results]
-
-    def embed(self, texts: list[str]) -> np.ndarray:
-        from core.memory import embeddings
-
-        return embeddings.embed_texts(texts)
-
+from core.memory.capture import capture_of, source_get
 
 # --- memory.capture -------------------------------------------------------------------------
 
@@ -109,8 +44,6 @@ class MemoryReader(Agent):
     Output = CaptureOutput
 
     def run(self, ctx: AgentContext, input: CaptureInput) -> AgentResult:  # noqa: A002
-        from core.memory.capture import capture_of, source_get
-
         record = source_get(label=input.source, pk=input.id)
         if record is None:
             return AgentResult(output=CaptureOutput(source=input.source, id=input.id, found=False))
@@ -199,61 +132,3 @@ class MemoryCompactor(Agent):
                 )
             ],
         )
-
-
-# --- memory.maintain ------------------------------------------------------------------------
-
-
-class MaintainInput(BaseModel):
-    now: str = Field(description="ISO timestamp the maintenance run counts ages from")
-
-
-class MaintainOutput(BaseModel):
-    now: str
-    expired: int
-    retention: dict[str, int]
-    retained: int
-
-
-@agent_register
-class MemoryJanitor(Agent):
-    name = "memory_janitor"
-    version = "1"
-    description = "Finds memories whose time is up (session expiry, retention) and proposes deleting them."
-    Input = MaintainInput
-    Output = MaintainOutput
-
-    def run(self, ctx: AgentContext, input: MaintainInput) -> AgentResult:  # noqa: A002
-        from django.utils.dateparse import parse_datetime
-
-        from core.memory import services
-        from ledger.policy import retention_rules_from_policies
-
-        now = parse_datetime(input.now)
-        rules = retention_rules_from_policies()
-        expired = services.memory_expiring(now=now).count()
-        retained = services.memory_retention_due(now=now, rules=rules).count()
-        output = MaintainOutput(
-            now=input.now,
-            expired=expired,
-            retention={f"{tier}.{kind}" if kind else tier: days for (tier, kind), days in rules.items()},
-            retained=retained,
-        )
-        actions = []
-        if expired:
-            actions.append(
-                ProposedAction(
-                    kind="memory.expire",
-                    payload={"now": input.now},
-                    summary=f"Delete {expired} expired memories",
-                )
-            )
-        if retained:
-            actions.append(
-                ProposedAction(
-                    kind="memory.retain",
-                    payload={"now": input.now, "retention": output.retention},
-                    summary=f"Delete {retained} memories past their retention",
-                )
-            )
-        return AgentResult(output=output, actions=actions)

@@ -19,6 +19,8 @@ from pydantic import BaseModel
 from agents.coordinator import MailRead, Route
 from agents.estimator import Estimate
 from agents.kernel import Agent, AgentContext, AgentResult, InferredField, ProposedAction, agent_register
+from agents.summariser import extractive_summary
+from core import selectors as core_selectors
 
 PROPOSAL_TEMPLATE = "proposal_cover"
 VALID_DAYS = 30
@@ -43,9 +45,7 @@ def _reply_subject(subject: str) -> str:
 
 
 def _render(template_key: str, context: dict[str, Any], fallback_subject: str, fallback_body: str):
-    from core.models import ActionTemplate
-
-    template = ActionTemplate.objects.filter(key=template_key, active=True).first()
+    template = core_selectors.action_template_get(key=template_key)
     if template is None:
         return fallback_subject, fallback_body
     rendered = Context(context, autoescape=False)  # plain-text mail: "Vos & Partners" stays as written
@@ -54,8 +54,6 @@ def _render(template_key: str, context: dict[str, Any], fallback_subject: str, f
 
 
 def _workspace() -> dict[str, str]:
-    from core import selectors as core_selectors
-
     workspace = core_selectors.workspace_get()
     if workspace is None:
         return {"name": "", "operator_name": "", "operator_email": ""}
@@ -190,8 +188,6 @@ def _proposal(input: WriteInput) -> list[ProposedAction]:  # noqa: A002
 
 
 def _change(input: WriteInput) -> list[ProposedAction]:  # noqa: A002
-    from agents.summariser import extractive_summary
-
     read, estimate = input.read, input.estimate
     summary = extractive_summary(text=read.new_text, max_sentences=3).summary
     lines = [f"Change requested by {read.from_email} ({read.subject}):", "", summary]
@@ -217,8 +213,6 @@ def _change(input: WriteInput) -> list[ProposedAction]:  # noqa: A002
 
 
 def _billing(input: WriteInput) -> list[ProposedAction]:  # noqa: A002
-    from core import selectors as core_selectors
-
     read = input.read
     text = f"{read.subject}\n{read.new_text}"
     invoices = core_selectors.invoices_mentioned(text=text, client_id=read.client_id)

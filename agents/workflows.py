@@ -8,7 +8,6 @@ from agents import (
     memory,
     operator,
     proposal_writer,
-    reports,
     summariser,
 )
 from agents.kernel import Step, Workflow, workflow_register
@@ -28,15 +27,6 @@ LEDGER_PING = workflow_register(
         description="A no-op round trip through the ledger, for health checks and benchmarks.",
         steps=(Step(name="echo", agent=mail.Echo.name),),
         input_schema=mail.PingInput,
-    )
-)
-
-DAILY_COST_REPORT = workflow_register(
-    Workflow(
-        name="report.daily_cost",
-        description="One day's LLM spend per agent and model (run each night by the schedule).",
-        steps=(Step(name="report", agent=reports.CostReporter.name),),
-        input_schema=reports.CostReportInput,
     )
 )
 
@@ -89,15 +79,6 @@ MEMORY_COMPRESS = workflow_register(
     )
 )
 
-MEMORY_MAINTAIN = workflow_register(
-    Workflow(
-        name="memory.maintain",
-        description="Delete memories whose time is up: expired session items, and what retention says.",
-        steps=(Step(name="sweep", agent=memory.MemoryJanitor.name),),
-        input_schema=memory.MaintainInput,
-    )
-)
-
 NOTICE_OPERATOR = workflow_register(
     Workflow(
         name="notice.operator",
@@ -105,27 +86,6 @@ NOTICE_OPERATOR = workflow_register(
         steps=(Step(name="write", agent=operator.OperatorNotice.name),),
         input_schema=operator.NoticeInput,
         critical=True,
-    )
-)
-
-APPROVALS_DIGEST = workflow_register(
-    Workflow(
-        name="approvals.digest",
-        description="Each day: what waits for the operator's approval and what was dead-lettered.",
-        steps=(Step(name="digest", agent=operator.ApprovalDigest.name),),
-        input_schema=operator.DigestInput,
-        critical=True,
-    )
-)
-
-RECORD_REVERT = workflow_register(
-    Workflow(
-        name="record.revert",
-        description="Put records back as they were before a committed change (asked from the task page).",
-        steps=(Step(name="revert", agent=operator.RecordReverter.name),),
-        input_schema=operator.RevertInput,
-        critical=True,
-        max_attempts=1,
     )
 )
 

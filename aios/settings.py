@@ -63,6 +63,8 @@ INSTALLED_APPS = [
     "agents",
     "ledger",
     "connectors",
+    # The composition root: `manage.py up` and `seed_demo` (they use every app).
+    "aios",
 ]
 
 MIDDLEWARE = [
@@ -328,6 +330,7 @@ if DATABASE_URL:
         raise ImproperlyConfigured("DATABASE_URL must point at PostgreSQL (postgres://...) with pgvector")
     DATABASES = {"default": _db}
 else:
+    # Only here: with DATABASE_URL set, the embedded server's package is never loaded.
     from aios.embedded import embedded_database_settings
 
     DATABASES = {

@@ -6,13 +6,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TextIO
 
+from connectors.services import mail_ingest
+
 DEMO_MAIL = Path(__file__).resolve().parent / "data" / "demo_mail"
 
 
 def demo_mailbox_import(*, stdout: TextIO | None = None) -> dict[str, int]:
     """Ingest every demo mail once (a Message-ID seen before is a duplicate): counts by outcome."""
-    from connectors.services import mail_ingest
-
     counts: dict[str, int] = {}
     for path in sorted(DEMO_MAIL.glob("*.eml")):
         inbound = mail_ingest(raw=path.read_bytes(), path="file", source=f"demo:{path.name}")

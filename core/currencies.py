@@ -1,4 +1,4 @@
-"""ISO 4217 currency codes in active use, and their minor units.
+"""ISO 4217 currency codes in active use, and how money is rounded.
 
 Kept in the code (not a dependency) because the list is short, changes once in years, and is also
 written into a database CHECK constraint by a migration.
@@ -18,19 +18,9 @@ CURRENCY_CODES: frozenset[str] = frozenset(
     """.split()
 )
 
-# Currencies whose minor unit is not 1/100.
-_MINOR_UNITS = {
-    **{code: 0 for code in "BIF CLP DJF GNF ISK JPY KMF KRW PYG RWF UGX VND VUV XAF XOF XPF".split()},
-    **{code: 3 for code in "BHD IQD JOD KWD LYD OMR TND".split()},
-}
-
 
 def currency_is_valid(code: str) -> bool:
     return code in CURRENCY_CODES
-
-
-def currency_minor_units(code: str) -> int:
-    return _MINOR_UNITS.get(code, 2)
 
 
 def money_round(amount: Decimal, *, places: int = 2) -> Decimal:

@@ -26,7 +26,6 @@ from django.db import connection, models, transaction
 from django.template import Context, Template
 from django.utils import timezone
 
-from aios.env import env_str
 from core import services
 from core.models import (
     ActionTemplate,
@@ -87,17 +86,13 @@ INVOICE_STEPS = {
 MESSAGE_FIELDS = ("message_id", "direction", "from_email", "from_name", "to", "cc", "sent_at")
 
 
-def demo_password() -> str:
-    return env_str("AIOS_DEMO_PASSWORD") or DEFAULT_DEMO_PASSWORD
-
-
 @transaction.atomic
-def demo_seed(*, stdout: TextIO | None = None) -> dict[str, int]:
+def demo_seed(*, password: str = DEFAULT_DEMO_PASSWORD, stdout: TextIO | None = None) -> dict[str, int]:
     """Create whatever part of the demo workspace is missing; returns how many records of each kind."""
     # Two first starts racing (say, `up` on two machines) would otherwise both find nothing and both seed.
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", ["aios.core.demo_seed"])
-    counts = _DemoSeeder(_demo_data()).run()
+    counts = _DemoSeeder(_demo_data(), password=password).run()
     if stdout is not None:
         stdout.write(_summary(counts) + "\n")
     return counts
@@ -179,7 +174,8 @@ def _render(text: str, context: Mapping[str, Any]) -> str:
 
 
 class _DemoSeeder:
-    def __init__(self, data: Mapping[str, Any]):
+    def __init__(self, data: Mapping[str, Any], *, password: str):
+        self.password = password
         self.data = data
         self.by = None
         self.workspace = None
@@ -222,7 +218,7 @@ class _DemoSeeder:
         user = get_user_model().objects.create_superuser(
             username=DEMO_OPERATOR_USERNAME,
             email=DEMO_OPERATOR_EMAIL,
-            password=demo_password(),
+            password=self.password,
             first_name=first_name,
             last_name=last_name,
         )

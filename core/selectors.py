@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from django.db.models import Count, Q, QuerySet, Sum
 
-from core.models import Client, Contact, Invoice, Message, Project, Proposal, Workspace
+from core.models import (
+    ActionTemplate,
+    Client,
+    Contact,
+    Invoice,
+    Message,
+    PricingRule,
+    Project,
+    Proposal,
+    Workspace,
+)
 
 OPEN_INVOICE_STATUSES = (Invoice.Status.APPROVED, Invoice.Status.SENT, Invoice.Status.OVERDUE)
 
@@ -133,10 +143,13 @@ def message_for_intake(*, message_pk: int) -> Message:
     return Message.objects.select_related("conversation").get(pk=message_pk)
 
 
+def action_template_get(*, key: str) -> ActionTemplate | None:
+    """The active action template named `key` (the operator may switch one off), or None."""
+    return ActionTemplate.objects.filter(key=key, active=True).first()
+
+
 def service_catalogue() -> list[dict[str, str]]:
     """The active pricing rules as plain data (what agents price and recognise services by)."""
-    from core.models import PricingRule
-
     return [
         {
             "key": rule.service_key,

@@ -26,7 +26,7 @@ SCHEDULES = (
     # Yesterday's LLM spend per agent and model, as a ledger task whose output the operator reads.
     Periodic("ledger-daily-cost-report", "ledger.tasks.cost_report_daily", Schedule.DAILY),
     # Memory decay: expiry and retention deletions, and compression of old working memory.
-    Periodic("memory-maintenance", "core.tasks.memory_maintain", Schedule.HOURLY),
+    Periodic("memory-maintenance", "ledger.tasks.memory_maintain", Schedule.HOURLY),
     # Approval requests past their time are expired and their tasks told.
     Periodic("approvals-expire", "ledger.tasks.approvals_expire", Schedule.MINUTES, minutes=5),
     # One email a day to the operator: what waits for approval, what was dead-lettered.

@@ -31,6 +31,7 @@ from django.utils import timezone
 from pydantic import ValidationError as PydanticValidationError
 
 from agents import kernel
+from agents.kernel import BudgetDeferred, NeedsReview
 from ledger import approvals, commit, logcontext, policy
 from ledger.models import Action, ApprovalRequest, OutboxEmail, Task, TaskEvent
 
@@ -47,21 +48,8 @@ CANCELLABLE = (
 )
 
 
-class NeedsReview(Exception):
-    """Raised by a step whose result cannot be trusted (e.g. invalid model output after repair and no
-    rules fallback): retrying would not help, so the task goes straight to the operator."""
-
-
 class OutboxPending(Exception):
     """An email of the task is not confirmed sent yet; the attempt is retried later."""
-
-
-class BudgetDeferred(Exception):
-    """A budget policy's cap is reached and this work is not critical: it waits (not an attempt)."""
-
-    def __init__(self, reason: str, *, budgets: list[str] | None = None) -> None:
-        super().__init__(reason)
-        self.budgets = sorted(set(budgets or []))  # the names of the budget policies that were reached
 
 
 class ClaimLost(Exception):
@@ -291,8 +279,8 @@ def _attempt(claim: Claim) -> str:
 def _step_run(
     claim: Claim, definition: kernel.Workflow, step: kernel.Step, outputs: dict
 ) -> tuple[dict, dict[str, Any]]:
-    from agents.llm import LLMGateway
-    from agents.memory import MemoryAccess
+    from ledger.llm import LLMGateway
+    from ledger.memory_access import MemoryAccess
 
     task = claim.task
     agent_class = kernel.agent_get(step.agent)
@@ -840,8 +828,8 @@ def task_replay(*, task: Task) -> ReplayReport:
     Nothing is written but one `replayed` event: proposals are compared, never stored or committed, and
     the gateway answers from the task's recorded calls without reaching any model.
     """
-    from agents.llm import LLMGateway
-    from agents.memory import MemoryAccess
+    from ledger.llm import LLMGateway
+    from ledger.memory_access import MemoryAccess
 
     task = Task.objects.get(pk=task.pk)
     if task.status != Task.Status.SUCCEEDED:

@@ -4,7 +4,7 @@ import datetime as dt
 
 from django.utils import timezone
 
-from ledger import approvals, services
+from ledger import approvals, memory_jobs, services
 
 
 def task_run(task_id: str) -> str:
@@ -25,6 +25,10 @@ def cost_report_daily() -> str:
         requested_by="schedule:ledger-daily-cost-report",
     )
     return str(task.pk)
+
+
+def memory_maintain() -> dict:
+    return memory_jobs.memory_maintenance_submit()
 
 
 def approvals_expire() -> int:

@@ -13,8 +13,10 @@ import logging
 from dataclasses import dataclass
 
 from django.apps import apps
+from django.contrib.contenttypes.models import ContentType
 from django.db import models, transaction
 
+from core import ports
 from core.memory.text import new_text, text_chunks
 from core.models import Artifact, Decision, MemoryItem, Message, Note, Proposal
 
@@ -130,37 +132,22 @@ def capture_of(record: models.Model) -> Capture:
     return CAPTURERS[source_label(record)](record)
 
 
-def _digest(capture: Capture) -> str:
+def capture_digest(capture: Capture) -> str:
+    """A hash of what a capture would remember: part of its task's idempotency key."""
     meta = f"{capture.kind}|{capture.tier}|{capture.client_id}|{capture.project_id}|"
     return hashlib.sha256((meta + "\x1f".join(capture.chunks)).encode()).hexdigest()[:24]
 
 
-def memory_capture_submit(*, label: str, pk: int) -> object | None:
-    """Submit the capture task for a record as it is now (None if it says nothing to remember)."""
-    from ledger import services as ledger_services
-
-    record = source_get(label=label, pk=pk)
-    if record is None:
-        return None
-    capture = capture_of(record)
-    if not capture.chunks:
-        return None
-    task, _ = ledger_services.task_submit_or_get(
-        workflow="memory.capture",
-        input={"source": label, "id": pk},
-        idempotency_key=f"memory.capture:{label}:{pk}:{_digest(capture)}",
-        requested_by="system:memory",
-    )
-    return task
-
-
 def memory_capture_request(*, record: models.Model) -> None:
-    """Capture `record` into memory once the current transaction commits (now if there is none)."""
+    """Capture `record` into memory once the current transaction commits (now if there is none).
+
+    The capture is a ledger task; core reaches it through a port (`core.ports.memory_capture_submit`,
+    wired by the ledger) because it may not import the ledger."""
     label, pk = source_label(record), record.pk
 
     def submit() -> None:
         try:
-            memory_capture_submit(label=label, pk=pk)
+            ports.memory_capture_submit(label=label, pk=pk)
         except Exception:  # the record is committed already; a failed capture must not hide that
             logger.exception("could not queue memory capture of %s %s", label, pk)
 
@@ -169,8 +156,6 @@ def memory_capture_request(*, record: models.Model) -> None:
 
 def memory_forget_source(*, record: models.Model) -> int:
     """Delete the memory made from a record (when the record itself is deleted)."""
-    from django.contrib.contenttypes.models import ContentType
-
     deleted, _ = MemoryItem.objects.filter(
         source_type=ContentType.objects.get_for_model(record), source_id=record.pk
     ).delete()

@@ -19,6 +19,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Model, Q
 from django.utils import timezone
 
+from core import ports
 from core.memory import embeddings, search
 from core.memory.text import text_hash
 from core.models import Client, MemoryItem, MemoryRecall, Project
@@ -376,8 +377,6 @@ def memory_recall(
 
 
 def _recall_record(*, task, step, query, mode, tiers, client, project, k, ranked, duration_ms) -> None:
-    from ledger.models import TaskEvent
-
     with transaction.atomic():
         recall = MemoryRecall.objects.create(
             task=task,
@@ -395,13 +394,8 @@ def _recall_record(*, task, step, query, mode, tiers, client, project, k, ranked
         MemoryItem.objects.filter(pk__in=[r.item.pk for r in ranked]).update(
             recall_count=F("recall_count") + 1, last_recalled_at=timezone.now()
         )
-        TaskEvent.objects.create(
-            task=task,
-            kind=TaskEvent.Kind.MEMORY_READ,
-            attempt=task.attempts,
-            step=step,
-            message=query[:1000],
-            data={"recall": recall.pk, "mode": mode, "items": [r.item.pk for r in ranked]},
+        ports.memory_recalled(
+            task=task, step=step, query=query, recall=recall, mode=mode, items=[r.item.pk for r in ranked]
         )
 
 
@@ -489,6 +483,26 @@ def memory_compression_groups(*, now: datetime | None = None) -> list[dict[str, 
     ]
 
 
+def memory_compression_batches(*, now: datetime | None = None, size: int) -> list[dict[str, Any]]:
+    """The groups due for compression cut into batches of at most `size` items (a batch of one is left out),
+    each with its items' text: [{client, project, items: [{id, text, created_at}]}], oldest first."""
+    batches = []
+    for group in memory_compression_groups(now=now):
+        ids = group["items"]
+        for start in range(0, len(ids), size):
+            batch = ids[start : start + size]
+            if len(batch) < 2:
+                continue
+            items = [
+                {"id": pk, "text": text, "created_at": created.isoformat()}
+                for pk, text, created in MemoryItem.objects.filter(pk__in=batch)
+                .order_by("created_at", "pk")
+                .values_list("pk", "text", "created_at")
+            ]
+            batches.append({"client": group["client"], "project": group["project"], "items": items})
+    return batches
+
+
 def memory_compress(
     *, item_ids: Sequence[int], summary: str, source_task: Any = None
 ) -> tuple[MemoryItem | None, int]:
@@ -527,13 +541,6 @@ def memory_compress(
         count = MemoryItem.objects.filter(pk__in=[o.pk for o in originals]).update(superseded_by=item)
         MemoryItem.objects.filter(superseded_by__in=[o.pk for o in originals]).update(superseded_by=item)
         return item, count
-
-
-def memory_live(queryset=None):
-    queryset = MemoryItem.objects.all() if queryset is None else queryset
-    return queryset.filter(superseded_by__isnull=True).filter(
-        Q(expires_at__isnull=True) | Q(expires_at__gt=timezone.now())
-    )
 
 
 def memory_forget(*, items) -> int:

@@ -7,8 +7,8 @@ import pytest
 from agents.summariser import Summary, extractive_summary
 from ledger import services
 from ledger.models import LLMCall, Task
-from tests.agents.conftest import FAST_MODEL
 from tests.agents.openai_server import Reply
+from tests.llm_endpoint import FAST_MODEL
 
 pytestmark = pytest.mark.django_db
 

@@ -12,7 +12,6 @@ from django.utils import timezone
 
 from core import services
 from core.memory import embeddings
-from core.memory.jobs import memory_maintenance_submit
 from core.memory.services import (
     memory_forget,
     memory_item_add,
@@ -21,6 +20,7 @@ from core.memory.services import (
 from core.memory.text import new_text, text_chunks, text_hash
 from core.models import MemoryItem, MemoryRecall
 from ledger import services as ledger_services
+from ledger.memory_jobs import memory_maintenance_submit
 from ledger.models import Task, TaskEvent
 from tests.core.memory_set import recall_set_load
 from tests.factories import ClientFactory, ProjectFactory

@@ -10,9 +10,9 @@ from django.utils import timezone
 from agents.summariser import extractive_summary
 from ledger import policy, services
 from ledger.models import LLMCall, Task, TaskEvent
-from tests.agents.conftest import CRITICAL, FAST_MODEL, set_budget
 from tests.agents.openai_server import Reply
 from tests.agents.test_summariser import MODEL_SUMMARY, THREAD
+from tests.llm_endpoint import CRITICAL, FAST_MODEL, set_budget
 
 pytestmark = pytest.mark.django_db
 
@@ -87,7 +87,7 @@ def test_over_the_cap_critical_work_runs_on_its_rules(llm_endpoint):
 def test_cheaper_drops_critical_quality_work_to_the_fast_model(llm_endpoint, settings, task):
     from pydantic import BaseModel
 
-    from agents.llm import LLMGateway
+    from ledger.llm import LLMGateway
 
     settings.AIOS_LLM_MODEL_QUALITY = QUALITY_MODEL
     set_budget("1.00", critical="cheaper")

@@ -1,4 +1,6 @@
-"""Report agents: they read the ledger (never write) and return a report as their output."""
+"""Report agents: they read the ledger (never write) and return a report as their output.
+
+In the ledger because they read it; the agent layer below may not."""
 
 from __future__ import annotations
 
@@ -9,6 +11,7 @@ from django.conf import settings
 from pydantic import BaseModel
 
 from agents.kernel import Agent, AgentContext, AgentResult, agent_register
+from ledger.selectors import llm_cost_summary
 
 
 class CostReportInput(BaseModel):
@@ -42,8 +45,6 @@ class CostReporter(Agent):
     Output = CostReport
 
     def run(self, ctx: AgentContext, input: CostReportInput) -> AgentResult:  # noqa: A002
-        from ledger.selectors import llm_cost_summary
-
         zone = ZoneInfo(settings.TIME_ZONE)
         since = dt.datetime.combine(input.day, dt.time.min, tzinfo=zone)
         summary = llm_cost_summary(since=since, until=since + dt.timedelta(days=1))

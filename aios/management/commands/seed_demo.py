@@ -5,7 +5,8 @@ from __future__ import annotations
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 
-from core.demo import DEMO_OPERATOR_EMAIL, demo_password, demo_seed
+from aios.demo import demo_password, demo_workspace_create
+from core.demo import DEMO_OPERATOR_EMAIL
 
 
 class Command(BaseCommand):
@@ -15,10 +16,7 @@ class Command(BaseCommand):
     )
 
     def handle(self, *args, **options):
-        demo_seed(stdout=self.stdout)
-        from connectors.demo import demo_mailbox_import
-
-        demo_mailbox_import(stdout=self.stdout)
+        demo_workspace_create(stdout=self.stdout)
         operator = get_user_model().objects.get(email__iexact=DEMO_OPERATOR_EMAIL)
         self.stdout.write(f"Sign in:   {DEMO_OPERATOR_EMAIL}")
         # The operator may have changed the demo password since; never print one that does not work.

@@ -18,10 +18,14 @@ import urllib.request
 from urllib.error import URLError
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
+from aios.demo import demo_password, demo_workspace_create
 from aios.env import env_bool, env_int, env_str
+from core.demo import DEMO_OPERATOR_EMAIL
+from core.selectors import workspace_get
 
 STOP_GRACE_SECONDS = 20
 
@@ -72,18 +76,10 @@ class Command(BaseCommand):
                 ) from None
 
     def _seed_demo_on_first_start(self) -> tuple[str, str] | None:
-        from core.demo import DEMO_OPERATOR_EMAIL, demo_password, demo_seed
-        from core.selectors import workspace_get
-
         if workspace_get() is None:
             self.stdout.write("First start: creating the demo workspace Northwind Studio…")
-            demo_seed(stdout=self.stdout)
-            from connectors.demo import demo_mailbox_import
-
-            demo_mailbox_import(stdout=self.stdout)
+            demo_workspace_create(stdout=self.stdout)
         # Only print the demo login while the demo operator still exists with the demo password.
-        from django.contrib.auth import get_user_model
-
         user = get_user_model().objects.filter(email=DEMO_OPERATOR_EMAIL, is_active=True).first()
         if user is not None and user.check_password(demo_password()):
             return DEMO_OPERATOR_EMAIL, demo_password()

@@ -1,171 +1,54 @@
-"""The LLM gateway: the one way agents reach a model (DESIGN §6).
-
-Tiers: `rules` (no model, always available, the offline default), `fast` and `quality` (the models
-named by AIOS_LLM_MODEL_FAST / AIOS_LLM_MODEL_QUALITY on the OpenAI-compatible endpoint at
-AIOS_LLM_BASE_URL). For every `structured()` call the gateway, in this order:
-
-1. resolves the tier to a model; a tier without a model (or tier `rules`) runs the agent's rules;
-2. looks the answer up in the cache, keyed by sha256 of (model, messages, schema). A hit is served
-   even when the budget is spent: it costs nothing, and withholding it would only degrade the answer;
-3. checks the budget policies (ledger.policy.budget_check: this calendar month's recorded spend, for the
-   workspace and per agent); once a cap is reached no request is made: non-critical work is deferred
-   (`BudgetDeferred`, the conductor retries it later and tells the operator), critical work drops to the
-   fast model or to its rules (checked before each request, so workers running at the same moment can
-   overshoot a cap by the calls they have in flight);
-4. asks the model for JSON matching the schema, with a timeout, retrying 408/429/5xx, timeouts and
-   connection errors with exponential backoff and jitter (Retry-After honoured, capped);
-5. validates the answer against the schema; an invalid answer gets one repair request (the model sees
-   its answer and the errors); still invalid, or no answer at all, falls back to the agent's rules, or,
-   without rules, hands the task to the operator (`NeedsReview`) — except a transient outage, which
-   raises `LLMUnavailable` so that the conductor retries the task later.
-
-What is recorded. Each decision of the gateway is one LLMCall row on the task, with tokens, cost (from
-ledger.ModelPrice), latency (of the whole call, retries included) and outcome:
-`ok` / `repaired` / `invalid` / `error` (one row per request; retries are counted in `attempts`),
-`cache` (a hit, cost 0), `blocked` (budget reached, no request, cost 0), `rules` (the agent's rules ran
-because the tier has no model, cost 0, model "rules"). A fallback after `error`/`invalid`/`blocked` adds
-no row: that row already explains it. A `rules` row makes replay exact and shows the operator which
-agents ran offline; only a call that raises `NeedsReview` before any decision leaves no row. Each row
-also adds an `llm_call` event to the task's timeline and its cost to `Task.cost` (an F() increment, so
-the spend is visible while the task runs; the conductor's end-of-attempt sum agrees with it).
-
-Replay (`replay=True`) reaches neither the network, the budget nor the cache and writes nothing: each
-call is answered from the task's recorded rows for the step (of the step's last recorded attempt), in
-order, and each row's prompt hash must match what the agent asks now.
-
-The API key is handed to the SDK and nowhere else: it is never logged, stored or put in an error.
-"""
+"""The gateway bound to one task step: rules, cache, budget, request, repair, fallback, recording, replay."""
 
 from __future__ import annotations
 
-import functools
-import hashlib
 import json
 import logging
-import random
-import re
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from decimal import ROUND_HALF_UP, Decimal
-from email.utils import parsedate_to_datetime
-from typing import Any, TypeVar
+from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
 from django.db.models import F
-from django.utils import timezone
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 
+from agents import kernel
+from agents.kernel import BudgetDeferred, LLMUnavailable, NeedsReview, StructuredResult
+from agents.kernel.ports import SchemaT
 from agents.models import LLMCacheEntry
-from ledger.models import LLMCall, ModelPrice, Task, TaskEvent
+from ledger.llm import http
+from ledger.llm.answers import json_schema, prompt_hash, validated
+from ledger.llm.cost import llm_call_cost
+from ledger.models import LLMCall, Task, TaskEvent
 from ledger.policy import DEFER as BUDGET_DEFER
 from ledger.policy import DOWNGRADE as BUDGET_DOWNGRADE
 from ledger.policy import OK as BUDGET_OK
 from ledger.policy import budget_check
-from ledger.services import BudgetDeferred, NeedsReview, task_event
+from ledger.services import task_event
 
 logger = logging.getLogger(__name__)
 
 RULES = "rules"
 TIERS = (RULES, "fast", "quality")
 
-# Retry n (1-based) waits RETRY_BASE_SECONDS · 2^(n-1) ± 20 %, or what Retry-After asks if that is
-# longer, never more than RETRY_MAX_SECONDS: a step must not sit for minutes on one call — the task's
-# own retries cover longer outages. Module constants so tests can shrink them.
-RETRY_BASE_SECONDS = 0.5
-RETRY_MAX_SECONDS = 8.0
-RETRYABLE_STATUS = frozenset({408, 429})  # and every 5xx
-
-ERROR_TEXT_LIMIT = 4000
-COST_QUANTUM = Decimal("0.000001")  # LLMCall.cost has 6 decimal places
 REPAIR_PROMPT = (
     "Your previous reply does not match the required JSON schema: {problems}\n"
     "Reply again with only the corrected JSON object, no prose and no code fence. The schema:\n{schema}"
 )
 
-SchemaT = TypeVar("SchemaT", bound=BaseModel)
-
 _unpriced_warned: set[str] = set()
-
-
-class LLMUnavailable(Exception):
-    """The model could not be reached after the retries (timeouts, 429, 5xx) and the agent has no rules.
-
-    Not `NeedsReview`: the outage is likely transient, so the conductor's task retries (minutes apart)
-    are the right answer; after the last one the task is dead-lettered for the operator.
-    """
 
 
 class ReplayMismatch(LookupError):
     """Replay asked the gateway something the task's recorded LLM calls do not answer."""
 
 
-@dataclass(frozen=True)
-class StructuredResult:
-    value: BaseModel
-    tier_used: str  # "rules", "fast" or "quality"
-    model: str | None  # None when the value came from rules
-    cache_hit: bool
-    call_id: int | None  # the LLMCall row that decided the value (None only without a task record)
-    fell_back: bool  # the model was asked but the value came from rules
-
-
-@functools.lru_cache(maxsize=256)
-def _json_schema(schema: type[BaseModel]) -> dict[str, Any]:
-    """A schema's JSON schema, built once per class: pydantic rebuilds it on every call (milliseconds for
-    the intake's fields), and the gateway needs it two or three times per call. Never mutated."""
-    return schema.model_json_schema()
-
-
-def prompt_hash(*, model: str, messages: list[dict[str, Any]], schema: dict[str, Any]) -> str:
-    """sha256 of (model, messages, schema JSON): the cache key and the replay matcher."""
-    canonical = json.dumps(
-        {"model": model, "messages": messages, "schema": schema},
-        sort_keys=True,
-        separators=(",", ":"),
-        ensure_ascii=False,
-    )
-    return hashlib.sha256(canonical.encode()).hexdigest()
-
-
-def llm_call_cost(*, model: str, tokens_in: int, tokens_out: int) -> Decimal | None:
-    """What the tokens cost by the model's ModelPrice row; None when the model has no price."""
-    price = ModelPrice.objects.filter(model=model).first()
-    if price is None:
-        return None
-    cost = (tokens_in * price.input_per_million + tokens_out * price.output_per_million) / Decimal(1_000_000)
-    return cost.quantize(COST_QUANTUM, rounding=ROUND_HALF_UP)
-
-
 def _model_for(tier: str) -> str | None:
     if tier == RULES or not settings.AIOS_LLM_BASE_URL:
         return None
     return {"fast": settings.AIOS_LLM_MODEL_FAST, "quality": settings.AIOS_LLM_MODEL_QUALITY}[tier] or None
-
-
-def _json_text(text: str) -> str:
-    """The JSON inside a reply; some OpenAI-compatible servers wrap it in a Markdown code fence."""
-    stripped = text.strip()
-    fenced = re.fullmatch(r"```(?:json)?\s*(.*?)\s*```", stripped, flags=re.DOTALL)
-    return fenced.group(1) if fenced else stripped
-
-
-def _problems(exc: ValidationError) -> str:
-    return "; ".join(
-        f"{'.'.join(str(part) for part in error['loc']) or '(whole answer)'}: {error['msg']}"
-        for error in exc.errors(include_url=False)
-    )
-
-
-def _validated(text: str | None, schema: type[SchemaT]) -> tuple[SchemaT | None, str]:
-    """(value, "") when `text` is JSON that fits the schema, else (None, what is wrong)."""
-    if text is None:
-        return None, "the reply had no content"
-    try:
-        return schema.model_validate_json(_json_text(text)), ""
-    except ValidationError as exc:
-        return None, _problems(exc)
 
 
 @dataclass
@@ -186,19 +69,6 @@ class _Reply:
     model: str = ""
 
 
-@dataclass
-class _Exchange:
-    """The outcome of one request to the endpoint, retries included."""
-
-    text: str | None
-    tokens_in: int
-    tokens_out: int
-    attempts: int
-    latency_ms: int
-    error: str = ""
-    transient: bool = False
-
-
 class LLMGateway:
     """Bound to one task step; agents get it as `ctx.llm`."""
 
@@ -211,8 +81,6 @@ class LLMGateway:
 
     def _critical(self) -> bool:
         """Work of a critical workflow keeps going on a cheaper tier when a budget is reached."""
-        from agents import kernel
-
         if self.task is None:
             return True
         try:
@@ -240,7 +108,7 @@ class LLMGateway:
         if tier not in TIERS:
             raise ValueError(f"tier must be one of {', '.join(TIERS)}; got {tier!r}")
         messages = [dict(message) for message in messages]
-        schema_json = _json_schema(schema)
+        schema_json = json_schema(schema)
 
         model = self._replay_model() if self.replay else _model_for(tier)
         if model is None:
@@ -316,7 +184,7 @@ class LLMGateway:
             reason = f"no model configured for tier {tier} (AIOS_LLM_BASE_URL, AIOS_LLM_MODEL_{tier.upper()})"
         if rules is None:
             raise NeedsReview(f"{self._who()}: {reason}, and it has no rules")
-        key = prompt_hash(model=RULES, messages=messages, schema=_json_schema(schema))
+        key = prompt_hash(model=RULES, messages=messages, schema=json_schema(schema))
         recorded = self._replay_take(key=key) if self.replay else None
         value = self._run_rules(rules, schema)
         if recorded is not None:
@@ -343,7 +211,7 @@ class LLMGateway:
             if row is None or row.outcome != "cache":
                 return None
             self._replay_take(key=key)
-            value, problem = _validated(row.response_text, schema)
+            value, problem = validated(row.response_text, schema)
             if value is None:
                 raise ReplayMismatch(
                     f"the recorded cache hit {row.pk} no longer fits {schema.__name__}: {problem}"
@@ -352,7 +220,7 @@ class LLMGateway:
         entry = LLMCacheEntry.objects.filter(key=key).first()
         if entry is None:
             return None
-        value, _ = _validated(entry.response_text, schema)
+        value, _ = validated(entry.response_text, schema)
         if value is None:
             # The schema's validators changed without changing its JSON schema: the entry is stale.
             entry.delete()
@@ -402,7 +270,7 @@ class LLMGateway:
                 )
                 cheaper = _model_for(verdict.tier) if verdict.tier == "fast" and tier == "quality" else None
                 if verdict.state == BUDGET_DOWNGRADE and cheaper:
-                    cheaper_key = prompt_hash(model=cheaper, messages=messages, schema=_json_schema(schema))
+                    cheaper_key = prompt_hash(model=cheaper, messages=messages, schema=json_schema(schema))
                     reply = self._ask(
                         tier="fast",
                         model=cheaper,
@@ -423,12 +291,12 @@ class LLMGateway:
                     budgets=[ref["name"] for ref in verdict.policies],
                 )
 
-        exchange = self._request(model=model, messages=messages, schema=schema)
+        exchange = http.request(model=model, messages=messages, schema=schema)
         if exchange.error:
             problem = f"error: {exchange.error}"
             value = None
         else:
-            value, problem = _validated(exchange.text, schema)
+            value, problem = validated(exchange.text, schema)
         outcome = (
             "error" if exchange.error else ("invalid" if value is None else "repaired" if repair else "ok")
         )
@@ -487,72 +355,6 @@ class LLMGateway:
 
     # --- HTTP --------------------------------------------------------------------------------------
 
-    def _request(self, *, model: str, messages: list[dict[str, Any]], schema: type[BaseModel]) -> _Exchange:
-        # Imported here: the SDK takes ~0.4 s to import, which an offline workspace never needs to pay.
-        import openai
-
-        started = time.monotonic()
-        attempts = 0
-        retries = settings.AIOS_LLM_MAX_RETRIES
-        response_format = {
-            "type": "json_schema",
-            "json_schema": {
-                "name": re.sub(r"[^a-zA-Z0-9_-]", "_", schema.__name__)[:64],
-                "schema": _json_schema(schema),
-                "strict": False,
-            },
-        }
-
-        def elapsed_ms() -> int:
-            return int((time.monotonic() - started) * 1000)
-
-        with openai.OpenAI(
-            base_url=settings.AIOS_LLM_BASE_URL,
-            # Local servers (Ollama, vLLM) need no key, but the SDK refuses to start without one.
-            api_key=settings.AIOS_LLM_API_KEY or "unused",
-            timeout=settings.AIOS_LLM_TIMEOUT_SECONDS,
-            max_retries=0,  # retried below, so that every attempt is counted and bounded here
-        ) as client:
-            while True:
-                attempts += 1
-                try:
-                    completion = client.chat.completions.create(
-                        model=model, messages=messages, response_format=response_format
-                    )
-                except openai.APIStatusError as exc:
-                    transient = exc.status_code in RETRYABLE_STATUS or exc.status_code >= 500
-                    error = f"HTTP {exc.status_code}: {exc.message}"
-                    retry_after = _retry_after_seconds(exc.response.headers)
-                except openai.APIConnectionError as exc:  # APITimeoutError is one of these
-                    transient, retry_after = True, None
-                    error = (
-                        "timeout" if isinstance(exc, openai.APITimeoutError) else f"connection: {exc.message}"
-                    )
-                except openai.OpenAIError as exc:  # e.g. a 200 whose body is not a completion
-                    transient, retry_after, error = False, None, f"{type(exc).__name__}: {exc}"
-                else:
-                    usage = completion.usage
-                    text = completion.choices[0].message.content if completion.choices else None
-                    return _Exchange(
-                        text=text,
-                        tokens_in=usage.prompt_tokens if usage else 0,
-                        tokens_out=usage.completion_tokens if usage else 0,
-                        attempts=attempts,
-                        latency_ms=elapsed_ms(),
-                    )
-                if not transient or attempts > retries:
-                    logger.warning("LLM call to %s failed after %d attempt(s): %s", model, attempts, error)
-                    return _Exchange(
-                        text=None,
-                        tokens_in=0,
-                        tokens_out=0,
-                        attempts=attempts,
-                        latency_ms=elapsed_ms(),
-                        error=error[:ERROR_TEXT_LIMIT],
-                        transient=transient,
-                    )
-                time.sleep(_backoff_seconds(attempt=attempts, retry_after=retry_after))
-
     # --- Recording ---------------------------------------------------------------------------------
 
     def _record(
@@ -607,7 +409,7 @@ class LLMGateway:
                 cache_hit=cache_hit,
                 attempts=attempts,
                 outcome=outcome,
-                error="\n".join(part for part in (error, note) if part)[:ERROR_TEXT_LIMIT],
+                error="\n".join(part for part in (error, note) if part)[: http.ERROR_TEXT_LIMIT],
             )
             if self.task is not None:
                 if cost:
@@ -669,30 +471,7 @@ class LLMGateway:
         row = self._replay_take(key=key)
         if row.outcome in ("blocked", "error"):
             return _Reply(call_id=row.pk, problem=f"{row.outcome}: {row.error}")
-        value, problem = _validated(row.response_text, schema)
+        value, problem = validated(row.response_text, schema)
         return _Reply(
             call_id=row.pk, value=value, text=row.response_text, problem=problem, invalid=value is None
         )
-
-
-def _retry_after_seconds(headers: Any) -> float | None:
-    """The wait a 429/503 asks for (retry-after-ms, or Retry-After in seconds or as an HTTP date)."""
-    if value := headers.get("retry-after-ms"):
-        try:
-            return float(value) / 1000
-        except ValueError:
-            pass
-    if value := headers.get("retry-after"):
-        try:
-            return float(value)
-        except ValueError:
-            try:
-                return (parsedate_to_datetime(value) - timezone.now()).total_seconds()
-            except (TypeError, ValueError):
-                return None
-    return None
-
-
-def _backoff_seconds(*, attempt: int, retry_after: float | None) -> float:
-    delay = RETRY_BASE_SECONDS * 2 ** (attempt - 1) * random.uniform(0.8, 1.2)  # noqa: S311 - jitter only
-    return max(0.0, min(RETRY_MAX_SECONDS, max(delay, retry_after or 0.0)))

@@ -9,13 +9,13 @@ import pytest
 from django.utils import timezone
 from pydantic import BaseModel, Field
 
-from agents import llm
-from agents.llm import LLMGateway, LLMUnavailable, ReplayMismatch, prompt_hash
+from agents.kernel import BudgetDeferred, NeedsReview
 from agents.models import LLMCacheEntry
+from ledger.llm import LLMGateway, LLMUnavailable, ReplayMismatch, prompt_hash
+from ledger.llm import http as llm_http
 from ledger.models import LLMCall, Task, TaskEvent
-from ledger.services import BudgetDeferred, NeedsReview
-from tests.agents.conftest import API_KEY, FAST_MODEL, set_budget
 from tests.agents.openai_server import Reply
+from tests.llm_endpoint import API_KEY, FAST_MODEL, set_budget
 
 pytestmark = pytest.mark.django_db
 
@@ -503,10 +503,10 @@ def test_an_endpoint_that_is_down_is_retried_then_falls_back(llm_endpoint, task,
 
 def test_the_wait_between_retries_grows_honours_retry_after_and_is_capped(llm_endpoint):
     # llm_endpoint shrank the waits: base 0.01 s, cap 0.05 s.
-    assert 0.008 <= llm._backoff_seconds(attempt=1, retry_after=None) <= 0.012
-    assert 0.032 <= llm._backoff_seconds(attempt=3, retry_after=None) <= 0.048
-    assert llm._backoff_seconds(attempt=1, retry_after=0.04) == 0.04
-    assert llm._backoff_seconds(attempt=1, retry_after=30) == 0.05
-    assert llm._retry_after_seconds({"retry-after-ms": "250"}) == 0.25
-    assert llm._retry_after_seconds({"retry-after": "2"}) == 2.0
-    assert llm._retry_after_seconds({"retry-after": "soon"}) is None
+    assert 0.008 <= llm_http._backoff_seconds(attempt=1, retry_after=None) <= 0.012
+    assert 0.032 <= llm_http._backoff_seconds(attempt=3, retry_after=None) <= 0.048
+    assert llm_http._backoff_seconds(attempt=1, retry_after=0.04) == 0.04
+    assert llm_http._backoff_seconds(attempt=1, retry_after=30) == 0.05
+    assert llm_http._retry_after_seconds({"retry-after-ms": "250"}) == 0.25
+    assert llm_http._retry_after_seconds({"retry-after": "2"}) == 2.0
+    assert llm_http._retry_after_seconds({"retry-after": "soon"}) is None

@@ -1,0 +1,100 @@
+"""The agent contract: what an agent is, what it gets (its context) and what it returns.
+
+An agent is small and side-effect free: it gets a context (the LLM port and the memory port, bound to
+the running task by the ledger) and a validated input, and returns its output plus the actions it
+proposes. Only the ledger's commit step turns proposals into effects. A workflow is a named sequence of
+steps declared in code; each step calls one agent with an input built from the workflow input and the
+earlier steps' outputs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any, ClassVar
+
+from pydantic import BaseModel, Field
+
+from agents.kernel.ports import LLM, Memory
+
+
+class InferredField(BaseModel):
+    """One value an agent inferred, with where it read it: shown to the operator as a field diff."""
+
+    field: str
+    value: Any = None
+    source: str = ""  # the text the value was read from (e.g. the sentence of the email)
+    span: tuple[int, int] | None = None  # [start, end) of `source` within the source record's text
+    confidence: float | None = Field(default=None, ge=0, le=1)
+
+
+class ProposedAction(BaseModel):
+    """An effect an agent would like to happen: `kind` names the committer, `payload` its arguments.
+
+    The rest is what the policy engine and the operator need to judge it: the agent's confidence, the
+    money involved, the fields it inferred and the record it worked from (untrusted text is data).
+    """
+
+    kind: str
+    payload: dict[str, Any] = {}
+    summary: str = ""
+    confidence: float | None = Field(default=None, ge=0, le=1)
+    amount: Decimal | None = None
+    currency: str = ""
+    inferred: list[InferredField] = []
+    source: dict[str, Any] = {}
+
+
+@dataclass
+class AgentResult:
+    output: BaseModel
+    actions: list[ProposedAction] = field(default_factory=list)
+
+
+@dataclass
+class AgentContext:
+    """What an agent may use. It has no database writer and no network client besides `llm`."""
+
+    task_id: str
+    workflow: str
+    step: str
+    attempt: int
+    mode: str
+    llm: LLM  # the ledger's LLM gateway, bound to this task and step
+    memory: Memory | None = None  # recall and embeddings, recorded against this task and step
+
+
+class Agent:
+    name: ClassVar[str]
+    version: ClassVar[str]
+    Input: ClassVar[type[BaseModel]]
+    Output: ClassVar[type[BaseModel]]
+    description: ClassVar[str] = ""
+
+    def run(self, ctx: AgentContext, input: BaseModel) -> AgentResult:  # noqa: A002 - the contract's name
+        raise NotImplementedError
+
+
+# (workflow input, {earlier step name: its output as JSON data}) -> the agent's input data
+StepInput = Callable[[Mapping[str, Any], Mapping[str, Any]], Mapping[str, Any]]
+
+
+@dataclass(frozen=True)
+class Step:
+    name: str
+    agent: str
+    # Builds the agent's input from the workflow input and the outputs of earlier steps (by step name).
+    input: StepInput = staticmethod(lambda workflow_input, outputs: workflow_input)  # type: ignore[assignment]
+
+
+@dataclass(frozen=True)
+class Workflow:
+    name: str
+    steps: tuple[Step, ...]
+    description: str = ""
+    input_schema: type[BaseModel] | None = None
+    # Retries before the task is dead-lettered; the conductor's default when None.
+    max_attempts: int | None = None
+    # Critical work keeps running when an LLM budget is reached (on a cheaper tier); the rest is deferred.
+    critical: bool = False

@@ -1,0 +1,86 @@
+"""The registry of agents and workflows, filled by the apps that declare them when they are ready."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from pydantic import ValidationError
+
+from agents.kernel.contract import Agent, Workflow
+
+
+class RegistryError(LookupError):
+    pass
+
+
+_AGENTS: dict[str, type[Agent]] = {}
+_WORKFLOWS: dict[str, Workflow] = {}
+
+
+def agent_register(agent: type[Agent]) -> type[Agent]:
+    """Class decorator: make an agent available to workflows by its name."""
+    for attribute in ("name", "version", "Input", "Output"):
+        if not hasattr(agent, attribute):
+            raise TypeError(f"{agent.__name__} must define {attribute}")
+    existing = _AGENTS.get(agent.name)
+    if existing is not None and existing is not agent:
+        raise RegistryError(
+            f"Two agents are named {agent.name!r}: {existing.__qualname__} and {agent.__qualname__}"
+        )
+    _AGENTS[agent.name] = agent
+    return agent
+
+
+def workflow_register(workflow: Workflow) -> Workflow:
+    for step in workflow.steps:
+        if step.agent not in _AGENTS:
+            raise RegistryError(
+                f"Workflow {workflow.name!r} step {step.name!r} uses unknown agent {step.agent!r}"
+            )
+    names = [step.name for step in workflow.steps]
+    if len(set(names)) != len(names):
+        raise RegistryError(f"Workflow {workflow.name!r} has two steps with one name")
+    existing = _WORKFLOWS.get(workflow.name)
+    if existing is not None and existing != workflow:
+        raise RegistryError(f"Two workflows are named {workflow.name!r}")
+    _WORKFLOWS[workflow.name] = workflow
+    return workflow
+
+
+def agent_get(name: str) -> type[Agent]:
+    try:
+        return _AGENTS[name]
+    except KeyError:
+        raise RegistryError(f"No agent named {name!r}") from None
+
+
+def workflow_get(name: str) -> Workflow:
+    try:
+        return _WORKFLOWS[name]
+    except KeyError:
+        raise RegistryError(f"No workflow named {name!r}") from None
+
+
+def agents_all() -> list[type[Agent]]:
+    return sorted(_AGENTS.values(), key=lambda agent: agent.name)
+
+
+def workflows_all() -> list[Workflow]:
+    return sorted(_WORKFLOWS.values(), key=lambda workflow: workflow.name)
+
+
+def workflow_input_validate(workflow: Workflow, data: Mapping[str, Any]) -> dict[str, Any]:
+    """The workflow input as JSON-ready data, validated against its schema when it has one."""
+    if workflow.input_schema is None:
+        return dict(data)
+    try:
+        return workflow.input_schema.model_validate(data).model_dump(mode="json")
+    except ValidationError as exc:
+        raise DjangoValidationError(
+            {
+                "input." + ".".join(str(part) for part in error["loc"]): error["msg"]
+                for error in exc.errors(include_url=False)
+            }
+        ) from None
