@@ -2,7 +2,7 @@
 (quoted history and forwarded blocks apart), its headers and the workspace's service catalogue.
 
 The connector that submits the task parsed the raw mail and hands its parts over in the input
-(`connectors.intake_hook`); without them (no raw mail kept, or none readable) the stored body is read.
+(the intake hook); without them (no raw mail kept, or none readable) the stored body is read.
 """
 
 from __future__ import annotations

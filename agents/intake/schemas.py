@@ -55,7 +55,7 @@ class IntakeFields(BaseModel):
 
 
 class ParsedParts(Protocol):
-    """What the intake reads of a parsed mail (the connectors' parser gives these fields)."""
+    """What the intake reads of a parsed mail (the mail parser gives these fields)."""
 
     from_email: str
     from_name: str
