@@ -128,7 +128,7 @@ INTAKE_PROCESS = workflow_register(
             "write the proposal (or a change brief, a draft reply, a review item) for approval."
         ),
         steps=(
-            Step(name="read", agent=coordinator.IntakeReader.name),
+            Step(name="read", agent=intake.IntakeReader.name),
             Step(name="extract", agent=intake.IntakeAgent.name, input=_intake_extract_input),
             Step(
                 name="route",
@@ -147,7 +147,7 @@ INTAKE_PROCESS = workflow_register(
                 },
             ),
         ),
-        input_schema=coordinator.ReadInput,
+        input_schema=intake.ReadInput,
         # The value stream: over a budget it keeps going on the rules rather than waiting.
         critical=True,
     )

@@ -1,18 +1,42 @@
 """What happens to a newly imported inbound message: it is handed to the intake workflow as a ledger task.
 
 Called by `connectors.services` after the import committed. The workflow ("intake.process") is declared in
-agents/; until it is registered, imported mail simply waits as canonical messages.
+agents/; until it is registered, imported mail simply waits as canonical messages. The raw mail is parsed
+here and its parts go in the task's input, so the agents never read connector data themselves.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 from agents import kernel
+from connectors import selectors as connector_selectors
+from connectors.mime import parse_message
 from core import selectors as core_selectors
 from core.models import Message
 from ledger import services as ledger_services
 
 INTAKE_WORKFLOW = "intake.process"
 REQUESTED_BY = "connector:email"
+
+
+def _mail_parts(*, message_pk: int) -> dict[str, Any] | None:
+    """The new text, flags, headers and date of the raw mail the message came from; None when no raw
+    mail was kept or it cannot be read (the intake reader then reads the stored body)."""
+    raw = connector_selectors.raw_for_message(message_pk=message_pk)
+    if raw is None:
+        return None
+    parsed = parse_message(raw)
+    if parsed.fatal:
+        return None
+    return {
+        "new_text": parsed.new_text or parsed.text,
+        "quoted_text": parsed.quoted_text,
+        "is_auto_reply": parsed.is_auto_reply,
+        "is_bounce": parsed.is_bounce,
+        "headers": dict(parsed.headers),
+        "date": parsed.date.isoformat() if parsed.date else None,
+    }
 
 
 def intake_submit(*, message_pk: int) -> None:
@@ -25,9 +49,13 @@ def intake_submit(*, message_pk: int) -> None:
         message = core_selectors.message_for_intake(message_pk=message_pk)
     except Message.DoesNotExist:
         return
+    workflow_input: dict[str, Any] = {"message_id": message.pk}
+    mail = _mail_parts(message_pk=message.pk)
+    if mail is not None:
+        workflow_input["mail"] = mail
     ledger_services.task_submit(
         workflow=INTAKE_WORKFLOW,
-        input={"message_id": message.pk},
+        input=workflow_input,
         idempotency_key=f"intake:{message.message_id}",
         requested_by=REQUESTED_BY,
     )

@@ -55,6 +55,15 @@ def run_mail(raw: bytes, capture) -> Task:
     assert inbound.status == "imported", inbound.reason
     task = Task.objects.get(workflow="intake.process", input__message_id=inbound.message.pk)
     assert task.requested_by_kind == "connector"
+    # The import parsed the raw mail: its parts are in the recorded input, for the reader.
+    assert set(task.input["mail"]) == {
+        "new_text",
+        "quoted_text",
+        "is_auto_reply",
+        "is_bounce",
+        "headers",
+        "date",
+    }
     services.task_execute(task_id=task.pk)
     task.refresh_from_db()
     return task
