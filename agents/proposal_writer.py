@@ -16,8 +16,9 @@ from typing import Any
 from django.template import Context, Template
 from pydantic import BaseModel
 
-from agents.coordinator import MailRead, Route
+from agents.coordinator import Route
 from agents.estimator import Estimate
+from agents.intake import MailRead
 from agents.kernel import Agent, AgentContext, AgentResult, InferredField, ProposedAction, agent_register
 from agents.summariser import extractive_summary
 from core import selectors as core_selectors
