@@ -2,7 +2,7 @@
 
 from django import forms
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -10,6 +10,7 @@ from django.utils.cache import add_never_cache_headers
 from django.views.decorators.http import require_http_methods, require_POST
 
 from core import services
+from core.http import staff_required
 from core.models import ApiToken
 
 
@@ -23,16 +24,14 @@ class ApiTokenForm(forms.Form):
     )
 
 
-def _require_staff(request: HttpRequest) -> None:
-    # The API accepts staff users only, so a token of anyone else would be useless.
-    if not request.user.is_staff:
-        raise PermissionDenied("API tokens are for staff users.")
+# The API accepts staff users only, so a token of anyone else would be useless.
+_staff_only = staff_required("API tokens are for staff users.")
 
 
 @require_http_methods(["GET", "POST"])
+@_staff_only
 def api_tokens(request: HttpRequest) -> HttpResponse:
     """List the user's tokens and create one. A new token's secret is in this response only."""
-    _require_staff(request)
     form = ApiTokenForm(request.POST or None)
     created = secret = None
     if form.is_valid():
@@ -59,8 +58,8 @@ def api_tokens(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
+@_staff_only
 def api_token_revoke(request: HttpRequest, token_id: int) -> HttpResponse:
-    _require_staff(request)
     token = get_object_or_404(ApiToken, pk=token_id, user=request.user)
     services.api_token_revoke(token=token)
     messages.success(request, f"The token “{token.name}” is revoked: requests using it are now refused.")

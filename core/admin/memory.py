@@ -12,7 +12,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 
 from core import services
-from core.admin import ServiceAdmin, admin_link
+from core.admin.base import ServiceAdmin, admin_link
 from core.memory import services as memory_services
 from core.models import Client, MemoryItem, MemoryRecall, Note, Project
 

@@ -1,0 +1,56 @@
+"""The back office for the canonical records.
+
+Every write made here goes through `core.services`, exactly as the API and the agents' commits do:
+the admin's forms only parse input. A service's `ValidationError` becomes an error on the form
+(see `ServiceAdmin`), never a server error. Records that a service does not let change (issued
+invoices, sent proposals, messages, files, decisions) are shown read-only, their history can be
+read but not reverted, and nothing is deleted for which no service exists.
+
+`base` holds what the admins share; each other module registers the admins of one area, and
+importing it here is what registers them.
+"""
+
+from core.admin import (
+    action_templates,
+    artifacts,
+    clients,
+    contracts,
+    conversations,
+    decisions,
+    invoices,
+    memory,
+    pricing,
+    projects,
+    proposals,
+    tokens,
+    workspace,
+)
+from core.admin.base import (
+    ServiceAdmin,
+    ServiceForm,
+    adopt,
+    apply_to_each,
+    refusal_on_validation_error,
+)
+
+# The area modules, imported for their registrations; and the shared helpers other apps' admins use.
+__all__ = [
+    "action_templates",
+    "artifacts",
+    "clients",
+    "contracts",
+    "conversations",
+    "decisions",
+    "invoices",
+    "memory",
+    "pricing",
+    "projects",
+    "proposals",
+    "tokens",
+    "workspace",
+    "ServiceAdmin",
+    "ServiceForm",
+    "adopt",
+    "apply_to_each",
+    "refusal_on_validation_error",
+]

@@ -1,0 +1,456 @@
+"""What every admin of the back office builds on: writing through services, showing their refusals on
+the form, display helpers, and the priced-line inline and admin shared by proposals and invoices.
+
+Imports no other admin module, so every one of them can import this.
+"""
+
+from __future__ import annotations
+
+import operator
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.validators import MaxValueValidator
+from django.db import models, transaction
+from django.db.models import Count, OuterRef, QuerySet, Subquery
+from django.db.models.functions import Coalesce
+from django.forms.models import BaseInlineFormSet
+from django.http import Http404, HttpRequest, HttpResponse
+from django.urls import NoReverseMatch, reverse
+from django.utils.html import format_html
+from simple_history.admin import SimpleHistoryAdmin
+
+from core import services
+from core.models import Invoice, Proposal
+
+LINE_FIELDS = ("position", "description", "service_key", "quantity", "unit", "unit_price", "tax_rate")
+
+
+def money_column(field: str, description: str, *, currency: str = "currency") -> Callable[[Any], str | None]:
+    """A list column showing an amount with its currency.
+
+    templates/admin/core/change_list.html right-aligns columns whose name starts with `money_`.
+    """
+    currency_of = operator.attrgetter(currency)
+
+    @admin.display(description=description, ordering=field)
+    def column(obj: models.Model) -> str | None:
+        amount = getattr(obj, field)
+        return None if amount is None else f"{amount:,.2f}\u00a0{currency_of(obj)}"
+
+    column.__name__ = f"money_{field}"
+    return column
+
+
+def count_of(model: type[models.Model], field: str) -> Coalesce:
+    """How many `model` rows point at each row through `field`, as a subquery: unlike a joined Count it
+    leaves the changelist's COUNT and date queries free of GROUP BY."""
+    rows = model.objects.filter(**{field: OuterRef("pk")}).order_by().values(field).annotate(n=Count("pk"))
+    return Coalesce(Subquery(rows.values("n")), 0)
+
+
+def admin_link(obj: models.Model | None) -> str | None:
+    if obj is None:
+        return None
+    try:
+        url = reverse(f"admin:{obj._meta.app_label}_{obj._meta.model_name}_change", args=[obj.pk])
+    except NoReverseMatch:
+        return str(obj)
+    return format_html('<a href="{}">{}</a>', url, obj)
+
+
+class CurrencyInUseFilter(admin.AllValuesFieldListFilter):
+    """Offer the currencies the records use, not all 180 ISO 4217 codes."""
+
+
+class ServiceRefused(Exception):
+    """A service refused a write submitted from a form; the form is shown again with its reasons."""
+
+    def __init__(self, error: ValidationError):
+        super().__init__(error)
+        self.error = error
+
+
+@contextmanager
+def refusal_on_validation_error() -> Iterator[None]:
+    try:
+        yield
+    except ValidationError as exc:
+        raise ServiceRefused(exc) from exc
+
+
+def adopt(instance: models.Model, stored: models.Model) -> None:
+    """Make the admin's unsaved instance the row a service created.
+
+    The admin goes on using the instance it built (for the log entry, the inlines' parent and the
+    redirect), but services create their own; this gives the admin's instance the stored identity.
+    """
+    for field in stored._meta.concrete_fields:
+        setattr(instance, field.attname, getattr(stored, field.attname))
+    instance._state.adding = False
+    instance._state.db = stored._state.db
+
+
+def changes_from(form: forms.ModelForm, stored: models.Model) -> dict[str, Any]:
+    """The submitted values that differ from the stored row.
+
+    Compared with the database rather than with the form's initial data, because the history revert
+    form starts from an old version, not from the row as it is now.
+    """
+    changes = {}
+    for name, value in form.cleaned_data.items():
+        stored_value = stored._meta.get_field(name).value_from_object(stored)
+        if getattr(value, "pk", value) != stored_value:
+            changes[name] = value
+    return changes
+
+
+class ServiceForm(forms.ModelForm):
+    """Base form of the back office.
+
+    `service_refusal` is set by `ServiceAdmin` when a service refused the previous attempt at saving
+    this very submission; the form then reports the service's reasons next to the fields they name.
+    """
+
+    service_refusal: ValidationError | None = None
+    # (start, end) date fields whose order the database checks; said here in words rather than by
+    # the constraint's name.
+    ordered_dates: tuple[tuple[str, str], ...] = ()
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        for name, field in self.fields.items():
+            # The database accepts trimmed lower-case addresses only.
+            if isinstance(field, forms.EmailField) and cleaned.get(name):
+                cleaned[name] = services.email_normalise(cleaned[name], field=name)
+        for start, end in self.ordered_dates:
+            if cleaned.get(start) and cleaned.get(end) and cleaned[end] < cleaned[start]:
+                self.add_error(end, "This date cannot be before the start date.")
+        if self.service_refusal is not None:
+            self._report_refusal(self.service_refusal)
+        return cleaned
+
+    def _report_refusal(self, error: ValidationError) -> None:
+        if not hasattr(error, "error_dict"):
+            self.add_error(None, error.messages)
+            return
+        for field, field_messages in error.message_dict.items():
+            self.add_error(field if field in self.fields else None, field_messages)
+
+
+class ClientCurrencyForm(ServiceForm):
+    """A new project, proposal, invoice or contract is in its client's currency unless one is chosen."""
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        currency = self.fields.get("currency")
+        if currency is not None and self.instance._state.adding:
+            currency.required = False
+            currency.choices = [("", "The client's currency"), *(c for c in currency.choices if c[0])]
+            currency.initial = ""
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        if "currency" in self.fields and not cleaned.get("currency"):
+            client = cleaned.get("client")
+            # Without a valid client the form fails anyway; the model's default keeps that the only error.
+            cleaned["currency"] = client.default_currency if client else self.instance.currency
+        return cleaned
+
+
+class LineForm(ServiceForm):
+    def __init__(self, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        if "tax_rate" in self.fields:
+            self.fields["tax_rate"].validators.append(MaxValueValidator(100))
+
+
+class ServiceAdmin(SimpleHistoryAdmin):
+    """An admin whose writes are made by `core.services`.
+
+    Subclasses name the fields a service takes when a record is created (`create_fields`, read-only
+    afterwards) and when it is changed (`edit_fields`), the computed or state fields shown read-only
+    (`info_fields`), and implement `create` and `update` with one service call each. `can_change` and
+    `can_delete` say what the services allow for a record.
+    """
+
+    form = ServiceForm
+    # An address typed without a scheme ("example.com") is a secure site today.
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
+    create_fields: tuple[str, ...] = ()
+    edit_fields: tuple[str, ...] = ()
+    info_fields: tuple[str, ...] = ("created_at", "updated_at")
+
+    def create(self, request: HttpRequest, form: forms.ModelForm) -> models.Model:
+        raise NotImplementedError
+
+    def update(self, request: HttpRequest, obj: models.Model, changes: dict[str, Any]) -> None:
+        raise NotImplementedError
+
+    def can_change(self, obj: models.Model) -> bool:
+        return True
+
+    def delete(self, request: HttpRequest, obj: models.Model) -> None:
+        """The service that deletes one record; admins without one offer no delete."""
+        raise NotImplementedError
+
+    def can_delete(self, obj: models.Model) -> bool:
+        if type(self).delete is ServiceAdmin.delete:
+            return False
+        try:
+            services.record_delete_check(record=obj)
+        except ValidationError:
+            return False
+        return True
+
+    def get_deleted_objects(self, objs, request: HttpRequest):
+        # The confirmation page (single and bulk) lists what the services refuse to delete as
+        # "protected", so Django shows why and deletes nothing instead of failing half-way.
+        to_delete, model_count, perms_needed, protected = super().get_deleted_objects(objs, request)
+        for obj in objs:
+            try:
+                services.record_delete_check(record=obj)
+            except ValidationError as exc:
+                protected = [*protected, " ".join(exc.messages)]
+        return to_delete, model_count, perms_needed, protected
+
+    def delete_model(self, request: HttpRequest, obj: models.Model) -> None:
+        self.delete(request, obj)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet) -> None:
+        with transaction.atomic():
+            for obj in queryset:
+                self.delete(request, obj)
+
+    def has_change_permission(self, request: HttpRequest, obj: models.Model | None = None) -> bool:
+        return super().has_change_permission(request, obj) and (obj is None or self.can_change(obj))
+
+    def has_delete_permission(self, request: HttpRequest, obj: models.Model | None = None) -> bool:
+        return super().has_delete_permission(request, obj) and (obj is None or self.can_delete(obj))
+
+    def get_fields(self, request: HttpRequest, obj: models.Model | None = None) -> list[str]:
+        if obj is None:
+            return [*self.create_fields, *self.edit_fields]
+        return [*self.create_fields, *self.edit_fields, *self.info_fields]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: models.Model | None = None) -> list[str]:
+        return [] if obj is None else [*self.create_fields, *self.info_fields]
+
+    def get_form(
+        self, request: HttpRequest, obj: models.Model | None = None, change: bool = False, **kwargs: Any
+    ) -> type[forms.ModelForm]:
+        form = super().get_form(request, obj, change=change, **kwargs)
+        refusal = getattr(request, "service_refusal", None)
+        if refusal is None:
+            return form
+        return type(form.__name__, (form,), {"service_refusal": refusal})
+
+    def save_model(
+        self, request: HttpRequest, obj: models.Model, form: forms.ModelForm, change: bool
+    ) -> None:
+        with refusal_on_validation_error():
+            if not change:
+                adopt(obj, self.create(request, form))
+                return
+            stored = type(obj)._default_manager.filter(pk=obj.pk).first()
+            if stored is None:
+                raise ValidationError("This record has been deleted since; it cannot be changed or reverted.")
+            changes = changes_from(form, stored)
+            if changes:
+                self.update(request, obj, changes)
+
+    def save_formset(
+        self, request: HttpRequest, form: forms.ModelForm, formset: BaseInlineFormSet, change: bool
+    ) -> None:
+        # Collects the new, changed and deleted rows (which the change message reads too) without writing.
+        formset.save(commit=False)
+        inline = next(
+            (
+                inline
+                for inline in self.get_inline_instances(request, form.instance)
+                if isinstance(inline, ServiceInline) and inline.model is formset.model
+            ),
+            None,
+        )
+        if inline is None:
+            return  # a read-only inline: Django already ignores any row submitted to it
+        with refusal_on_validation_error():
+            for obj in formset.deleted_objects:
+                inline.delete(request, obj)
+            for obj, changed in formset.changed_objects:
+                inline.update(request, obj, changed)
+            for obj in formset.new_objects:
+                inline.create(request, obj)
+
+    def showing_refusals(
+        self, request: HttpRequest, view: Callable[..., HttpResponse], *args: Any
+    ) -> HttpResponse:
+        """Run a form view; if a service refuses the write, roll back and show the form with the reasons."""
+        try:
+            with transaction.atomic():
+                return view(*args)
+        except ServiceRefused as refused:
+            request.service_refusal = refused.error
+            return view(*args)
+
+    def changeform_view(
+        self,
+        request: HttpRequest,
+        object_id: str | None = None,
+        form_url: str = "",
+        extra_context: dict | None = None,
+    ) -> HttpResponse:
+        return self.showing_refusals(
+            request, super().changeform_view, request, object_id, form_url, extra_context
+        )
+
+    def require_valid_ids(self, object_id: str, version_id: str | None = None) -> None:
+        # The history URLs accept any text; a malformed id is a missing page, not a server error.
+        try:
+            self.opts.pk.to_python(unquote(object_id))
+            if version_id is not None:
+                int(version_id)
+        except (ValidationError, ValueError):
+            raise Http404 from None
+
+    def history_view(
+        self, request: HttpRequest, object_id: str, extra_context: dict | None = None
+    ) -> HttpResponse:
+        self.require_valid_ids(object_id)
+        return super().history_view(request, object_id, extra_context)
+
+    def history_form_view(
+        self, request: HttpRequest, object_id: str, version_id: str, extra_context: dict | None = None
+    ) -> HttpResponse:
+        self.require_valid_ids(object_id, version_id)
+        if request.method == "POST":
+            # simple-history only hides the Revert button; a submitted revert must be refused here.
+            version = self.model.history.filter(
+                **{self.opts.pk.attname: unquote(object_id), "history_id": version_id}
+            ).first()
+            if version is None:
+                raise Http404
+            if self.revert_disabled(request, version.instance):
+                raise PermissionDenied
+        return self.showing_refusals(
+            request, super().history_form_view, request, object_id, version_id, extra_context
+        )
+
+
+class ReadOnlyServiceAdmin(ServiceAdmin):
+    """Records that services create but never change: they are viewed, not edited or reverted."""
+
+    def can_change(self, obj: models.Model) -> bool:
+        return False
+
+
+class ServiceInline(admin.TabularInline):
+    """An inline whose rows are written by services, called from `ServiceAdmin.save_formset`."""
+
+    form = ServiceForm
+    extra = 0
+
+    def create(self, request: HttpRequest, obj: models.Model) -> None:
+        raise NotImplementedError
+
+    def update(self, request: HttpRequest, obj: models.Model, changed: list[str]) -> None:
+        raise NotImplementedError
+
+    def delete(self, request: HttpRequest, obj: models.Model) -> None:
+        raise NotImplementedError
+
+
+def is_draft(model: type[Invoice] | type[Proposal], pk: int | None) -> bool:
+    """Whether the stored document is a draft now (a history version may show an older status)."""
+    return model.objects.filter(pk=pk, status=model.Status.DRAFT).exists()
+
+
+def apply_to_each(
+    model_admin: admin.ModelAdmin,
+    request: HttpRequest,
+    queryset: QuerySet,
+    change: Callable[[Any], str],
+    done: str,
+) -> None:
+    """Run one service per selected record, oldest first; report what succeeded and why the rest did not."""
+    succeeded = []
+    for record in queryset.order_by("created_at", "pk"):
+        try:
+            succeeded.append(change(record))
+        except ValidationError as exc:
+            model_admin.message_user(request, f"{record}: {' '.join(exc.messages)}", messages.ERROR)
+    if succeeded:
+        model_admin.message_user(request, f"{done}: {', '.join(succeeded)}.", messages.SUCCESS)
+
+
+class LineInline(ServiceInline):
+    """Priced lines: amounts and the document's totals are computed by the line services, and only a
+    draft's lines can change."""
+
+    form = LineForm
+    fields = (*LINE_FIELDS, "amount", "tax_amount")
+    readonly_fields = ("amount", "tax_amount")
+
+    def save_line(self, request: HttpRequest, line: models.Model) -> None:
+        raise NotImplementedError
+
+    def create(self, request, obj):
+        self.save_line(request, obj)
+
+    def update(self, request, obj, changed):
+        self.save_line(request, obj)
+
+    def document_is_draft(self, document: Invoice | Proposal | None) -> bool:
+        return document is None or document.is_editable
+
+    def has_add_permission(self, request, obj=None):
+        return super().has_add_permission(request, obj) and self.document_is_draft(obj)
+
+    def has_change_permission(self, request, obj=None):
+        return super().has_change_permission(request, obj) and self.document_is_draft(obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return super().has_delete_permission(request, obj) and self.document_is_draft(obj)
+
+
+class LineAdmin(ServiceAdmin):
+    """One priced line on its own: its history, and a list of what was quoted or billed."""
+
+    form = LineForm
+    document_field: str
+    document_model: type[Invoice] | type[Proposal]
+    edit_fields = LINE_FIELDS
+    info_fields = ("amount", "tax_amount")
+    search_fields = ("description", "service_key")
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related(self.document_field)
+
+    def document(self, line: models.Model) -> Invoice | Proposal:
+        return getattr(line, self.document_field)
+
+    def save_line(self, request: HttpRequest, line: models.Model) -> None:
+        raise NotImplementedError
+
+    def create(self, request, form):
+        self.save_line(request, form.instance)
+        return form.instance
+
+    def update(self, request, obj, changes):
+        self.save_line(request, obj)
+
+    def can_change(self, obj):
+        return self.document(obj).is_editable
+
+    def can_delete(self, obj):
+        return self.document(obj).is_editable
+
+    def revert_disabled(self, request, obj=None):
+        return super().revert_disabled(request, obj) or (
+            obj is not None and not is_draft(self.document_model, getattr(obj, f"{self.document_field}_id"))
+        )

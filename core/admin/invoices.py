@@ -1,0 +1,237 @@
+"""Invoices, their lines and numbering in the back office; an issued invoice moves through the actions."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import admin
+from django.contrib.admin import helpers
+from django.template.defaultfilters import pluralize
+from django.template.response import TemplateResponse
+
+from core import services
+from core.admin.base import (
+    ClientCurrencyForm,
+    CurrencyInUseFilter,
+    LineAdmin,
+    LineInline,
+    ServiceAdmin,
+    admin_link,
+    apply_to_each,
+    is_draft,
+    money_column,
+)
+from core.models import Invoice, InvoiceLine, InvoiceSequence
+
+
+class InvoiceLineInline(LineInline):
+    model = InvoiceLine
+
+    def save_line(self, request, line):
+        services.invoice_line_save(line=line, by=request.user)
+
+    def delete(self, request, obj):
+        services.invoice_line_delete(line=obj, by=request.user)
+
+
+class VoidForm(forms.Form):
+    reason = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
+        help_text="Kept on each invoice and in its history.",
+    )
+
+
+@admin.register(Invoice)
+class InvoiceAdmin(ServiceAdmin):
+    form = ClientCurrencyForm
+    create_fields = ("client",)
+    edit_fields = ("project", "proposal", "currency", "due_date", "notes")
+    info_fields = (
+        "number",
+        "status",
+        "issue_date",
+        "subtotal",
+        "tax_total",
+        "total",
+        "sent_at",
+        "paid_at",
+        "voided_at",
+        "void_reason",
+        "replaces",
+        "replacement",
+        "created_at",
+        "updated_at",
+    )
+    list_display = (
+        "display_number",
+        "client",
+        "project",
+        "status",
+        money_column("total", "Total"),
+        "issue_date",
+        "due_date",
+        "paid_at",
+    )
+    list_select_related = ("client", "project")
+    list_filter = ("status", ("currency", CurrencyInUseFilter), "number_year")
+    search_fields = ("number", "client__name", "notes")
+    date_hierarchy = "issue_date"
+    autocomplete_fields = ("client", "project", "proposal")
+    inlines = (InvoiceLineInline,)
+    actions = ("issue", "mark_sent", "mark_paid", "mark_overdue", "void", "reissue")
+
+    @admin.display(description="Number", ordering="number")
+    def display_number(self, obj: Invoice) -> str:
+        return str(obj)
+
+    @admin.display(description="Re-issued as")
+    def replacement(self, obj: Invoice) -> str | None:
+        return admin_link(Invoice.objects.filter(replaces=obj).first())
+
+    def can_change(self, obj):
+        # An issued invoice is final (the database enforces it); it moves on only through the actions.
+        return obj.is_editable
+
+    def revert_disabled(self, request, obj=None):
+        return super().revert_disabled(request, obj) or (obj is not None and not is_draft(Invoice, obj.pk))
+
+    def create(self, request, form):
+        return services.invoice_create(by=request.user, **form.cleaned_data)
+
+    def update(self, request, obj, changes):
+        services.invoice_update(invoice=obj, by=request.user, **changes)
+
+    def delete(self, request, obj):
+        services.invoice_delete_draft(invoice=obj, by=request.user)
+
+    @admin.action(description="Issue (assign number)", permissions=["change"])
+    def issue(self, request, queryset):
+        apply_to_each(
+            self,
+            request,
+            queryset,
+            lambda invoice: services.invoice_issue(invoice=invoice, by=request.user).number,
+            "Issued",
+        )
+
+    @admin.action(description="Mark sent", permissions=["change"])
+    def mark_sent(self, request, queryset):
+        apply_to_each(
+            self,
+            request,
+            queryset,
+            lambda invoice: str(services.invoice_mark_sent(invoice=invoice, by=request.user)),
+            "Marked sent",
+        )
+
+    @admin.action(description="Mark paid", permissions=["change"])
+    def mark_paid(self, request, queryset):
+        apply_to_each(
+            self,
+            request,
+            queryset,
+            lambda invoice: str(services.invoice_mark_paid(invoice=invoice, by=request.user)),
+            "Marked paid",
+        )
+
+    @admin.action(description="Mark overdue", permissions=["change"])
+    def mark_overdue(self, request, queryset):
+        apply_to_each(
+            self,
+            request,
+            queryset,
+            lambda invoice: str(services.invoice_mark_overdue(invoice=invoice, by=request.user)),
+            "Marked overdue",
+        )
+
+    @admin.action(description="Void…", permissions=["change"])
+    def void(self, request, queryset):
+        form = VoidForm(request.POST if "confirm" in request.POST else None)
+        if form.is_valid():
+            reason = form.cleaned_data["reason"]
+            apply_to_each(
+                self,
+                request,
+                queryset,
+                lambda invoice: str(services.invoice_void(invoice=invoice, by=request.user, reason=reason)),
+                "Voided",
+            )
+            return None
+        return TemplateResponse(
+            request,
+            "admin/reason_confirmation.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": "Void invoices",
+                "explanation": "Voiding is final. A void invoice keeps its number and stays in the books; to "
+                "correct it, re-issue it as a new draft afterwards.",
+                "items": [
+                    (
+                        invoice.pk,
+                        f"{invoice} — {invoice.client} — {invoice.total} {invoice.currency} "
+                        f"({invoice.get_status_display()})",
+                    )
+                    for invoice in queryset
+                ],
+                "action_name": "void",
+                "submit_label": f"Void {len(queryset)} invoice{pluralize(len(queryset))}",
+                "opts": self.opts,
+                "form": form,
+                "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+            },
+        )
+
+    @admin.action(description="Re-issue void invoice as new draft", permissions=["change"])
+    def reissue(self, request, queryset):
+        apply_to_each(
+            self,
+            request,
+            queryset,
+            lambda invoice: f"{invoice} as {services.invoice_reissue(invoice=invoice, by=request.user)}",
+            "Re-issued",
+        )
+
+
+@admin.register(InvoiceLine)
+class InvoiceLineAdmin(LineAdmin):
+    document_field = "invoice"
+    document_model = Invoice
+    create_fields = ("invoice",)
+    list_display = (
+        "description",
+        "invoice",
+        "quantity",
+        "unit",
+        money_column("unit_price", "Unit price", currency="invoice.currency"),
+        "tax_rate",
+        money_column("amount", "Amount", currency="invoice.currency"),
+    )
+    list_select_related = ("invoice",)
+    list_filter = ("invoice__status",)
+    search_fields = (*LineAdmin.search_fields, "invoice__number")
+    autocomplete_fields = ("invoice",)
+
+    def save_line(self, request, line):
+        services.invoice_line_save(line=line, by=request.user)
+
+    def delete_model(self, request, obj):
+        services.invoice_line_delete(line=obj, by=request.user)
+
+    def delete_queryset(self, request, queryset):
+        for line in queryset:
+            services.invoice_line_delete(line=line, by=request.user)
+
+
+@admin.register(InvoiceSequence)
+class InvoiceSequenceAdmin(admin.ModelAdmin):
+    """The numbering counters, for reference: only issuing an invoice moves them."""
+
+    list_display = ("year", "last_number")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -1,0 +1,82 @@
+"""Conversations and their messages."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import Q
+from simple_history.models import HistoricalRecords
+
+from core.models.artifacts import Artifact
+from core.models.base import TimeStamped, email_normalised_check
+from core.models.clients import Client
+from core.models.projects import Project
+
+
+class Channel(models.TextChoices):
+    EMAIL = "email", "Email"
+    PHONE = "phone", "Phone"
+    MEETING = "meeting", "Meeting"
+    CHAT = "chat", "Chat"
+    OTHER = "other", "Other"
+
+
+class Conversation(TimeStamped):
+    client = models.ForeignKey(
+        Client, on_delete=models.SET_NULL, null=True, blank=True, related_name="conversations"
+    )
+    project = models.ForeignKey(
+        Project, on_delete=models.SET_NULL, null=True, blank=True, related_name="conversations"
+    )
+    subject = models.CharField(max_length=500, blank=True)
+    channel = models.CharField(max_length=10, choices=Channel.choices, default=Channel.EMAIL)
+    last_message_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-last_message_at", "-pk"]
+
+    def __str__(self) -> str:
+        return self.subject or f"Conversation #{self.pk}"
+
+
+class Message(TimeStamped):
+    class Direction(models.TextChoices):
+        INBOUND = "inbound", "Inbound"
+        OUTBOUND = "outbound", "Outbound"
+
+    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="messages")
+    direction = models.CharField(max_length=10, choices=Direction.choices, db_index=True)
+    channel = models.CharField(max_length=10, choices=Channel.choices, default=Channel.EMAIL)
+    message_id = models.CharField(
+        max_length=998,
+        null=True,
+        blank=True,
+        unique=True,
+        help_text="RFC 5322 Message-ID without angle brackets; unique across the workspace.",
+    )
+    in_reply_to = models.CharField(max_length=998, blank=True)
+    references = models.TextField(blank=True)
+    from_email = models.EmailField(blank=True)
+    from_name = models.CharField(max_length=200, blank=True)
+    to = models.JSONField(default=list, blank=True)
+    cc = models.JSONField(default=list, blank=True)
+    subject = models.CharField(max_length=998, blank=True)
+    body_text = models.TextField(blank=True)
+    body_html = models.TextField(blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    attachments = models.ManyToManyField(Artifact, blank=True, related_name="messages")
+    history = HistoricalRecords(m2m_fields=[attachments])
+
+    class Meta:
+        ordering = ["sent_at", "pk"]
+        constraints = [
+            email_normalised_check("message_from_email_normalised", "from_email"),
+            models.CheckConstraint(
+                condition=~Q(channel="email") | Q(message_id__isnull=False),
+                name="message_email_has_message_id",
+            ),
+            models.CheckConstraint(condition=~Q(message_id=""), name="message_id_not_blank"),
+        ]
+
+    def __str__(self) -> str:
+        return self.subject or f"Message #{self.pk}"

@@ -1,0 +1,90 @@
+"""Writes to the canonical records. Every change to core data goes through one of these functions.
+
+Each function validates first (raising `django.core.exceptions.ValidationError` with field-level
+messages), then writes inside a transaction, naming `by` (the user) in the history row. The database
+constraints and triggers repeat the important invariants, so a bug here cannot corrupt money records.
+
+One module per kind of record; the names below are the ones callers import from `core.services`.
+"""
+
+from core.services._common import currency_normalise as currency_normalise
+from core.services._common import decimal_parse as decimal_parse
+from core.services._common import email_normalise as email_normalise
+from core.services._common import history_reason as history_reason
+from core.services.action_templates import TEMPLATE_FIELDS as TEMPLATE_FIELDS
+from core.services.action_templates import action_template_delete as action_template_delete
+from core.services.action_templates import action_template_upsert as action_template_upsert
+from core.services.artifacts import artifact_store as artifact_store
+from core.services.clients import CLIENT_FIELDS as CLIENT_FIELDS
+from core.services.clients import client_create as client_create
+from core.services.clients import client_delete as client_delete
+from core.services.clients import client_for_sender as client_for_sender
+from core.services.clients import client_update as client_update
+from core.services.contacts import CONTACT_FIELDS as CONTACT_FIELDS
+from core.services.contacts import contact_create as contact_create
+from core.services.contacts import contact_delete as contact_delete
+from core.services.contacts import contact_update as contact_update
+from core.services.contracts import CONTRACT_FIELDS as CONTRACT_FIELDS
+from core.services.contracts import contract_create as contract_create
+from core.services.contracts import contract_delete_draft as contract_delete_draft
+from core.services.contracts import contract_update as contract_update
+from core.services.conversations import CONVERSATION_FIELDS as CONVERSATION_FIELDS
+from core.services.conversations import conversation_create as conversation_create
+from core.services.conversations import conversation_update as conversation_update
+from core.services.decisions import decision_record as decision_record
+from core.services.deletion import record_delete_check as record_delete_check
+from core.services.invoices import INVOICE_DRAFT_FIELDS as INVOICE_DRAFT_FIELDS
+from core.services.invoices import INVOICE_TRANSITIONS as INVOICE_TRANSITIONS
+from core.services.invoices import invoice_create as invoice_create
+from core.services.invoices import invoice_delete_draft as invoice_delete_draft
+from core.services.invoices import invoice_issue as invoice_issue
+from core.services.invoices import invoice_line_delete as invoice_line_delete
+from core.services.invoices import invoice_line_save as invoice_line_save
+from core.services.invoices import invoice_mark_overdue as invoice_mark_overdue
+from core.services.invoices import invoice_mark_paid as invoice_mark_paid
+from core.services.invoices import invoice_mark_sent as invoice_mark_sent
+from core.services.invoices import invoice_number_format as invoice_number_format
+from core.services.invoices import invoice_reissue as invoice_reissue
+from core.services.invoices import invoice_update as invoice_update
+from core.services.invoices import invoice_void as invoice_void
+from core.services.lines import LineData as LineData
+from core.services.lines import line_amounts as line_amounts
+from core.services.messages import MESSAGE_FIELDS as MESSAGE_FIELDS
+from core.services.messages import message_id_normalise as message_id_normalise
+from core.services.messages import message_record as message_record
+from core.services.notes import NOTE_FIELDS as NOTE_FIELDS
+from core.services.notes import note_create as note_create
+from core.services.notes import note_delete as note_delete
+from core.services.notes import note_update as note_update
+from core.services.pricing import PRICING_FIELDS as PRICING_FIELDS
+from core.services.pricing import pricing_rule_delete as pricing_rule_delete
+from core.services.pricing import pricing_rule_upsert as pricing_rule_upsert
+from core.services.projects import DELIVERABLE_FIELDS as DELIVERABLE_FIELDS
+from core.services.projects import PROJECT_FIELDS as PROJECT_FIELDS
+from core.services.projects import deliverable_create as deliverable_create
+from core.services.projects import deliverable_delete as deliverable_delete
+from core.services.projects import deliverable_update as deliverable_update
+from core.services.projects import project_create as project_create
+from core.services.projects import project_delete as project_delete
+from core.services.projects import project_update as project_update
+from core.services.proposals import PROPOSAL_FIELDS as PROPOSAL_FIELDS
+from core.services.proposals import PROPOSAL_TRANSITIONS as PROPOSAL_TRANSITIONS
+from core.services.proposals import proposal_create as proposal_create
+from core.services.proposals import proposal_delete_draft as proposal_delete_draft
+from core.services.proposals import proposal_line_delete as proposal_line_delete
+from core.services.proposals import proposal_line_save as proposal_line_save
+from core.services.proposals import proposal_send_record as proposal_send_record
+from core.services.proposals import proposal_transition as proposal_transition
+from core.services.proposals import proposal_update as proposal_update
+from core.services.records import RecordChange as RecordChange
+from core.services.records import record_delete as record_delete
+from core.services.records import record_revert as record_revert
+from core.services.records import record_update as record_update
+from core.services.records import record_version_fields as record_version_fields
+from core.services.tokens import api_token_authenticate as api_token_authenticate
+from core.services.tokens import api_token_check as api_token_check
+from core.services.tokens import api_token_create as api_token_create
+from core.services.tokens import api_token_hash as api_token_hash
+from core.services.tokens import api_token_revoke as api_token_revoke
+from core.services.workspace import WORKSPACE_FIELDS as WORKSPACE_FIELDS
+from core.services.workspace import workspace_configure as workspace_configure

@@ -1,0 +1,226 @@
+"""Invoices: drafts, their lines, gap-free numbering, and their lifecycle after issue."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import connection, transaction
+from django.utils import timezone
+
+from core.models import Client, Invoice, InvoiceLine, InvoiceSequence, Workspace
+from core.services._common import (
+    User,
+    _apply,
+    _check_dates,
+    _check_project_belongs,
+    _currency_or_default,
+    _save,
+    _stamp,
+)
+from core.services.deletion import _delete
+from core.services.lines import LineData, _document_recompute_totals, _line_save, _lines_replace
+
+INVOICE_DRAFT_FIELDS = ("currency", "notes", "project", "proposal", "due_date")
+
+
+def _invoice_lock(invoice: Invoice) -> Invoice:
+    return Invoice.objects.select_for_update().get(pk=invoice.pk)
+
+
+def _invoice_require_draft(invoice: Invoice) -> None:
+    if invoice.status != Invoice.Status.DRAFT:
+        raise ValidationError(
+            f"Invoice {invoice.number} is {invoice.get_status_display().lower()}: its lines and amounts "
+            "cannot change. Void it and issue a new one instead."
+        )
+
+
+def _invoice_links_check(invoice: Invoice) -> None:
+    _check_project_belongs(invoice.project, invoice.client)
+    if invoice.proposal is not None and invoice.proposal.client_id != invoice.client_id:
+        raise ValidationError({"proposal": "The proposal belongs to another client."})
+
+
+@transaction.atomic
+def invoice_create(
+    *, client: Client, by: User, lines: Iterable[Mapping[str, Any] | LineData] = (), **data: Any
+) -> Invoice:
+    invoice = Invoice(client=client, currency=_currency_or_default(data, client))
+    _apply(invoice, data, allowed=INVOICE_DRAFT_FIELDS)
+    _invoice_links_check(invoice)
+    _save(invoice, by=by)
+    _lines_replace(invoice, InvoiceLine, lines, by=by)
+    return invoice
+
+
+@transaction.atomic
+def invoice_update(
+    *, invoice: Invoice, by: User, lines: Iterable[Mapping[str, Any] | LineData] | None = None, **data: Any
+) -> Invoice:
+    locked = _invoice_lock(invoice)
+    _invoice_require_draft(locked)
+    changed = _apply(invoice, data, allowed=INVOICE_DRAFT_FIELDS)
+    _invoice_links_check(invoice)
+    _save(invoice, by=by, update_fields=changed)
+    if lines is not None:
+        _lines_replace(invoice, InvoiceLine, lines, by=by)
+    return invoice
+
+
+@transaction.atomic
+def invoice_line_save(*, line: InvoiceLine, by: User) -> InvoiceLine:
+    invoice = _invoice_lock(line.invoice)
+    _invoice_require_draft(invoice)
+    _line_save(line, invoice, by=by)
+    return line
+
+
+@transaction.atomic
+def invoice_line_delete(*, line: InvoiceLine, by: User) -> None:
+    invoice = _invoice_lock(line.invoice)
+    _invoice_require_draft(invoice)
+    _stamp(line, by)
+    line.delete()
+    _document_recompute_totals(invoice, by=by)
+
+
+def _invoice_next_number(year: int) -> int:
+    """Take the next number of `year` inside the caller's transaction.
+
+    The upsert locks the year's row until the issuing transaction ends, so concurrent issues queue
+    up behind each other, and a rolled-back issue releases its number: no duplicates, no gaps.
+    """
+    table = InvoiceSequence._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (year, last_number) VALUES (%s, 1) "  # noqa: S608 - table name is ours
+            f"ON CONFLICT (year) DO UPDATE SET last_number = {table}.last_number + 1 RETURNING last_number",
+            [year],
+        )
+        return cursor.fetchone()[0]
+
+
+def invoice_number_format(*, prefix: str, year: int, sequence: int) -> str:
+    return f"{prefix}-{year}-{sequence:04d}"
+
+
+@transaction.atomic
+def invoice_issue(*, invoice: Invoice, by: User, issue_date: dt.date | None = None) -> Invoice:
+    """Draft → approved: freeze the lines and give the invoice the next gap-free number of its year."""
+    locked = _invoice_lock(invoice)
+    if locked.status != Invoice.Status.DRAFT:
+        raise ValidationError({"status": f"Invoice {locked.number} has already been issued."})
+    if not locked.lines.exists():
+        raise ValidationError({"lines": "An invoice needs at least one line before it is issued."})
+    workspace = Workspace.objects.filter(pk=1).first()
+    if workspace is None:
+        raise ValidationError("Set up the workspace (name and invoice prefix) before issuing invoices.")
+    issue_date = issue_date or timezone.localdate()
+    due_date = locked.due_date or issue_date + dt.timedelta(days=workspace.payment_terms_days)
+    _check_dates(issue_date, due_date, end_field="due_date", what="due date")
+    sequence = _invoice_next_number(issue_date.year)
+    locked.status = Invoice.Status.APPROVED
+    locked.issue_date = issue_date
+    locked.due_date = due_date
+    locked.number_year = issue_date.year
+    locked.number_sequence = sequence
+    locked.number = invoice_number_format(
+        prefix=workspace.invoice_prefix, year=issue_date.year, sequence=sequence
+    )
+    _save(
+        locked,
+        by=by,
+        update_fields=["status", "issue_date", "due_date", "number_year", "number_sequence", "number"],
+    )
+    invoice.refresh_from_db()
+    return invoice
+
+
+INVOICE_TRANSITIONS: dict[str, set[str]] = {
+    Invoice.Status.APPROVED: {Invoice.Status.SENT, Invoice.Status.PAID, Invoice.Status.VOID},
+    Invoice.Status.SENT: {Invoice.Status.PAID, Invoice.Status.OVERDUE, Invoice.Status.VOID},
+    Invoice.Status.OVERDUE: {Invoice.Status.PAID, Invoice.Status.VOID},
+    Invoice.Status.PAID: set(),
+    Invoice.Status.VOID: set(),
+}
+
+
+def _invoice_transition(invoice: Invoice, to: str, *, by: User, **stamps: Any) -> Invoice:
+    locked = _invoice_lock(invoice)
+    if locked.status == Invoice.Status.DRAFT:
+        raise ValidationError({"status": "Issue the invoice before it can be sent, paid or voided."})
+    if to not in INVOICE_TRANSITIONS[locked.status]:
+        raise ValidationError({"status": f"A {locked.status} invoice cannot become {to}."})
+    locked.status = to
+    for field, value in stamps.items():
+        setattr(locked, field, value)
+    _save(locked, by=by, update_fields=["status", *stamps])
+    invoice.refresh_from_db()
+    return invoice
+
+
+@transaction.atomic
+def invoice_mark_sent(*, invoice: Invoice, by: User, sent_at: dt.datetime | None = None) -> Invoice:
+    return _invoice_transition(invoice, Invoice.Status.SENT, by=by, sent_at=sent_at or timezone.now())
+
+
+@transaction.atomic
+def invoice_mark_paid(*, invoice: Invoice, by: User, paid_at: dt.datetime | None = None) -> Invoice:
+    return _invoice_transition(invoice, Invoice.Status.PAID, by=by, paid_at=paid_at or timezone.now())
+
+
+@transaction.atomic
+def invoice_mark_overdue(*, invoice: Invoice, by: User) -> Invoice:
+    return _invoice_transition(invoice, Invoice.Status.OVERDUE, by=by)
+
+
+@transaction.atomic
+def invoice_void(*, invoice: Invoice, by: User, reason: str, voided_at: dt.datetime | None = None) -> Invoice:
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"void_reason": "Say why the invoice is void."})
+    return _invoice_transition(
+        invoice, Invoice.Status.VOID, by=by, voided_at=voided_at or timezone.now(), void_reason=reason
+    )
+
+
+@transaction.atomic
+def invoice_reissue(*, invoice: Invoice, by: User) -> Invoice:
+    """A new draft carrying the void invoice's lines, linked to it, ready to correct and issue."""
+    locked = _invoice_lock(invoice)
+    if locked.status != Invoice.Status.VOID:
+        raise ValidationError({"status": "Only a void invoice can be re-issued."})
+    if Invoice.objects.filter(replaces=locked).exists():
+        raise ValidationError({"status": f"Invoice {locked.number} has already been re-issued."})
+    lines = [
+        LineData(
+            description=line.description,
+            quantity=line.quantity,
+            unit_price=line.unit_price,
+            unit=line.unit,
+            service_key=line.service_key,
+            tax_rate=line.tax_rate,
+        )
+        for line in locked.lines.all()
+    ]
+    draft = Invoice(
+        client=locked.client,
+        project=locked.project,
+        proposal=locked.proposal,
+        currency=locked.currency,
+        notes=locked.notes,
+        replaces=locked,
+    )
+    _save(draft, by=by)
+    _lines_replace(draft, InvoiceLine, lines, by=by)
+    return draft
+
+
+@transaction.atomic
+def invoice_delete_draft(*, invoice: Invoice, by: User) -> None:
+    locked = _invoice_lock(invoice)
+    _invoice_require_draft(locked)
+    _delete(locked, by=by, cascade=list(locked.lines.all()))
