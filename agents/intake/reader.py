@@ -13,7 +13,6 @@ from pydantic import BaseModel
 
 from agents.kernel import Agent, AgentContext, AgentResult, agent_register
 from core import selectors as core_selectors
-from core.models import Message
 
 
 class MailParts(BaseModel):
@@ -61,7 +60,7 @@ class MailRead(BaseModel):
     services: list[ServiceEntry]
 
 
-def _split(message: Message, mail: MailParts | None) -> dict[str, Any]:
+def _split(message: Any, mail: MailParts | None) -> dict[str, Any]:  # a core.Message, from core.selectors
     """New text and flags from the parsed raw mail when the connector gave them, else from the stored body."""
     if mail is not None:
         return mail.model_dump()

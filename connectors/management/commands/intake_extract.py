@@ -16,11 +16,11 @@ from django.core.management.base import BaseCommand, CommandError
 
 from agents.intake import IntakeAgent, ServiceInfo, extract_rules, intake_input_from_mail
 from agents.kernel import AgentContext
-from ledger.llm import LLMGateway
 from connectors.mime import parse_message
 from core import selectors as core_selectors
 from core.demo import DATA_DIR
 from core.models import PricingRule
+from ledger.llm import LLMGateway
 
 
 def service_catalogue() -> list[ServiceInfo]:

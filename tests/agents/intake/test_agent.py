@@ -14,8 +14,8 @@ from agents.intake import (
     intake_input_from_mail,
 )
 from agents.kernel import AgentContext
-from ledger.llm import LLMGateway
 from connectors.mime import parse_message
+from ledger.llm import LLMGateway
 from tests.agents.intake.helpers import DEMO_SERVICES, EXPECTED, SAMPLES
 from tests.agents.openai_server import Reply
 
