@@ -17,8 +17,8 @@ from agents import kernel
 from core.models import Decision
 from ledger import commit, services
 from ledger.models import Action, LLMCall, OutboxEmail, Task, TaskEvent
-from ledger.services import run as conductor
 from ledger.schedules import schedules_ensure
+from ledger.services import run as conductor
 from tests.ledger.policies import allow, written_to
 
 
