@@ -9,13 +9,12 @@ request that waits, so a queue can be worked through one tap at a time.
 
 from __future__ import annotations
 
-import json
 import re
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count, Sum
 from django.db.models.functions import Coalesce
@@ -27,8 +26,10 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.http import require_GET, require_POST
 
+from core.display import json_pretty
+from core.http import staff_required
 from ledger import approvals, selectors
-from ledger.commit import committer_effect
+from ledger.commit import committer_effect, sender_address
 from ledger.models import ApprovalRequest
 from ledger.policy import FLOOR_TEXT
 
@@ -44,9 +45,7 @@ ADDRESS_SEPARATORS = re.compile(r"[,;\s]+")
 SHORT_TEXT = 80
 
 
-def _require_staff(request: HttpRequest) -> None:
-    if not request.user.is_staff:
-        raise PermissionDenied("The approval pages are for staff users.")
+staff_only = staff_required("The approval pages are for staff users.")
 
 
 def _pretty(value: Any) -> str:
@@ -55,7 +54,7 @@ def _pretty(value: Any) -> str:
         return value
     if isinstance(value, list) and all(isinstance(item, str | int | float) for item in value):
         return ", ".join(map(str, value))
-    return json.dumps(value, indent=2, default=str, ensure_ascii=False, sort_keys=True)
+    return json_pretty(value)
 
 
 def _percent(confidence: Any) -> str:
@@ -134,8 +133,6 @@ def _inferred_rows(text: str, inferred: list[Any]) -> list[dict[str, str]]:
 def _effect(kind: str, payload: dict[str, Any]) -> dict[str, Any]:
     """The proposed effect as its recipient will see it: an email as an email, anything else as fields."""
     if kind in EMAIL_KINDS:
-        from ledger.commit import sender_address
-
         return {
             "proposal": _proposal_preview(payload) if kind == PROPOSAL_KIND else None,
             "email": {
@@ -288,8 +285,8 @@ def _next_pending_url(*, after: int) -> str:
 
 
 @require_GET
+@staff_only
 def approval_list_page(request: HttpRequest) -> HttpResponse:
-    _require_staff(request)
     status = request.GET.get("status", ApprovalRequest.Status.PENDING)
     if status not in ApprovalRequest.Status.values:
         status = ApprovalRequest.Status.PENDING
@@ -366,8 +363,8 @@ def _get_detail(approval_id: int) -> ApprovalRequest:
 
 
 @require_GET
+@staff_only
 def approval_page(request: HttpRequest, approval_id: int) -> HttpResponse:
-    _require_staff(request)
     return render(request, "approvals/detail.html", _detail_context(_get_detail(approval_id)))
 
 
@@ -383,8 +380,8 @@ def _refused(request: HttpRequest, exc: ValidationError) -> None:
 
 
 @require_POST
-def approval_approve(request: HttpRequest, approval_id: int) -> HttpResponse:
-    _require_staff(request)
+@staff_only
+def approval_approve_view(request: HttpRequest, approval_id: int) -> HttpResponse:
     approval = get_object_or_404(ApprovalRequest.objects.select_related("action"), pk=approval_id)
     try:
         approvals.approval_approve(approval=approval, by=request.user)
@@ -396,9 +393,9 @@ def approval_approve(request: HttpRequest, approval_id: int) -> HttpResponse:
 
 
 @require_POST
+@staff_only
 def approval_edit_approve(request: HttpRequest, approval_id: int) -> HttpResponse:
     """Edit then approve: only the fields that differ from the draft are sent, and kept as a diff."""
-    _require_staff(request)
     approval = _get_detail(approval_id)
     try:
         changes = edit_changes(approval.action.kind, approval.action.payload, request.POST)
@@ -415,8 +412,8 @@ def approval_edit_approve(request: HttpRequest, approval_id: int) -> HttpRespons
 
 
 @require_POST
-def approval_reject(request: HttpRequest, approval_id: int) -> HttpResponse:
-    _require_staff(request)
+@staff_only
+def approval_reject_view(request: HttpRequest, approval_id: int) -> HttpResponse:
     approval = get_object_or_404(ApprovalRequest.objects.select_related("action"), pk=approval_id)
     try:
         approvals.approval_reject(approval=approval, by=request.user, reason=request.POST.get("reason", ""))
@@ -428,9 +425,9 @@ def approval_reject(request: HttpRequest, approval_id: int) -> HttpResponse:
 
 
 @require_POST
+@staff_only
 def approval_batch(request: HttpRequest) -> HttpResponse:
     """The list's form: approve or reject every ticked request; each is decided on its own."""
-    _require_staff(request)
     ids = [value for value in request.POST.getlist("ids") if value.isdigit()]
     decision = request.POST.get("decision")
     back = redirect("approvals:list")

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils import timezone
+
 from core.memory import services as memory_services
 from ledger import approvals, commit, policy
 from ledger.models import Action, ApprovalRequest, Policy
@@ -174,8 +176,6 @@ def _rules_label(rules: dict[tuple[str, str | None], int]) -> str:
 
 
 def _retention_preview(*, draft: Policy, saved: Policy | None, limit: int) -> dict[str, Any]:
-    from django.utils import timezone
-
     now = timezone.now()
     current = policy.policies_enabled(Policy.Kind.RETENTION)
     rules_now = policy.retention_rules_from_policies(current)

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 import uuid
 from decimal import Decimal
 
 from django.db.models import Count, Prefetch, QuerySet, Sum
 from django.db.models.functions import Coalesce
+from django.utils.dateparse import parse_datetime
 
-from ledger.models import Action, LLMCall, Task, TaskEvent
+from ledger.models import Action, ApprovalRequest, LLMCall, Task, TaskEvent
 
 ZERO = Decimal("0")
 
@@ -91,8 +93,6 @@ def requester_label(task: Task) -> str:
 def approval_queue(*, status: str = "pending") -> QuerySet:
     """Approval requests, most urgent and oldest first, with what a list row shows: a fixed number of
     queries whatever the queue's length."""
-    from ledger.models import ApprovalRequest
-
     return (
         ApprovalRequest.objects.filter(status=status)
         .select_related("action", "task", "decided_by")
@@ -102,8 +102,6 @@ def approval_queue(*, status: str = "pending") -> QuerySet:
 
 def approval_detail(*, approval_id: int):
     """One request with its action, task, the task's memory recalls and LLM cost. Raises DoesNotExist."""
-    from ledger.models import ApprovalRequest
-
     return (
         ApprovalRequest.objects.select_related("action", "task", "decided_by", "task__requested_by_user")
         .prefetch_related("task__memory_recalls")
@@ -112,8 +110,6 @@ def approval_detail(*, approval_id: int):
 
 
 def approval_counts() -> dict[str, int]:
-    from ledger.models import ApprovalRequest
-
     return dict(ApprovalRequest.objects.order_by().values_list("status").annotate(n=Count("pk")))
 
 
@@ -138,12 +134,6 @@ def reversal_tasks(*, action_ids: list[int]) -> dict[int, Task]:
 def intake_lead_times(*, limit: int = 1000) -> dict:
     """Lead time of the intake stream: mail received → proposal waiting for approval, over the latest
     `limit` proposals (seconds; nearest-rank percentiles). One query."""
-    import math
-
-    from django.utils.dateparse import parse_datetime
-
-    from ledger.models import ApprovalRequest
-
     rows = (
         ApprovalRequest.objects.filter(action__kind="proposal.send")
         .order_by("-created_at")

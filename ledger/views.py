@@ -14,7 +14,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count
 from django.http import Http404, HttpRequest, HttpResponse
@@ -22,6 +22,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
+from core.display import json_pretty
+from core.http import staff_required
 from ledger import approvals, commit, selectors, services
 from ledger.models import Action, Task, TaskEvent
 
@@ -43,10 +45,6 @@ def _data_summary(data: dict[str, Any], *, limit: int = 160) -> str:
     return summary if len(summary) <= limit else summary[: limit - 1] + "…"
 
 
-def _pretty(data: Any) -> str:
-    return json.dumps(data, indent=2, default=str, ensure_ascii=False, sort_keys=True)
-
-
 def _timeline_entry(event: TaskEvent) -> dict[str, Any]:
     """An event with its data summarised, and in full; a failure's traceback is folded on its own."""
     data = {key: value for key, value in event.data.items() if key != "traceback"}
@@ -54,16 +52,14 @@ def _timeline_entry(event: TaskEvent) -> dict[str, Any]:
         "event": event,
         "summary": _data_summary(data),
         "traceback": event.data.get("traceback", ""),
-        "data_json": _pretty(data) if data else "",
+        "data_json": json_pretty(data) if data else "",
     }
 
 
 # --- Pages -----------------------------------------------------------------------------------
 
 
-def _require_staff(request: HttpRequest) -> None:
-    if not request.user.is_staff:
-        raise PermissionDenied("The task pages are for staff users.")
+staff_only = staff_required("The task pages are for staff users.")
 
 
 def _lead_time() -> dict[str, Any]:
@@ -76,8 +72,8 @@ def _lead_time() -> dict[str, Any]:
 
 
 @require_GET
+@staff_only
 def task_list_page(request: HttpRequest) -> HttpResponse:
-    _require_staff(request)
     status = request.GET.get("status", "")
     if status not in Task.Status.values:
         status = ""
@@ -98,8 +94,8 @@ def task_list_page(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
+@staff_only
 def task_page(request: HttpRequest, task_id: uuid.UUID) -> HttpResponse:
-    _require_staff(request)
     try:
         task = selectors.task_with_record(task_id=task_id)
     except Task.DoesNotExist:
@@ -116,14 +112,14 @@ def task_page(request: HttpRequest, task_id: uuid.UUID) -> HttpResponse:
             "task": task,
             "requester": selectors.requester_label(task),
             "cost": cost_label(task.cost),
-            "input_json": _pretty(task.input),
-            "output_json": _pretty(task.output) if task.output is not None else "",
+            "input_json": json_pretty(task.input),
+            "output_json": json_pretty(task.output) if task.output is not None else "",
             "timeline": [_timeline_entry(event) for event in task.events.all()],
             "actions": [
                 {
                     "action": action,
-                    "payload_json": _pretty(action.payload),
-                    "result_json": _pretty(action.result) if action.result is not None else "",
+                    "payload_json": json_pretty(action.payload),
+                    "result_json": json_pretty(action.result) if action.result is not None else "",
                     "email": getattr(action, "outbox_email", None),
                     "reversal": reversals.get(action.pk),
                     "reversible": commit.committer_reversible(action.kind)
@@ -169,8 +165,8 @@ def _back_to(task_id: uuid.UUID) -> HttpResponse:
 
 
 @require_POST
-def task_retry(request: HttpRequest, task_id: uuid.UUID) -> HttpResponse:
-    _require_staff(request)
+@staff_only
+def task_retry_view(request: HttpRequest, task_id: uuid.UUID) -> HttpResponse:
     task = get_object_or_404(Task, pk=task_id)
     _call(
         request,
@@ -181,9 +177,9 @@ def task_retry(request: HttpRequest, task_id: uuid.UUID) -> HttpResponse:
 
 
 @require_POST
-def task_cancel(request: HttpRequest, task_id: uuid.UUID) -> HttpResponse:
+@staff_only
+def task_cancel_view(request: HttpRequest, task_id: uuid.UUID) -> HttpResponse:
     """Cancel a task, or discard a dead letter: both stop it for good."""
-    _require_staff(request)
     task = get_object_or_404(Task, pk=task_id)
     done = "The dead letter is discarded." if task.status == Task.Status.DEAD else "The task is cancelled."
     _call(
@@ -195,8 +191,8 @@ def task_cancel(request: HttpRequest, task_id: uuid.UUID) -> HttpResponse:
 
 
 @require_POST
-def action_approve(request: HttpRequest, action_id: int) -> HttpResponse:
-    _require_staff(request)
+@staff_only
+def action_approve_view(request: HttpRequest, action_id: int) -> HttpResponse:
     action = get_object_or_404(Action, pk=action_id)
     _call(
         request,
@@ -207,8 +203,8 @@ def action_approve(request: HttpRequest, action_id: int) -> HttpResponse:
 
 
 @require_POST
-def action_reject(request: HttpRequest, action_id: int) -> HttpResponse:
-    _require_staff(request)
+@staff_only
+def action_reject_view(request: HttpRequest, action_id: int) -> HttpResponse:
     action = get_object_or_404(Action, pk=action_id)
     _call(
         request,
@@ -219,9 +215,9 @@ def action_reject(request: HttpRequest, action_id: int) -> HttpResponse:
 
 
 @require_POST
+@staff_only
 def action_revert(request: HttpRequest, action_id: int) -> HttpResponse:
     """Revert a committed record change: a new `record.revert` task, recorded like any other work."""
-    _require_staff(request)
     action = get_object_or_404(Action, pk=action_id)
     try:
         reversal = approvals.action_revert_request(action=action, by=request.user)

@@ -25,15 +25,8 @@ from core.admin import (
     tokens,
     workspace,
 )
-from core.admin.base import (
-    ServiceAdmin,
-    ServiceForm,
-    adopt,
-    apply_to_each,
-    refusal_on_validation_error,
-)
 
-# The area modules, imported for their registrations; and the shared helpers other apps' admins use.
+# The area modules, imported for their registrations. Other apps' admins use `core.admin.base`.
 __all__ = [
     "action_templates",
     "artifacts",
@@ -48,9 +41,4 @@ __all__ = [
     "proposals",
     "tokens",
     "workspace",
-    "ServiceAdmin",
-    "ServiceForm",
-    "adopt",
-    "apply_to_each",
-    "refusal_on_validation_error",
 ]

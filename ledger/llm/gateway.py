@@ -26,7 +26,7 @@ from ledger.policy import DEFER as BUDGET_DEFER
 from ledger.policy import DOWNGRADE as BUDGET_DOWNGRADE
 from ledger.policy import OK as BUDGET_OK
 from ledger.policy import budget_check
-from ledger.services import task_event
+from ledger.services.events import task_event
 
 logger = logging.getLogger(__name__)
 

@@ -18,6 +18,7 @@ from core.models import Decision
 from ledger import commit, services
 from ledger.models import Action, LLMCall, OutboxEmail, Task, TaskEvent
 from ledger.schedules import schedules_ensure
+from ledger.services import run as conductor
 from tests.ledger.policies import allow, written_to
 
 
@@ -323,7 +324,7 @@ def test_a_worker_presumed_dead_can_no_longer_write(operator, settings):
 
     # The old worker wakes up and carries on: every write it tries is refused.
     with pytest.raises(services.ClaimLost):
-        services._attempt(stale)
+        conductor._attempt(stale)
     assert len(mail.outbox) == 1
     assert OutboxEmail.objects.count() == 1 and Action.objects.count() == 1
 

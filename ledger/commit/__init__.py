@@ -1,0 +1,55 @@
+"""Committers: what each action kind does when the ledger commits it.
+
+`registry` keeps the committers and what they declare (effect class, payload model, reversibility); one
+module per family of action kinds registers its committers there when this package is imported.
+"""
+
+from ledger.commit import decision, email, invoice, memory, note, proposal, record
+from ledger.commit.email import EmailPayload, message_id_for, sender_address
+from ledger.commit.registry import (
+    DELETE,
+    EFFECTS,
+    EXTERNAL,
+    INTERNAL,
+    MONEY,
+    RECORD,
+    Committer,
+    Registered,
+    action_commit,
+    committer,
+    committer_effect,
+    committer_exists,
+    committer_irreversible_note,
+    committer_kinds,
+    committer_reversible,
+    payload_validate,
+)
+
+__all__ = [
+    "DELETE",
+    "EFFECTS",
+    "EXTERNAL",
+    "INTERNAL",
+    "MONEY",
+    "RECORD",
+    "Committer",
+    "EmailPayload",
+    "Registered",
+    "action_commit",
+    "committer",
+    "committer_effect",
+    "committer_exists",
+    "committer_irreversible_note",
+    "committer_kinds",
+    "committer_reversible",
+    "decision",
+    "email",
+    "invoice",
+    "memory",
+    "message_id_for",
+    "note",
+    "payload_validate",
+    "proposal",
+    "record",
+    "sender_address",
+]

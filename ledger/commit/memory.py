@@ -1,0 +1,87 @@
+"""`memory.*`: the workspace's own memory (internal: no business record changes, nothing leaves)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.utils.dateparse import parse_datetime
+from pydantic import BaseModel, Field
+
+from core.memory import services as memory_services
+from core.memory.capture import source_get
+from core.models import Client, Project
+from ledger.commit.registry import INTERNAL, committer
+from ledger.models import Action, Task
+
+
+class MemoryStorePayload(BaseModel):
+    source: str
+    id: int
+    kind: str
+    tier: str
+    client: int | None = None
+    project: int | None = None
+    importance: float = Field(default=0.5, ge=0, le=1)
+    chunks: list[str] = Field(min_length=1)
+
+
+@committer("memory.store", effect=INTERNAL, payload=MemoryStorePayload)
+def commit_memory_store(action: Action, task: Task) -> dict[str, Any]:
+    payload = MemoryStorePayload.model_validate(action.payload)
+    record = source_get(label=payload.source, pk=payload.id)
+    if record is None:
+        return {"skipped": f"{payload.source} #{payload.id} was deleted before it was remembered"}
+    stored = memory_services.memory_store_chunks(
+        chunks=payload.chunks,
+        kind=payload.kind,
+        tier=payload.tier,
+        client=Client.objects.filter(pk=payload.client).first() if payload.client else None,
+        project=Project.objects.filter(pk=payload.project).first() if payload.project else None,
+        source=record,
+        source_task=task,
+        importance=payload.importance,
+    )
+    return stored.as_dict()
+
+
+class MemoryCompressPayload(BaseModel):
+    items: list[int] = Field(min_length=1)
+    summary: str = Field(min_length=1)
+
+
+@committer("memory.compress", effect=INTERNAL, payload=MemoryCompressPayload)
+def commit_memory_compress(action: Action, task: Task) -> dict[str, Any]:
+    payload = MemoryCompressPayload.model_validate(action.payload)
+    summary, superseded = memory_services.memory_compress(
+        item_ids=payload.items, summary=payload.summary, source_task=task
+    )
+    return {"summary": summary.pk if summary else None, "superseded": superseded}
+
+
+class MemorySweepPayload(BaseModel):
+    now: str
+    retention: dict[str, int] = {}
+
+
+def _sweep_now(payload: MemorySweepPayload) -> dt.datetime:
+    now = parse_datetime(payload.now)
+    if now is None:
+        raise ValidationError({"now": f"not a timestamp: {payload.now!r}"})
+    return now
+
+
+@committer("memory.expire", effect=INTERNAL, payload=MemorySweepPayload)
+def commit_memory_expire(action: Action, task: Task) -> dict[str, Any]:
+    payload = MemorySweepPayload.model_validate(action.payload)
+    return {"deleted": memory_services.memory_expire(now=_sweep_now(payload))}
+
+
+@committer("memory.retain", effect=INTERNAL, payload=MemorySweepPayload)
+def commit_memory_retain(action: Action, task: Task) -> dict[str, Any]:
+    payload = MemorySweepPayload.model_validate(action.payload)
+    rules = memory_services.retention_rules(
+        ",".join(f"{key}={days}" for key, days in payload.retention.items())
+    )
+    return {"deleted": memory_services.memory_retain(now=_sweep_now(payload), rules=rules)}

@@ -1,0 +1,107 @@
+"""The committer registry: which action kinds the ledger can commit, with what effect, and how.
+
+A committer runs inside the commit transaction of its action (with the task row locked and our claim
+verified) and returns a JSON result. Canonical changes go through `core.services` under
+`history_reason("task …")`, so the history names the task. External effects only write an outbox row;
+delivery happens after the commit (ledger.outbox). The effect classes are declared here, next to the
+committers that declare them, and read by the policy engine (ledger.policy).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from pydantic import BaseModel
+from pydantic import ValidationError as PydanticValidationError
+
+from core import services as core_services
+from ledger.models import Action, Task
+
+# Effect classes of action kinds.
+INTERNAL = "internal"  # the workspace's own memory: no business record, nothing leaves
+RECORD = "record"  # a canonical record changes
+MONEY = "money"  # a money record changes (payments, marking paid, voids, refunds)
+EXTERNAL = "external"  # something leaves the workspace (email, webhook call)
+DELETE = "delete"  # a record is deleted
+EFFECTS = (RECORD, MONEY, EXTERNAL, DELETE)
+
+Committer = Callable[[Action, Task], dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class Registered:
+    function: Committer
+    effect: str  # an effect class: internal, record, money, external, delete
+    payload: type[BaseModel] | None  # validates the payload (and the operator's edits of it)
+    # A record change can be reverted from the task page; sent email, deletions and money changes cannot.
+    reversible: bool = False
+    irreversible_note: str = ""
+
+
+_COMMITTERS: dict[str, Registered] = {}
+
+
+def committer(
+    kind: str,
+    *,
+    effect: str,
+    payload: type[BaseModel] | None = None,
+    reversible: bool = False,
+    irreversible_note: str = "",
+) -> Callable[[Committer], Committer]:
+    def register(function: Committer) -> Committer:
+        _COMMITTERS[kind] = Registered(function, effect, payload, reversible, irreversible_note)
+        return function
+
+    return register
+
+
+def committer_exists(kind: str) -> bool:
+    return kind in _COMMITTERS
+
+
+def committer_effect(kind: str) -> str | None:
+    registered = _COMMITTERS.get(kind)
+    return registered.effect if registered else None
+
+
+def committer_kinds() -> list[str]:
+    return sorted(_COMMITTERS)
+
+
+def committer_reversible(kind: str) -> bool:
+    registered = _COMMITTERS.get(kind)
+    return bool(registered and registered.reversible)
+
+
+def committer_irreversible_note(kind: str) -> str:
+    registered = _COMMITTERS.get(kind)
+    if registered is None or registered.reversible:
+        return ""
+    return registered.irreversible_note or "This effect cannot be reverted from here."
+
+
+def payload_validate(*, kind: str, payload: dict[str, Any]) -> dict[str, Any]:
+    """The payload as its committer will read it, or a ValidationError naming each bad field."""
+    registered = _COMMITTERS.get(kind)
+    if registered is None:
+        raise ValidationError({"kind": f"No committer knows how to carry out {kind!r}."})
+    if registered.payload is None:
+        return dict(payload)
+    try:
+        return registered.payload.model_validate(payload).model_dump(mode="json")
+    except PydanticValidationError as exc:
+        raise ValidationError(
+            {
+                ".".join(str(part) for part in error["loc"]) or "payload": error["msg"]
+                for error in exc.errors(include_url=False)
+            }
+        ) from None
+
+
+def action_commit(*, action: Action, task: Task) -> dict[str, Any]:
+    with core_services.history_reason(f"task {task.pk} ({task.workflow})"):
+        return _COMMITTERS[action.kind].function(action, task)

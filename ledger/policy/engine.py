@@ -1,0 +1,118 @@
+"""Deciding an action: of the approval policies that match it the strictest wins, then hard floors hold."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ledger import commit
+from ledger.commit import EXTERNAL, INTERNAL
+from ledger.models import Action, Policy, Task
+from ledger.policy.facts import Facts, action_facts, operator_addresses
+from ledger.policy.floors import FLOOR_MONEY, FLOOR_TEXT, floors_for
+from ledger.policy.params import ApprovalParams
+from ledger.policy.store import policies_enabled
+from ledger.policy.verdict import ASK, COMMIT, DENY, SEVERITY, Verdict
+
+
+def _builtin(name: str) -> dict[str, Any]:
+    return {"id": None, "name": f"builtin:{name}", "version": None, "kind": "builtin"}
+
+
+def _amount_holds(params: ApprovalParams, facts: Facts) -> bool:
+    if params.amount_over is None and params.amount_up_to is None:
+        return True
+    if facts.amount is None or (params.currency and facts.currency != params.currency):
+        return False
+    over_ok = params.amount_over is None or facts.amount > params.amount_over
+    up_to_ok = params.amount_up_to is None or facts.amount <= params.amount_up_to
+    return over_ok and up_to_ok
+
+
+def _matches(params: ApprovalParams, facts: Facts) -> bool:
+    """Every condition that is set holds. A condition on a fact the action lacks (no amount, no
+    confidence, no client) does not hold: such an action falls to other policies or to asking."""
+    checks = (
+        not params.action_kinds or facts.kind in params.action_kinds,
+        not params.effects or facts.effect in params.effects,
+        not params.agents or facts.agent in params.agents,
+        _amount_holds(params, facts),
+        params.new_recipient is None
+        or (bool(facts.recipients) and bool(facts.new_recipients) == params.new_recipient),
+        params.confidence_below is None
+        or (facts.confidence is not None and facts.confidence < params.confidence_below),
+        not params.client_statuses or facts.client_status in params.client_statuses,
+        params.untrusted_source is None or facts.untrusted == params.untrusted_source,
+    )
+    return all(checks)
+
+
+def action_decide(
+    *, action: Action, task: Task, policies: list[Policy] | None = None, facts: Facts | None = None
+) -> Verdict:
+    """Commit, ask or deny, with the reason and the policy versions that decided.
+
+    `policies` replaces the enabled approval policies (the editor's preview decides with a draft).
+    """
+    if not commit.committer_exists(action.kind):
+        return Verdict(
+            DENY,
+            f"No committer knows how to carry out {action.kind!r}.",
+            "builtin:known-kinds",
+            [_builtin("known-kinds")],
+        )
+    if commit.committer_effect(action.kind) == INTERNAL:
+        return Verdict(
+            COMMIT,
+            f"{action.kind} only writes the workspace's own memory.",
+            "builtin:internal-memory",
+            [_builtin("internal-memory")],
+        )
+    facts = facts or action_facts(action=action, task=task)
+    operator_only = facts.recipients and set(facts.recipients) <= operator_addresses()
+    if facts.effect == EXTERNAL and operator_only and not facts.untrusted:
+        return Verdict(
+            COMMIT,
+            "An email to the operator's own address reaches nobody outside.",
+            "builtin:operator-notice",
+            [_builtin("operator-notice")],
+        )
+    floors = floors_for(facts)
+    floor_text = "; ".join(FLOOR_TEXT[floor] for floor in floors)
+    if policies is None:
+        policies = policies_enabled(Policy.Kind.APPROVAL)
+    matching = []
+    for policy in policies:
+        params = ApprovalParams.model_validate(policy.params)
+        if _matches(params, facts):
+            matching.append((policy, params.effect))
+    if facts.operator_request:
+        decision, reason = COMMIT, "The operator asked for this in person (task page)."
+        deciders = [_builtin("operator-request")]
+        deny = [policy for policy, effect in matching if effect == DENY]
+        if deny:
+            decision, reason, deciders = DENY, f"Denied by policy {deny[0].name!r}.", [deny[0].ref]
+    elif not matching:
+        decision, reason = ASK, f"No policy lets {action.kind} commit without the operator."
+        deciders = [_builtin("default-ask")]
+    else:
+        strictest = max(SEVERITY[effect] for _, effect in matching)
+        decision = next(effect for _, effect in matching if SEVERITY[effect] == strictest)
+        chosen = [policy for policy, effect in matching if effect == decision]
+        deciders = [policy.ref for policy in chosen]
+        names = ", ".join(repr(policy.name) for policy in chosen)
+        reason = {
+            COMMIT: f"Allowed by policy {names}.",
+            ASK: f"Policy {names} asks the operator.",
+            DENY: f"Denied by policy {names}.",
+        }[decision]
+    if decision == COMMIT and floors and not facts.operator_request:
+        decision = ASK
+        reason = f"{reason} Hard floor: {floor_text}."
+        deciders = [*deciders, *(_builtin(f"floor-{floor}") for floor in floors)]
+    elif decision == COMMIT and facts.operator_request and FLOOR_MONEY in floors:
+        decision, reason = ASK, f"Hard floor: {FLOOR_TEXT[FLOOR_MONEY]}."
+        deciders = [_builtin("floor-money")]
+    elif decision == ASK and floors:
+        reason = f"{reason} Hard floor: {floor_text}."
+    label = ", ".join(ref["name"] + (f" v{ref['version']}" if ref["version"] else "") for ref in deciders)
+    return Verdict(decision, reason, label, deciders, floors)

@@ -1,0 +1,26 @@
+"""Hard floors: what always needs the operator, whatever the policies say."""
+
+from __future__ import annotations
+
+from ledger.commit import DELETE, MONEY
+from ledger.policy.facts import Facts
+
+FLOOR_MONEY = "money"
+FLOOR_NEW_RECIPIENT = "new_recipient"
+FLOOR_DELETE = "delete"
+FLOOR_TEXT = {
+    FLOOR_MONEY: "payments and changes to money records always need the operator",
+    FLOOR_NEW_RECIPIENT: "sending to a recipient the workspace has never written to needs the operator",
+    FLOOR_DELETE: "deleting records always needs the operator",
+}
+
+
+def floors_for(facts: Facts) -> list[str]:
+    floors = []
+    if facts.effect == MONEY:
+        floors.append(FLOOR_MONEY)
+    if facts.effect == DELETE:
+        floors.append(FLOOR_DELETE)
+    if facts.new_recipients:
+        floors.append(FLOOR_NEW_RECIPIENT)
+    return floors

@@ -1,0 +1,182 @@
+"""The parameters of each policy kind (pydantic), validated with readable errors."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any, Literal
+
+from django.core.exceptions import ValidationError
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import ValidationError as PydanticValidationError
+
+from agents import kernel
+from core import currencies
+from core.models import MemoryItem
+from ledger import commit
+from ledger.commit import DELETE, MONEY
+from ledger.models import Policy
+from ledger.policy.verdict import COMMIT
+
+
+def _known_kinds(kinds: list[str]) -> list[str]:
+    unknown = [kind for kind in kinds if not commit.committer_exists(kind)]
+    if unknown:
+        raise ValueError(f"unknown action kind(s): {', '.join(unknown)}")
+    return sorted(set(kinds))
+
+
+def _known_agents(names: list[str]) -> list[str]:
+    known = {agent.name for agent in kernel.agents_all()}
+    unknown = [name for name in names if name not in known]
+    if unknown:
+        raise ValueError(f"unknown agent(s): {', '.join(unknown)}")
+    return sorted(set(names))
+
+
+class _Params(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ApprovalParams(_Params):
+    effect: Literal["commit", "ask", "deny"] = Field(
+        description="What happens to an action that meets every condition below."
+    )
+    action_kinds: list[str] = Field(default=[], description="Action kinds it applies to; empty: every kind.")
+    effects: list[Literal["record", "money", "external", "delete"]] = Field(
+        default=[], description="Effect classes it applies to; empty: every class."
+    )
+    agents: list[str] = Field(default=[], description="Proposing agents; empty: every agent.")
+    amount_over: Decimal | None = Field(default=None, ge=0, description="Only actions worth more than this.")
+    amount_up_to: Decimal | None = Field(default=None, ge=0, description="Only actions worth at most this.")
+    currency: str = Field(default="", description="Currency of the amounts; empty: any currency.")
+    new_recipient: bool | None = Field(
+        default=None, description="True: only sends to someone never written to; False: only known ones."
+    )
+    confidence_below: float | None = Field(
+        default=None, gt=0, le=1, description="Only actions whose agent's confidence is below this."
+    )
+    client_statuses: list[Literal["lead", "active", "past"]] = Field(
+        default=[], description="Only actions about clients in these states."
+    )
+    untrusted_source: bool | None = Field(
+        default=None, description="True: only work triggered by inbound mail, files or webhooks."
+    )
+
+    @field_validator("currency")
+    @classmethod
+    def _currency(cls, value: str) -> str:
+        value = value.strip().upper()
+        if value and not currencies.currency_is_valid(value):
+            raise ValueError(f"{value!r} is not an ISO 4217 currency code")
+        return value
+
+    @field_validator("action_kinds")
+    @classmethod
+    def _kinds(cls, kinds: list[str]) -> list[str]:
+        return _known_kinds(kinds)
+
+    @field_validator("agents")
+    @classmethod
+    def _agents(cls, names: list[str]) -> list[str]:
+        return _known_agents(names)
+
+    @model_validator(mode="after")
+    def _floors(self) -> ApprovalParams:
+        if self.effect != COMMIT:
+            return self
+        floored = [kind for kind in self.action_kinds if commit.committer_effect(kind) in (MONEY, DELETE)]
+        if floored or set(self.effects) & {MONEY, DELETE}:
+            what = ", ".join(floored) or ", ".join(sorted(set(self.effects) & {MONEY, DELETE}))
+            raise ValueError(
+                f"hard floor: {what} cannot commit without the operator (payments, money records and "
+                "deletions always need approval)"
+            )
+        if self.new_recipient is True:
+            raise ValueError(
+                "hard floor: sending to a recipient the workspace has never written to always needs "
+                "the operator"
+            )
+        return self
+
+
+class BudgetParams(_Params):
+    scope: Literal["workspace", "agent"] = Field(
+        description="workspace: all LLM spend this month; agent: one agent's spend this month."
+    )
+    agent: str = Field(default="", description="The agent whose spend is capped (scope agent).")
+    monthly_cap: Decimal = Field(ge=0, max_digits=14, decimal_places=6, description="USD per month.")
+    critical: Literal["cheaper", "rules"] = Field(
+        default="rules",
+        description="Critical work over the cap: 'cheaper' drops quality to fast (and fast to rules); "
+        "'rules' runs the offline rules.",
+    )
+
+    @model_validator(mode="after")
+    def _agent(self) -> BudgetParams:
+        if self.scope == "agent":
+            if not self.agent:
+                raise ValueError("name the agent whose spend is capped")
+            if self.agent not in {agent.name for agent in kernel.agents_all()}:
+                raise ValueError(f"unknown agent {self.agent!r}")
+        elif self.agent:
+            raise ValueError("a workspace budget names no agent")
+        return self
+
+
+class RetentionParams(_Params):
+    tier: Literal["session", "working"] = Field(description="Canonical memory is never deleted.")
+    kind: str = Field(default="", description="A memory kind; empty: every kind of the tier without a rule.")
+    days: int = Field(ge=1, le=36500, description="Items older than this many days are deleted.")
+
+    @field_validator("kind")
+    @classmethod
+    def _kind(cls, value: str) -> str:
+        if value and value not in MemoryItem.Kind.values:
+            raise ValueError(f"unknown memory kind {value!r}; one of {', '.join(MemoryItem.Kind.values)}")
+        return value
+
+    @model_validator(mode="before")
+    @classmethod
+    def _canonical(cls, data: Any) -> Any:
+        if isinstance(data, dict) and data.get("tier") == "canonical":
+            raise ValueError("canonical memory is never deleted by retention")
+        return data
+
+
+class AutonomyParams(_Params):
+    after: int = Field(ge=2, le=1000, description="Approvals in a row without edits before suggesting.")
+    action_kinds: list[str] = Field(default=[], description="Kinds it watches; empty: every kind.")
+    agents: list[str] = Field(default=[], description="Agents it watches; empty: every agent.")
+
+    @field_validator("action_kinds")
+    @classmethod
+    def _kinds(cls, kinds: list[str]) -> list[str]:
+        return _known_kinds(kinds)
+
+    @field_validator("agents")
+    @classmethod
+    def _agents(cls, names: list[str]) -> list[str]:
+        return _known_agents(names)
+
+
+PARAMS: dict[str, type[_Params]] = {
+    Policy.Kind.APPROVAL: ApprovalParams,
+    Policy.Kind.BUDGET: BudgetParams,
+    Policy.Kind.RETENTION: RetentionParams,
+    Policy.Kind.AUTONOMY: AutonomyParams,
+}
+
+
+def policy_params_validate(*, kind: str, params: dict[str, Any]) -> dict[str, Any]:
+    """The parameters as stored (JSON), or a ValidationError naming each bad field in plain words."""
+    if kind not in PARAMS:
+        raise ValidationError({"kind": f"Unknown policy kind {kind!r}."})
+    try:
+        return PARAMS[kind].model_validate(params).model_dump(mode="json")
+    except PydanticValidationError as exc:
+        errors: dict[str, list[str]] = {}
+        for error in exc.errors(include_url=False):
+            where = ".".join(str(part) for part in error["loc"]) or "params"
+            message = error["msg"].removeprefix("Value error, ")
+            errors.setdefault(where, []).append(message)
+        raise ValidationError(errors) from None

@@ -1,0 +1,301 @@
+"""The approval queue (DESIGN §7): services that write ApprovalRequests and act on them.
+
+An ApprovalRequest is created by the conductor, in the transaction that records the policy engine's
+"ask" for an action. The operator approves (maybe after editing the draft: the edit is kept as a diff),
+rejects with a reason, or lets it expire; each outcome decides the action, is a timeline event of the
+task, and resumes the task once nothing else of it waits. Approvals of one agent's action kind feed the
+autonomy suggestions (ledger.policy, kind `autonomy`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from ledger import commit, policy
+from ledger.models import Action, ApprovalRequest, AutonomySuggestion, Policy, Task, TaskEvent
+from ledger.services.decisions import action_decide_by_operator, action_expire
+from ledger.services.events import task_event
+from ledger.services.submit import task_submit
+
+URGENT_FLOORS = 2
+URGENT_EXTERNAL = 1
+
+
+def approval_request_create(*, action: Action, task: Task, verdict: policy.Verdict) -> ApprovalRequest:
+    """Called by the conductor inside the transaction that records the "ask" (idempotent per action)."""
+    effect = commit.committer_effect(action.kind)
+    urgency = URGENT_FLOORS if verdict.floors else URGENT_EXTERNAL if effect == policy.EXTERNAL else 0
+    approval, _ = ApprovalRequest.objects.get_or_create(
+        action=action,
+        defaults={
+            "task": task,
+            "reason": verdict.reason,
+            "policies": verdict.policies,
+            "floors": verdict.floors,
+            "urgency": urgency,
+            "expires_at": timezone.now() + dt.timedelta(hours=settings.AIOS_APPROVAL_EXPIRY_HOURS),
+        },
+    )
+    return approval
+
+
+def _locked(approval: ApprovalRequest) -> ApprovalRequest:
+    locked = ApprovalRequest.objects.select_for_update().select_related("action").get(pk=approval.pk)
+    if locked.status != ApprovalRequest.Status.PENDING:
+        raise ValidationError({"status": f"This request is already {locked.get_status_display().lower()}."})
+    return locked
+
+
+def _edit_diff(kind: str, draft: Mapping[str, Any], changes: Mapping[str, Any]) -> tuple[dict, dict]:
+    """(new payload, diff) for the operator's edits; only fields the draft has may be edited."""
+    unknown = sorted(set(changes) - set(draft))
+    if unknown:
+        raise ValidationError({name: "The draft has no such field to edit." for name in unknown})
+    edited = {**draft, **changes}
+    clean = commit.payload_validate(kind=kind, payload=edited)
+    diff = {
+        name: {"before": draft.get(name), "after": clean.get(name, edited[name])}
+        for name in changes
+        if clean.get(name, edited[name]) != draft.get(name)
+    }
+    return {**edited, **{name: clean[name] for name in changes if name in clean}}, diff
+
+
+def approval_approve(
+    *, approval: ApprovalRequest, by: AbstractBaseUser, changes: Mapping[str, Any] | None = None
+) -> ApprovalRequest:
+    """Approve, or edit then approve: `changes` are new values of draft fields, kept as a diff."""
+    with transaction.atomic():
+        locked = _locked(approval)
+        action = Action.objects.select_for_update().get(pk=locked.action_id)
+        diff: dict[str, Any] = {}
+        if changes:
+            payload, diff = _edit_diff(action.kind, action.payload, changes)
+            if diff:
+                action.payload = payload
+                action.save(update_fields=["payload"])
+        locked.status = ApprovalRequest.Status.APPROVED
+        locked.decided_by, locked.decided_at = by, timezone.now()
+        locked.edited, locked.edit_diff = bool(diff), diff
+        locked.save(update_fields=["status", "decided_by", "decided_at", "edited", "edit_diff"])
+        action_decide_by_operator(action=action, by=by, approve=True, edit_diff=diff)
+        _autonomy_watch(action=action)
+    return locked
+
+
+def approval_reject(*, approval: ApprovalRequest, by: AbstractBaseUser, reason: str) -> ApprovalRequest:
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": "Say why it is rejected: the agent's record keeps the reason."})
+    with transaction.atomic():
+        locked = _locked(approval)
+        action = Action.objects.select_for_update().get(pk=locked.action_id)
+        locked.status = ApprovalRequest.Status.REJECTED
+        locked.decided_by, locked.decided_at = by, timezone.now()
+        locked.reject_reason = reason
+        locked.save(update_fields=["status", "decided_by", "decided_at", "reject_reason"])
+        action_decide_by_operator(action=action, by=by, approve=False, reason=reason)
+    return locked
+
+
+@dataclass
+class BatchResult:
+    done: list[int] = field(default_factory=list)
+    refused: dict[int, str] = field(default_factory=dict)
+
+
+def _batch(ids: Iterable[int], act) -> BatchResult:
+    """Each request in its own transaction: one refusal (already decided) does not undo the others."""
+    result = BatchResult()
+    wanted = sorted({int(pk) for pk in ids})
+    found = {approval.pk: approval for approval in ApprovalRequest.objects.filter(pk__in=wanted)}
+    for pk in wanted:
+        approval = found.get(pk)
+        if approval is None:
+            result.refused[pk] = "No such approval request."
+            continue
+        try:
+            act(approval)
+        except ValidationError as exc:
+            result.refused[pk] = " ".join(exc.messages)
+        else:
+            result.done.append(pk)
+    return result
+
+
+def approvals_approve_many(*, ids: Iterable[int], by: AbstractBaseUser) -> BatchResult:
+    return _batch(ids, lambda approval: approval_approve(approval=approval, by=by))
+
+
+def approvals_reject_many(*, ids: Iterable[int], by: AbstractBaseUser, reason: str) -> BatchResult:
+    if not (reason or "").strip():
+        raise ValidationError({"reason": "Say why they are rejected."})
+    return _batch(ids, lambda approval: approval_reject(approval=approval, by=by, reason=reason))
+
+
+def approvals_expire(*, now: dt.datetime | None = None) -> int:
+    """Pending requests past their time: the action is rejected as expired and its task told."""
+    now = now or timezone.now()
+    expired = 0
+    for pk in ApprovalRequest.objects.filter(
+        status=ApprovalRequest.Status.PENDING, expires_at__lte=now
+    ).values_list("pk", flat=True):
+        with transaction.atomic():
+            approval = (
+                ApprovalRequest.objects.select_for_update(skip_locked=True)
+                .filter(pk=pk, status=ApprovalRequest.Status.PENDING, expires_at__lte=now)
+                .first()
+            )
+            if approval is None:
+                continue
+            approval.status = ApprovalRequest.Status.EXPIRED
+            approval.decided_at = now
+            approval.save(update_fields=["status", "decided_at"])
+            action_expire(action=Action.objects.select_for_update().get(pk=approval.action_id))
+            expired += 1
+    return expired
+
+
+def approvals_cancel_for_task(*, task: Task) -> None:
+    ApprovalRequest.objects.filter(task=task, status=ApprovalRequest.Status.PENDING).update(
+        status=ApprovalRequest.Status.CANCELLED, decided_at=timezone.now()
+    )
+
+
+# --- Autonomy ---------------------------------------------------------------------------------
+
+
+def approval_streak(*, agent: str, kind: str, limit: int) -> int:
+    """How many of this agent's `kind` requests in a row (newest first) were approved without edits."""
+    decided = (
+        ApprovalRequest.objects.filter(
+            action__agent=agent,
+            action__kind=kind,
+            status__in=[ApprovalRequest.Status.APPROVED, ApprovalRequest.Status.REJECTED],
+        )
+        .order_by("-decided_at", "-pk")
+        .values_list("status", "edited")[:limit]
+    )
+    streak = 0
+    for status, edited in decided:
+        if status != ApprovalRequest.Status.APPROVED or edited:
+            break
+        streak += 1
+    return streak
+
+
+def _already_autonomous(agent: str, kind: str) -> bool:
+    for existing in policy.policies_enabled(Policy.Kind.APPROVAL):
+        params = existing.params
+        if (
+            params.get("effect") == policy.COMMIT
+            and kind in params.get("action_kinds", [])
+            and agent in params.get("agents", [])
+        ):
+            return True
+    return False
+
+
+def _autonomy_watch(*, action: Action) -> None:
+    """After an approval: propose loosening when an autonomy policy's N clean approvals are reached."""
+    if not action.agent or commit.committer_effect(action.kind) in (policy.MONEY, policy.DELETE):
+        return
+    for watcher in policy.policies_enabled(Policy.Kind.AUTONOMY):
+        params = policy.AutonomyParams.model_validate(watcher.params)
+        if params.action_kinds and action.kind not in params.action_kinds:
+            continue
+        if params.agents and action.agent not in params.agents:
+            continue
+        if approval_streak(agent=action.agent, kind=action.kind, limit=params.after) < params.after:
+            continue
+        if _already_autonomous(action.agent, action.kind):
+            return
+        if AutonomySuggestion.objects.filter(
+            agent=action.agent, action_kind=action.kind, status=AutonomySuggestion.Status.OPEN
+        ).exists():
+            return
+        try:
+            with transaction.atomic():
+                AutonomySuggestion.objects.create(
+                    agent=action.agent, action_kind=action.kind, streak=params.after, autonomy_policy=watcher
+                )
+        except IntegrityError:
+            pass  # a concurrent approval made the same suggestion
+        return
+
+
+def autonomy_accept(*, suggestion: AutonomySuggestion, by: AbstractBaseUser) -> Policy:
+    """Accept a suggestion: a new approval policy lets the agent's kind commit alone (hard floors hold)."""
+    with transaction.atomic():
+        locked = AutonomySuggestion.objects.select_for_update().get(pk=suggestion.pk)
+        if locked.status != AutonomySuggestion.Status.OPEN:
+            raise ValidationError({"status": f"This suggestion is already {locked.status}."})
+        name = f"Auto-approve {locked.action_kind} from {locked.agent}"
+        if Policy.objects.filter(name=name).exists():
+            name = f"{name} (#{locked.pk})"
+        created = policy.policy_save(
+            by=by,
+            name=name,
+            kind=Policy.Kind.APPROVAL,
+            params={"effect": policy.COMMIT, "action_kinds": [locked.action_kind], "agents": [locked.agent]},
+            description=(
+                f"Accepted from an autonomy suggestion after {locked.streak} approvals in a row without "
+                f"edits (autonomy policy {locked.autonomy_policy.name!r} v{locked.autonomy_policy.version})."
+            ),
+            reason=f"autonomy suggestion {locked.pk} accepted",
+        )
+        locked.status = AutonomySuggestion.Status.ACCEPTED
+        locked.decided_by, locked.decided_at, locked.created_policy = by, timezone.now(), created
+        locked.save(update_fields=["status", "decided_by", "decided_at", "created_policy"])
+    return created
+
+
+def autonomy_dismiss(*, suggestion: AutonomySuggestion, by: AbstractBaseUser) -> AutonomySuggestion:
+    with transaction.atomic():
+        locked = AutonomySuggestion.objects.select_for_update().get(pk=suggestion.pk)
+        if locked.status != AutonomySuggestion.Status.OPEN:
+            raise ValidationError({"status": f"This suggestion is already {locked.status}."})
+        locked.status = AutonomySuggestion.Status.DISMISSED
+        locked.decided_by, locked.decided_at = by, timezone.now()
+        locked.save(update_fields=["status", "decided_by", "decided_at"])
+    return locked
+
+
+# --- Reversal ---------------------------------------------------------------------------------
+
+
+def action_revert_request(*, action: Action, by: AbstractBaseUser) -> Task:
+    """Ask for a committed record change to be reverted: a new `record.revert` task, one per action."""
+    if action.status != Action.Status.COMMITTED:
+        raise ValidationError({"status": "Only a committed change can be reverted."})
+    if not commit.committer_reversible(action.kind):
+        raise ValidationError({"kind": commit.committer_irreversible_note(action.kind)})
+    if not (action.result or {}).get("changes"):
+        raise ValidationError({"result": "This action recorded no record change to revert."})
+    if (
+        Task.objects.filter(workflow="record.revert", mode=Task.Mode.LIVE, input__action_id=action.pk)
+        .exclude(status=Task.Status.CANCELLED)
+        .exists()
+    ):
+        raise ValidationError({"action": "A reversal of this change was already asked for."})
+    task = task_submit(
+        workflow="record.revert",
+        input={"action_id": action.pk},
+        idempotency_key=f"revert:{action.pk}",
+        requested_by=by,
+    )
+    task_event(
+        task=action.task,
+        kind=TaskEvent.Kind.REVERSAL_ASKED,
+        data={"action": action.pk, "reversal_task": str(task.pk), "by": by.get_username()},
+    )
+    return task
