@@ -24,9 +24,8 @@ from allauth.account.models import EmailAddress
 from django.contrib.auth import get_user_model
 from django.db import connection, models, transaction
 from django.template import Context, Template
-from django.utils import timezone
 
-from core import services
+from core import clock, services
 from core.models import (
     ActionTemplate,
     Client,
@@ -131,7 +130,7 @@ def _noon(day: dt.date) -> dt.datetime:
 def _proposal_step_times(valid_until: dt.date | None) -> dict[str, dt.datetime]:
     if valid_until is None:
         return {}
-    now = timezone.now()
+    now = clock.now()
     sent = min(_noon(valid_until - dt.timedelta(days=30)), now)
     answered = min(sent + dt.timedelta(days=7), now)
     return {"sent": sent, "accepted": answered, "declined": answered}

@@ -5,11 +5,10 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
 from django.views.decorators.http import require_http_methods, require_POST
 
-from core import services
+from core import clock, services
 from core.http import staff_required
 from core.models import ApiToken
 
@@ -49,7 +48,7 @@ def api_tokens(request: HttpRequest) -> HttpResponse:
             "tokens": request.user.api_tokens.all(),
             "created": created,
             "secret": secret,
-            "now": timezone.now(),
+            "now": clock.now(),
         },
     )
     # The secret must not linger in a cache or come back with the browser's back button.

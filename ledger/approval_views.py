@@ -21,11 +21,11 @@ from django.db.models.functions import Coalesce
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.http import require_GET, require_POST
 
+from core import clock
 from core.display import json_pretty
 from core.http import staff_required
 from ledger import approvals, selectors
@@ -296,7 +296,7 @@ def approval_list_page(request: HttpRequest) -> HttpResponse:
         # Decided requests are looked back on: the most recent decision first.
         queue = queue.order_by("-decided_at", "-pk")
     page = Paginator(queue, PAGE_SIZE).get_page(request.GET.get("page"))
-    now = timezone.now()
+    now = clock.now()
     return render(
         request,
         "approvals/list.html",

@@ -10,8 +10,7 @@ import hashlib
 from datetime import datetime
 from typing import Any
 
-from django.utils import timezone
-
+from core import clock
 from core.memory.capture import capture_digest, capture_of, source_get
 from core.memory.services import memory_compression_batches
 from ledger import services as ledger_services
@@ -54,7 +53,7 @@ def memory_recall_record(
 
 def memory_maintenance_submit(*, now: datetime | None = None) -> dict[str, Any]:
     """Submit this hour's expiry/retention task and a compression task per subject batch due."""
-    now = now or timezone.now()
+    now = now or clock.now()
     slot = now.strftime("%Y-%m-%dT%H")
     maintain, _ = ledger_services.task_submit_or_get(
         workflow="memory.maintain",

@@ -21,8 +21,8 @@ from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
 from django.db import transaction
 from django.db.models import F
-from django.utils import timezone
 
+from core import clock
 from ledger.models import OutboxEmail
 
 logger = logging.getLogger(__name__)
@@ -44,7 +44,7 @@ def outbox_deliver(*, email_id: int) -> bool:
             # only the COMMIT is left to do, which keeps the unavoidable window as short as it gets.
             OutboxEmail.objects.filter(pk=email.pk).update(
                 status=OutboxEmail.Status.SENT,
-                sent_at=timezone.now(),
+                sent_at=clock.now(),
                 attempts=F("attempts") + 1,
                 last_error="",
             )

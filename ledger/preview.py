@@ -15,8 +15,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.utils import timezone
-
+from core import clock
 from core.memory import services as memory_services
 from ledger import approvals, commit, policy
 from ledger.models import Action, ApprovalRequest, Policy
@@ -176,7 +175,7 @@ def _rules_label(rules: dict[tuple[str, str | None], int]) -> str:
 
 
 def _retention_preview(*, draft: Policy, saved: Policy | None, limit: int) -> dict[str, Any]:
-    now = timezone.now()
+    now = clock.now()
     current = policy.policies_enabled(Policy.Kind.RETENTION)
     rules_now = policy.retention_rules_from_policies(current)
     rules_after = policy.retention_rules_from_policies(_with_draft(current, draft))

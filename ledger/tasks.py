@@ -4,6 +4,7 @@ import datetime as dt
 
 from django.utils import timezone
 
+from core import clock
 from ledger import approvals, memory_jobs, services
 
 
@@ -17,7 +18,7 @@ def ledger_sweep() -> dict:
 
 def cost_report_daily() -> str:
     """Yesterday's cost report as a ledger task; the schedule slot is its idempotency key."""
-    day = timezone.localdate() - dt.timedelta(days=1)
+    day = timezone.localdate(clock.now()) - dt.timedelta(days=1)
     task = services.task_submit(
         workflow="report.daily_cost",
         input={"day": day.isoformat()},
@@ -37,7 +38,7 @@ def approvals_expire() -> int:
 
 def approvals_digest() -> str:
     """Today's digest as a ledger task; the day is its idempotency key (one email a day at most)."""
-    day = timezone.localdate().isoformat()
+    day = timezone.localdate(clock.now()).isoformat()
     task = services.task_submit(
         workflow="approvals.digest",
         input={"day": day},

@@ -1,7 +1,7 @@
 """The `frozen_clock` fixture: core.clock stands still at a whole second for the test.
 
-A test module that needs it declares `pytest_plugins = ["tests.clock"]`; the test gets the frozen time
-and derives what it sends from it, so the code's comparisons with "now" are exact.
+Registered for every test by tests/conftest.py; a test that asks for it gets the frozen time and derives
+what it sends from it, so the code's comparisons with "now" are exact.
 """
 
 import pytest

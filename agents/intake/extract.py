@@ -21,6 +21,7 @@ from agents.intake.schemas import (
 )
 from agents.intake.sender import find_company, find_sender_name
 from agents.intake.text import Source
+from core import clock
 
 _FORWARD_MARK = re.compile(
     r"^\s*(?:-{2,}\s*(?:forwarded\s+message|weitergeleitete\s+nachricht|message\s+transféré|"
@@ -53,7 +54,7 @@ def _reference_date(value: str | None) -> dt.date:
             return dt.datetime.fromisoformat(value).date()
         except ValueError:
             pass
-    return timezone.localdate()
+    return timezone.localdate(clock.now())
 
 
 def _default_currency(services: list[ServiceInfo]) -> str:

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from django.contrib import admin
-from django.utils import timezone
 
-from core import services
+from core import clock, services
 from core.admin.base import ReadOnlyServiceAdmin, admin_link
 from core.models import Decision
 
@@ -25,7 +24,7 @@ class DecisionAdmin(ReadOnlyServiceAdmin):
         return admin_link(obj.subject)
 
     def get_changeform_initial_data(self, request):
-        return {"decided_at": timezone.now(), **super().get_changeform_initial_data(request)}
+        return {"decided_at": clock.now(), **super().get_changeform_initial_data(request)}
 
     def create(self, request, form):
         return services.decision_record(by=request.user, **form.cleaned_data)

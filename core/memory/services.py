@@ -17,9 +17,8 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F, Model, Q
-from django.utils import timezone
 
-from core import ports
+from core import clock, ports
 from core.memory import embeddings, search
 from core.memory.text import text_hash
 from core.models import Client, MemoryItem, MemoryRecall, Project
@@ -47,7 +46,7 @@ def _expiry(tier: str, expires_at: datetime | None) -> datetime | None:
     if tier == Tier.CANONICAL:
         return None
     if tier == Tier.SESSION and expires_at is None:
-        return timezone.now() + timedelta(hours=settings.AIOS_MEMORY_SESSION_TTL_HOURS)
+        return clock.now() + timedelta(hours=settings.AIOS_MEMORY_SESSION_TTL_HOURS)
     return expires_at
 
 
@@ -117,7 +116,7 @@ def memory_item_add(
         importance=importance,
         expires_at=_expiry(tier, expires_at),
         superseded_by_id=twin_id,
-        created_at=created_at or timezone.now(),
+        created_at=created_at or clock.now(),
         **source_ref,
     )
     try:
@@ -338,7 +337,7 @@ def memory_recall(
         embedding_model=provider.name,
     )
     items = MemoryItem.objects.in_bulk([hit.id for hit in hits])
-    now = timezone.now()
+    now = clock.now()
     # A candidate must mean something close to the query; a keyword match lowers the bar (the words
     # are there) but does not remove it, so a shared common word alone brings nothing in.
     floor, keyword_floor = (0.15, 0.05) if mode == PRECISION else (0.05, 0.0)
@@ -392,7 +391,7 @@ def _recall_record(*, task, step, query, mode, tiers, client, project, k, ranked
         )
         recall.items.set([r.item.pk for r in ranked])
         MemoryItem.objects.filter(pk__in=[r.item.pk for r in ranked]).update(
-            recall_count=F("recall_count") + 1, last_recalled_at=timezone.now()
+            recall_count=F("recall_count") + 1, last_recalled_at=clock.now()
         )
         ports.memory_recalled(
             task=task, step=step, query=query, recall=recall, mode=mode, items=[r.item.pk for r in ranked]
@@ -404,7 +403,7 @@ def _recall_record(*, task, step, query, mode, tiers, client, project, k, ranked
 
 def memory_expiring(*, now: datetime | None = None):
     """Items whose time is up: session items past their TTL, and anything given an expiry."""
-    now = now or timezone.now()
+    now = now or clock.now()
     return MemoryItem.objects.filter(expires_at__lte=now).exclude(tier=Tier.CANONICAL)
 
 
@@ -442,7 +441,7 @@ def retention_rules(value: str) -> Rules:
 
 def memory_retention_due(*, rules: Rules, now: datetime | None = None):
     """Items older than their retention: a tier.kind rule wins over its tier's rule. Never canonical."""
-    now = now or timezone.now()
+    now = now or clock.now()
     due = Q(pk__in=[])
     for (tier, kind), days in rules.items():
         if tier == Tier.CANONICAL:
@@ -462,7 +461,7 @@ def memory_retain(*, rules: Rules, now: datetime | None = None) -> int:
 
 def memory_compression_groups(*, now: datetime | None = None) -> list[dict[str, Any]]:
     """Subjects with enough old working items to compress: [{client, project, items: [ids]}]."""
-    now = now or timezone.now()
+    now = now or clock.now()
     old = (
         MemoryItem.objects.filter(
             tier=Tier.WORKING,

@@ -6,8 +6,8 @@ import datetime as dt
 
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
-from django.utils import timezone
 
+from core import clock
 from core.memory.capture import memory_capture_request
 from core.models import Client, Decision, Project
 from core.services._common import User, _save
@@ -30,7 +30,7 @@ def decision_record(
         client=client,
         project=project,
         decided_by=by if getattr(by, "pk", None) else None,
-        decided_at=decided_at or timezone.now(),
+        decided_at=decided_at or clock.now(),
     )
     if not decision.title:
         raise ValidationError({"title": "Say what was decided."})

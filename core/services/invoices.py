@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.utils import timezone
 
+from core import clock
 from core.models import Client, Invoice, InvoiceLine, InvoiceSequence, Workspace
 from core.services._common import (
     User,
@@ -118,7 +119,7 @@ def invoice_issue(*, invoice: Invoice, by: User, issue_date: dt.date | None = No
     workspace = Workspace.objects.filter(pk=1).first()
     if workspace is None:
         raise ValidationError("Set up the workspace (name and invoice prefix) before issuing invoices.")
-    issue_date = issue_date or timezone.localdate()
+    issue_date = issue_date or timezone.localdate(clock.now())
     due_date = locked.due_date or issue_date + dt.timedelta(days=workspace.payment_terms_days)
     _check_dates(issue_date, due_date, end_field="due_date", what="due date")
     sequence = _invoice_next_number(issue_date.year)
@@ -164,12 +165,12 @@ def _invoice_transition(invoice: Invoice, to: str, *, by: User, **stamps: Any) -
 
 @transaction.atomic
 def invoice_mark_sent(*, invoice: Invoice, by: User, sent_at: dt.datetime | None = None) -> Invoice:
-    return _invoice_transition(invoice, Invoice.Status.SENT, by=by, sent_at=sent_at or timezone.now())
+    return _invoice_transition(invoice, Invoice.Status.SENT, by=by, sent_at=sent_at or clock.now())
 
 
 @transaction.atomic
 def invoice_mark_paid(*, invoice: Invoice, by: User, paid_at: dt.datetime | None = None) -> Invoice:
-    return _invoice_transition(invoice, Invoice.Status.PAID, by=by, paid_at=paid_at or timezone.now())
+    return _invoice_transition(invoice, Invoice.Status.PAID, by=by, paid_at=paid_at or clock.now())
 
 
 @transaction.atomic
@@ -183,7 +184,7 @@ def invoice_void(*, invoice: Invoice, by: User, reason: str, voided_at: dt.datet
     if not reason:
         raise ValidationError({"void_reason": "Say why the invoice is void."})
     return _invoice_transition(
-        invoice, Invoice.Status.VOID, by=by, voided_at=voided_at or timezone.now(), void_reason=reason
+        invoice, Invoice.Status.VOID, by=by, voided_at=voided_at or clock.now(), void_reason=reason
     )
 
 

@@ -8,8 +8,8 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.utils import timezone
 
+from core import clock
 from core.memory.capture import memory_capture_request
 from core.models import Client, Proposal, ProposalLine
 from core.services._common import User, _apply, _check_project_belongs, _currency_or_default, _save, _stamp
@@ -101,7 +101,7 @@ def proposal_transition(*, proposal: Proposal, to: str, by: User, at: dt.datetim
         raise ValidationError({"status": f"A {locked.status} proposal cannot become {to}."})
     if to in (Proposal.Status.PENDING_APPROVAL, Proposal.Status.SENT) and not locked.lines.exists():
         raise ValidationError({"status": "A proposal needs at least one line before it goes out."})
-    now = at or timezone.now()
+    now = at or clock.now()
     locked.status = to
     fields = ["status"]
     if to == Proposal.Status.SENT:

@@ -10,8 +10,8 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.utils import timezone
 
+from core import clock
 from core.models import ApiToken
 
 
@@ -25,7 +25,7 @@ def api_token_check(*, name: str, expires_at: dt.datetime | None) -> str:
     name = (name or "").strip()
     if not name:
         raise ValidationError({"name": "Name the token after where it will be used."})
-    if expires_at is not None and expires_at <= timezone.now():
+    if expires_at is not None and expires_at <= clock.now():
         raise ValidationError({"expires_at": "The expiry must be in the future."})
     return name
 
@@ -50,7 +50,7 @@ def api_token_create(
 @transaction.atomic
 def api_token_revoke(*, token: ApiToken) -> ApiToken:
     if token.revoked_at is None:
-        token.revoked_at = timezone.now()
+        token.revoked_at = clock.now()
         token.save(update_fields=["revoked_at"])
     return token
 
@@ -59,7 +59,7 @@ def api_token_authenticate(*, raw: str) -> ApiToken | None:
     """The live token for `raw`, with its user, or None. Records when it was last used."""
     if not raw or not raw.startswith(settings.AIOS_API_TOKEN_PREFIX):
         return None
-    now = timezone.now()
+    now = clock.now()
     token = (
         ApiToken.objects.select_related("user")
         .filter(token_hash=api_token_hash(raw), revoked_at__isnull=True)

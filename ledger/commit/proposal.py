@@ -9,6 +9,7 @@ from typing import Any
 from django.utils import timezone
 from pydantic import BaseModel, Field
 
+from core import clock
 from core import services as core_services
 from core.models import Client
 from ledger.commit.email import EmailPayload, outbox_email_for
@@ -58,7 +59,7 @@ def commit_proposal_send(action: Action, task: Task) -> dict[str, Any]:
         lines=[line.model_dump() for line in payload.lines],
         currency=payload.currency.upper(),
         cover_letter=payload.body,
-        valid_until=timezone.localdate() + dt.timedelta(days=payload.valid_days),
+        valid_until=timezone.localdate(clock.now()) + dt.timedelta(days=payload.valid_days),
     )
     email = outbox_email_for(action, payload)
     return {

@@ -11,9 +11,9 @@ from email.utils import parsedate_to_datetime
 from typing import Any
 
 from django.conf import settings
-from django.utils import timezone
 from pydantic import BaseModel
 
+from core import clock
 from ledger.llm.answers import json_schema
 
 logger = logging.getLogger(__name__)
@@ -119,7 +119,7 @@ def _retry_after_seconds(headers: Any) -> float | None:
             return float(value)
         except ValueError:
             try:
-                return (parsedate_to_datetime(value) - timezone.now()).total_seconds()
+                return (parsedate_to_datetime(value) - clock.now()).total_seconds()
             except (TypeError, ValueError):
                 return None
     return None

@@ -13,6 +13,7 @@ from django.conf import settings
 from django.db.models import Sum
 from django.utils import timezone
 
+from core import clock
 from ledger.models import LLMCall, Policy
 from ledger.policy.params import BudgetParams
 from ledger.policy.store import policies_enabled
@@ -31,7 +32,7 @@ class BudgetVerdict:
 
 
 def month_start(now: dt.datetime | None = None) -> dt.datetime:
-    local = timezone.localtime(now or timezone.now(), ZoneInfo(settings.TIME_ZONE))
+    local = timezone.localtime(now or clock.now(), ZoneInfo(settings.TIME_ZONE))
     return local.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
 
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.utils import timezone
 
 from agents import kernel
+from core import clock
 from ledger import commit, policy
 from ledger.models import Action, ApprovalRequest, Task, TaskEvent
 from ledger.services.approvals import approval_approve, approval_reject, approval_request_create
@@ -80,10 +80,10 @@ def actions_decide_pending(*, claim: Claim) -> bool:
                 )
             if verdict.decision == policy.COMMIT:
                 locked.status = Action.Status.APPROVED
-                locked.decided_at = timezone.now()
+                locked.decided_at = clock.now()
             elif verdict.decision == policy.DENY:
                 locked.status = Action.Status.REJECTED
-                locked.decided_at = timezone.now()
+                locked.decided_at = clock.now()
             else:
                 waiting = True
                 approval_request_create(action=locked, task=task, verdict=verdict)
@@ -124,7 +124,7 @@ def actions_commit_approved(*, claim: Claim) -> None:
                 result = commit.action_commit(action=action, task=task)
             action.status = Action.Status.COMMITTED
             action.result = result
-            action.committed_at = timezone.now()
+            action.committed_at = clock.now()
             action.save(update_fields=["status", "result", "committed_at"])
             task_event(
                 task=task,

@@ -18,8 +18,8 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.utils import timezone
 
+from core import clock
 from ledger import commit, policy
 from ledger.models import Action, ApprovalRequest, AutonomySuggestion, Policy, Task, TaskEvent
 from ledger.services.decisions import action_decide_by_operator, action_expire
@@ -42,7 +42,7 @@ def approval_request_create(*, action: Action, task: Task, verdict: policy.Verdi
             "policies": verdict.policies,
             "floors": verdict.floors,
             "urgency": urgency,
-            "expires_at": timezone.now() + dt.timedelta(hours=settings.AIOS_APPROVAL_EXPIRY_HOURS),
+            "expires_at": clock.now() + dt.timedelta(hours=settings.AIOS_APPROVAL_EXPIRY_HOURS),
         },
     )
     return approval
@@ -84,7 +84,7 @@ def approval_approve(
                 action.payload = payload
                 action.save(update_fields=["payload"])
         locked.status = ApprovalRequest.Status.APPROVED
-        locked.decided_by, locked.decided_at = by, timezone.now()
+        locked.decided_by, locked.decided_at = by, clock.now()
         locked.edited, locked.edit_diff = bool(diff), diff
         locked.save(update_fields=["status", "decided_by", "decided_at", "edited", "edit_diff"])
         action_decide_by_operator(action=action, by=by, approve=True, edit_diff=diff)
@@ -100,7 +100,7 @@ def approval_reject(*, approval: ApprovalRequest, by: AbstractBaseUser, reason: 
         locked = _locked(approval)
         action = Action.objects.select_for_update().get(pk=locked.action_id)
         locked.status = ApprovalRequest.Status.REJECTED
-        locked.decided_by, locked.decided_at = by, timezone.now()
+        locked.decided_by, locked.decided_at = by, clock.now()
         locked.reject_reason = reason
         locked.save(update_fields=["status", "decided_by", "decided_at", "reject_reason"])
         action_decide_by_operator(action=action, by=by, approve=False, reason=reason)
@@ -144,7 +144,7 @@ def approvals_reject_many(*, ids: Iterable[int], by: AbstractBaseUser, reason: s
 
 def approvals_expire(*, now: dt.datetime | None = None) -> int:
     """Pending requests past their time: the action is rejected as expired and its task told."""
-    now = now or timezone.now()
+    now = now or clock.now()
     expired = 0
     for pk in ApprovalRequest.objects.filter(
         status=ApprovalRequest.Status.PENDING, expires_at__lte=now
@@ -167,7 +167,7 @@ def approvals_expire(*, now: dt.datetime | None = None) -> int:
 
 def approvals_cancel_for_task(*, task: Task) -> None:
     ApprovalRequest.objects.filter(task=task, status=ApprovalRequest.Status.PENDING).update(
-        status=ApprovalRequest.Status.CANCELLED, decided_at=timezone.now()
+        status=ApprovalRequest.Status.CANCELLED, decided_at=clock.now()
     )
 
 
@@ -254,7 +254,7 @@ def autonomy_accept(*, suggestion: AutonomySuggestion, by: AbstractBaseUser) -> 
             reason=f"autonomy suggestion {locked.pk} accepted",
         )
         locked.status = AutonomySuggestion.Status.ACCEPTED
-        locked.decided_by, locked.decided_at, locked.created_policy = by, timezone.now(), created
+        locked.decided_by, locked.decided_at, locked.created_policy = by, clock.now(), created
         locked.save(update_fields=["status", "decided_by", "decided_at", "created_policy"])
     return created
 
@@ -265,7 +265,7 @@ def autonomy_dismiss(*, suggestion: AutonomySuggestion, by: AbstractBaseUser) ->
         if locked.status != AutonomySuggestion.Status.OPEN:
             raise ValidationError({"status": f"This suggestion is already {locked.status}."})
         locked.status = AutonomySuggestion.Status.DISMISSED
-        locked.decided_by, locked.decided_at = by, timezone.now()
+        locked.decided_by, locked.decided_at = by, clock.now()
         locked.save(update_fields=["status", "decided_by", "decided_at"])
     return locked
 

@@ -13,8 +13,8 @@ from typing import Any
 from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Q, Sum
-from django.utils import timezone
 
+from core import clock
 from ledger.models import Task, TaskEvent
 from ledger.services.errors import ClaimLost
 from ledger.services.events import task_event
@@ -48,7 +48,7 @@ def _worker_id() -> str:
 
 
 def task_claim(*, task_id: uuid.UUID) -> Claim | None:
-    now = timezone.now()
+    now = clock.now()
     token = uuid.uuid4()
     worker = _worker_id()
     # The claim and its event commit together: the timeline never misses an attempt.

@@ -9,8 +9,8 @@ from typing import Any
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.utils import timezone
 
+from core import clock
 from ledger.models import Action, Task, TaskEvent
 from ledger.services.events import task_event
 from ledger.services.submit import task_enqueue
@@ -29,7 +29,7 @@ def action_decide_by_operator(
         raise ValidationError({"status": f"This action is already {action.status}."})
     action.status = Action.Status.APPROVED if approve else Action.Status.REJECTED
     action.decided_by = by
-    action.decided_at = timezone.now()
+    action.decided_at = clock.now()
     fields = ["status", "decided_by", "decided_at"]
     data: dict[str, Any] = {"action": action.pk, "by": by.get_username()}
     if not approve:
@@ -49,7 +49,7 @@ def action_expire(*, action: Action) -> Action:
     if action.status != Action.Status.PROPOSED:
         return action
     action.status = Action.Status.REJECTED
-    action.decided_at = timezone.now()
+    action.decided_at = clock.now()
     action.decision_reason = "The approval request expired before the operator decided."
     action.save(update_fields=["status", "decided_at", "decision_reason"])
     task_event(

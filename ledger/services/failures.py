@@ -11,8 +11,8 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.utils import timezone
 
+from core import clock
 from ledger.models import Action, Task, TaskEvent
 from ledger.services.approvals import approvals_cancel_for_task
 from ledger.services.claim import Claim, task_cost
@@ -70,7 +70,7 @@ def attempt_defer(*, claim: Claim, exc: BudgetDeferred) -> None:
             return
         task.status = Task.Status.RETRYING
         task.attempts = max(task.attempts - 1, 0)
-        task.next_attempt_at = timezone.now() + timedelta(minutes=settings.AIOS_BUDGET_DEFER_MINUTES)
+        task.next_attempt_at = clock.now() + timedelta(minutes=settings.AIOS_BUDGET_DEFER_MINUTES)
         task.lease_expires_at = None
         task.cost = task_cost(task=task)
         task.save(
@@ -88,7 +88,7 @@ def attempt_defer(*, claim: Claim, exc: BudgetDeferred) -> None:
 def task_retry_or_dead_letter(*, task: Task, final: bool = False) -> None:
     if final or task.attempts >= task.max_attempts:
         task.status = Task.Status.DEAD
-        task.finished_at = timezone.now()
+        task.finished_at = clock.now()
         task.save(update_fields=["status", "finished_at", "updated_at"])
         task_event(
             task=task,
@@ -97,7 +97,7 @@ def task_retry_or_dead_letter(*, task: Task, final: bool = False) -> None:
         )
         return
     task.status = Task.Status.RETRYING
-    task.next_attempt_at = timezone.now() + retry_delay(attempt=task.attempts)
+    task.next_attempt_at = clock.now() + retry_delay(attempt=task.attempts)
     task.save(update_fields=["status", "next_attempt_at", "updated_at"])
     task_event(
         task=task,
@@ -148,14 +148,14 @@ def task_cancel(*, task: Task, by: AbstractBaseUser, reason: str = "") -> Task:
         if locked.status not in CANCELLABLE:
             raise ValidationError({"status": f"A {locked.status} task cannot be cancelled."})
         locked.status = Task.Status.CANCELLED
-        locked.finished_at = timezone.now()
+        locked.finished_at = clock.now()
         locked.lease_expires_at = None
         locked.save(update_fields=["status", "finished_at", "lease_expires_at", "updated_at"])
         locked.actions.filter(status__in=[Action.Status.PROPOSED, Action.Status.APPROVED]).update(
             status=Action.Status.REJECTED,
             decision_reason="task cancelled",
             decided_by=by,
-            decided_at=timezone.now(),
+            decided_at=clock.now(),
         )
         approvals_cancel_for_task(task=locked)
         task_event(

@@ -15,10 +15,10 @@ import uuid
 from typing import Any
 
 from django.db import transaction
-from django.utils import timezone
 from pydantic import ValidationError as PydanticValidationError
 
 from agents import kernel
+from core import clock
 from ledger import logcontext
 from ledger.llm import LLMGateway
 from ledger.memory_access import MemoryAccess
@@ -77,7 +77,7 @@ def _attempt(claim: Claim) -> str:
     with transaction.atomic():
         locked = claim.fenced()
         locked.status = Task.Status.SUCCEEDED
-        locked.finished_at = timezone.now()
+        locked.finished_at = clock.now()
         locked.lease_expires_at = None
         locked.cost = task_cost(task=locked)
         locked.save(update_fields=["status", "finished_at", "lease_expires_at", "cost", "updated_at"])

@@ -7,8 +7,8 @@ from datetime import timedelta
 from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Q
-from django.utils import timezone
 
+from core import clock
 from ledger.models import Task, TaskEvent
 from ledger.services.claim import RUNNABLE
 from ledger.services.events import task_event
@@ -22,7 +22,7 @@ def ledger_sweep() -> dict[str, int]:
     - running tasks whose lease ran out (the worker died): the attempt counts as failed;
     - retrying tasks whose time has come, and queued tasks nobody picked up: handed to django-q2 again.
     """
-    now = timezone.now()
+    now = clock.now()
     expired = 0
     for task_id in Task.objects.filter(status=Task.Status.RUNNING, lease_expires_at__lt=now).values_list(
         "pk", flat=True

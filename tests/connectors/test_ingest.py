@@ -23,8 +23,6 @@ from tests.connectors import mails
 from tests.factories import ClientFactory, ContactFactory
 
 pytestmark = pytest.mark.django_db
-pytest_plugins = ["tests.clock"]  # the frozen_clock fixture
-
 IMPORTED, DUPLICATE, REVIEW = (
     InboundMail.Status.IMPORTED,
     InboundMail.Status.DUPLICATE,

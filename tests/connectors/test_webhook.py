@@ -10,8 +10,6 @@ from core.models import Message
 from tests.connectors import mails
 
 pytestmark = pytest.mark.django_db
-pytest_plugins = ["tests.clock"]  # the frozen_clock fixture
-
 URL = "/api/v1/inbound/email"
 SECRET = "whsec-0123456789abcdef0123456789abcdef"
 

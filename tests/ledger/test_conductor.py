@@ -416,11 +416,12 @@ def test_schedules_are_registered_once():
 
 
 @pytest.mark.django_db
-def test_the_daily_cost_report_sums_yesterdays_calls():
+def test_the_daily_cost_report_sums_yesterdays_calls(frozen_clock):
     from ledger.tasks import cost_report_daily
 
-    # The report's day is a day in TIME_ZONE: noon of yesterday there.
-    yesterday = timezone.localtime() - dt.timedelta(days=1)
+    # The report's day is a day in TIME_ZONE: noon of yesterday there. The clock stands still, so both
+    # submissions below are made on the same day (midnight cannot pass between them).
+    yesterday = timezone.localtime(frozen_clock) - dt.timedelta(days=1)
     for agent, model, cost in [("a", "m1", "0.010000"), ("a", "m2", "0.002500"), ("b", "m1", "0.000500")]:
         call = LLMCall.objects.create(
             agent=agent,

@@ -120,7 +120,9 @@ def test_an_issued_invoice_cannot_be_reverted(operator_client, operator, workspa
 
 
 @pytest.mark.django_db
-def test_the_issue_action_numbers_drafts_and_reports_refusals(operator_client, operator, workspace):
+def test_the_issue_action_numbers_drafts_and_reports_refusals(
+    operator_client, operator, workspace, frozen_clock
+):
     draft = InvoiceFactory(by=operator)
     empty = InvoiceFactory(by=operator, lines=[])
 
@@ -129,7 +131,7 @@ def test_the_issue_action_numbers_drafts_and_reports_refusals(operator_client, o
     assert response.redirect_chain == [(url(Invoice, "changelist"), 302)]
     draft.refresh_from_db()
     empty.refresh_from_db()
-    number = f"TS-{timezone.localdate().year}-0001"
+    number = f"TS-{timezone.localdate(frozen_clock).year}-0001"
     assert (draft.status, draft.number) == ("approved", number)
     assert draft.history.first().history_user == operator
     assert (empty.status, empty.number) == ("draft", None)

@@ -290,11 +290,12 @@ def test_once_the_monthly_budget_is_reached_no_request_is_made(llm_endpoint, tas
     assert [row[0] for row in calls(task)] == ["ok", "blocked", "blocked"]
 
 
-def test_the_budget_counts_this_calendar_month_only(llm_endpoint, task, settings):
+def test_the_budget_counts_this_calendar_month_only(llm_endpoint, task, settings, frozen_clock):
     set_budget("1.00")
     settings.TIME_ZONE = "Europe/Amsterdam"
     old = LLMCall.objects.create(model=FAST_MODEL, tier="fast", prompt_hash="x" * 64, cost=Decimal("5"))
-    month_start = timezone.localtime().replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    # The clock stands still, so the month the gateway counts is the month computed here.
+    month_start = timezone.localtime(frozen_clock).replace(day=1, hour=0, minute=0, second=0, microsecond=0)
     LLMCall.objects.filter(pk=old.pk).update(created_at=month_start - dt.timedelta(seconds=1))
     llm_endpoint.script(then=Reply.json(GOOD))
 
