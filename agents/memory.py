@@ -1,7 +1,7 @@
 """The agents of the memory workflows: capture a record, compress old memories.
 
 Recall through `ctx.memory` is the ledger's `ledger.memory_access.MemoryAccess`; the janitor that applies
-the retention policies is the ledger's `ledger.housekeeping.memory`. The agents here only read and
+the retention policies is the ledger's `ledger.housekeeping.agents`. The agents here only read and
 propose; `memory.*` actions are committed by the ledger (`ledger.commit`), always automatically (they
 change no business record and reach nobody outside).
 """

@@ -10,42 +10,34 @@ from agents import (
     proposal_writer,
     summariser,
 )
-from agents.kernel import Step, Workflow, workflow_register
+from agents.kernel import Step, Workflow, workflow_one_step, workflow_register
 
-EMAIL_SEND = workflow_register(
-    Workflow(
-        name="email.send",
-        description="Compose an email (from a template or given text) and send it once approved.",
-        steps=(Step(name="compose", agent=mail.MailComposer.name),),
-        input_schema=mail.MailInput,
-    )
+EMAIL_SEND = workflow_one_step(
+    name="email.send",
+    step="compose",
+    agent=mail.MailComposer,
+    description="Compose an email (from a template or given text) and send it once approved.",
 )
 
-LEDGER_PING = workflow_register(
-    Workflow(
-        name="ledger.ping",
-        description="A no-op round trip through the ledger, for health checks and benchmarks.",
-        steps=(Step(name="echo", agent=mail.Echo.name),),
-        input_schema=mail.PingInput,
-    )
+LEDGER_PING = workflow_one_step(
+    name="ledger.ping",
+    step="echo",
+    agent=mail.Echo,
+    description="A no-op round trip through the ledger, for health checks and benchmarks.",
 )
 
-TEXT_SUMMARISE = workflow_register(
-    Workflow(
-        name="text.summarise",
-        description="Summarise a text (an email thread, notes) with the fast model, or offline by rules.",
-        steps=(Step(name="summarise", agent=summariser.ThreadSummariser.name),),
-        input_schema=summariser.SummariseInput,
-    )
+TEXT_SUMMARISE = workflow_one_step(
+    name="text.summarise",
+    step="summarise",
+    agent=summariser.ThreadSummariser,
+    description="Summarise a text (an email thread, notes) with the fast model, or offline by rules.",
 )
 
-MEMORY_CAPTURE = workflow_register(
-    Workflow(
-        name="memory.capture",
-        description="Remember what a record says: chunk it, embed it, store it once per subject.",
-        steps=(Step(name="read", agent=memory.MemoryReader.name),),
-        input_schema=memory.CaptureInput,
-    )
+MEMORY_CAPTURE = workflow_one_step(
+    name="memory.capture",
+    step="read",
+    agent=memory.MemoryReader,
+    description="Remember what a record says: chunk it, embed it, store it once per subject.",
 )
 
 
@@ -79,14 +71,12 @@ MEMORY_COMPRESS = workflow_register(
     )
 )
 
-NOTICE_OPERATOR = workflow_register(
-    Workflow(
-        name="notice.operator",
-        description="A notice to the operator's own address (a budget reached, …).",
-        steps=(Step(name="write", agent=operator.OperatorNotice.name),),
-        input_schema=operator.NoticeInput,
-        critical=True,
-    )
+NOTICE_OPERATOR = workflow_one_step(
+    name="notice.operator",
+    step="write",
+    agent=operator.OperatorNotice,
+    description="A notice to the operator's own address (a budget reached, …).",
+    critical=True,
 )
 
 

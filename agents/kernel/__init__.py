@@ -24,6 +24,7 @@ from agents.kernel.registry import (
     agents_all,
     workflow_get,
     workflow_input_validate,
+    workflow_one_step,
     workflow_register,
     workflows_all,
 )
@@ -51,6 +52,7 @@ __all__ = [
     "agents_all",
     "workflow_get",
     "workflow_input_validate",
+    "workflow_one_step",
     "workflow_register",
     "workflows_all",
 ]

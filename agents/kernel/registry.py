@@ -8,7 +8,7 @@ from typing import Any
 from django.core.exceptions import ValidationError as DjangoValidationError
 from pydantic import ValidationError
 
-from agents.kernel.contract import Agent, Workflow
+from agents.kernel.contract import Agent, Step, Workflow
 
 
 class RegistryError(LookupError):
@@ -47,6 +47,23 @@ def workflow_register(workflow: Workflow) -> Workflow:
         raise RegistryError(f"Two workflows are named {workflow.name!r}")
     _WORKFLOWS[workflow.name] = workflow
     return workflow
+
+
+def workflow_one_step(
+    *, name: str, step: str, agent: type[Agent], description: str, **options: Any
+) -> Workflow:
+    """Register the common shape: one step, given the workflow input as it is, validated by the agent's Input.
+
+    `step` names the step in the task's timeline, its LLM calls and recalls (replay matches by it)."""
+    return workflow_register(
+        Workflow(
+            name=name,
+            description=description,
+            steps=(Step(name=step, agent=agent.name),),
+            input_schema=agent.Input,
+            **options,
+        )
+    )
 
 
 def agent_get(name: str) -> type[Agent]:

@@ -1,43 +1,35 @@
 """The ledger's own workflows, declared in code and registered when the ledger app is ready."""
 
-from agents.kernel import Step, Workflow, workflow_register
-from ledger.housekeeping import memory, operator, reports
+from agents.kernel import workflow_one_step
+from ledger.housekeeping import agents
 
-DAILY_COST_REPORT = workflow_register(
-    Workflow(
-        name="report.daily_cost",
-        description="One day's LLM spend per agent and model (run each night by the schedule).",
-        steps=(Step(name="report", agent=reports.CostReporter.name),),
-        input_schema=reports.CostReportInput,
-    )
+DAILY_COST_REPORT = workflow_one_step(
+    name="report.daily_cost",
+    step="report",
+    agent=agents.CostReporter,
+    description="One day's LLM spend per agent and model (run each night by the schedule).",
 )
 
-MEMORY_MAINTAIN = workflow_register(
-    Workflow(
-        name="memory.maintain",
-        description="Delete memories whose time is up: expired session items, and what retention says.",
-        steps=(Step(name="sweep", agent=memory.MemoryJanitor.name),),
-        input_schema=memory.MaintainInput,
-    )
+MEMORY_MAINTAIN = workflow_one_step(
+    name="memory.maintain",
+    step="sweep",
+    agent=agents.MemoryJanitor,
+    description="Delete memories whose time is up: expired session items, and what retention says.",
 )
 
-APPROVALS_DIGEST = workflow_register(
-    Workflow(
-        name="approvals.digest",
-        description="Each day: what waits for the operator's approval and what was dead-lettered.",
-        steps=(Step(name="digest", agent=operator.ApprovalDigest.name),),
-        input_schema=operator.DigestInput,
-        critical=True,
-    )
+APPROVALS_DIGEST = workflow_one_step(
+    name="approvals.digest",
+    step="digest",
+    agent=agents.ApprovalDigest,
+    description="Each day: what waits for the operator's approval and what was dead-lettered.",
+    critical=True,
 )
 
-RECORD_REVERT = workflow_register(
-    Workflow(
-        name="record.revert",
-        description="Put records back as they were before a committed change (asked from the task page).",
-        steps=(Step(name="revert", agent=operator.RecordReverter.name),),
-        input_schema=operator.RevertInput,
-        critical=True,
-        max_attempts=1,
-    )
+RECORD_REVERT = workflow_one_step(
+    name="record.revert",
+    step="revert",
+    agent=agents.RecordReverter,
+    description="Put records back as they were before a committed change (asked from the task page).",
+    critical=True,
+    max_attempts=1,
 )

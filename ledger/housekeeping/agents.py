@@ -1,20 +1,30 @@
-"""Agents over the ledger's own state, for the operator: the daily approval digest, and reverting a change.
+"""The ledger's own agents: they read the ledger itself, so they live here, not in agents/.
 
-They live in the ledger (not in agents/) because their input is the ledger itself — what waits, what was
-dead-lettered, what a committed action changed — and the agent layer may not read the ledger. Like every
-agent they only propose: an email to the operator's own address, or `record.revert` actions.
+- `ApprovalDigest`: the daily email to the operator — what waits for approval, what was dead-lettered.
+- `RecordReverter`: reads a committed change's history and proposes putting the records back.
+- `CostReporter`: one day's LLM spend per agent and model, as its output (reads, never writes).
+- `MemoryJanitor`: which memories the retention policies and expiry say must go (reads ledger.policy).
+
+Like every agent they only propose (an email to the operator's own address, `record.revert`,
+`memory.expire`/`memory.retain`); the ledger commits.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+from zoneinfo import ZoneInfo
+
 from django.conf import settings
 from django.urls import reverse
-from pydantic import BaseModel
+from django.utils.dateparse import parse_datetime
+from pydantic import BaseModel, Field
 
 from agents.kernel import Agent, AgentContext, AgentResult, ProposedAction, agent_register
 from agents.operator import operator_email
 from core import services as core_services
+from core.memory import services as memory_services
 from ledger import selectors
+from ledger.policy import retention_rules_from_policies
 
 
 class DigestInput(BaseModel):
@@ -120,3 +130,90 @@ class RecordReverter(Agent):
                 )
             )
         return AgentResult(output=RevertOutput(action_id=action.pk, changes=changes), actions=proposals)
+
+
+class CostReportInput(BaseModel):
+    day: dt.date
+
+
+class CostLine(BaseModel):
+    name: str
+    cost: str
+    calls: int
+
+
+class CostReport(BaseModel):
+    day: dt.date
+    currency: str = "USD"
+    cost: str
+    calls: int
+    tokens_in: int
+    tokens_out: int
+    tasks: int
+    by_agent: list[CostLine]
+    by_model: list[CostLine]
+
+
+@agent_register
+class CostReporter(Agent):
+    name = "cost_reporter"
+    version = "1"
+    description = "Sums one day's LLM spend per agent and model, and the tasks created that day."
+    Input = CostReportInput
+    Output = CostReport
+
+    def run(self, ctx: AgentContext, input: CostReportInput) -> AgentResult:  # noqa: A002
+        zone = ZoneInfo(settings.TIME_ZONE)
+        since = dt.datetime.combine(input.day, dt.time.min, tzinfo=zone)
+        summary = selectors.llm_cost_summary(since=since, until=since + dt.timedelta(days=1))
+        return AgentResult(output=CostReport(day=input.day, **summary))
+
+
+class MaintainInput(BaseModel):
+    now: str = Field(description="ISO timestamp the maintenance run counts ages from")
+
+
+class MaintainOutput(BaseModel):
+    now: str
+    expired: int
+    retention: dict[str, int]
+    retained: int
+
+
+@agent_register
+class MemoryJanitor(Agent):
+    name = "memory_janitor"
+    version = "1"
+    description = "Finds memories whose time is up (session expiry, retention) and proposes deleting them."
+    Input = MaintainInput
+    Output = MaintainOutput
+
+    def run(self, ctx: AgentContext, input: MaintainInput) -> AgentResult:  # noqa: A002
+        now = parse_datetime(input.now)
+        rules = retention_rules_from_policies()
+        expired = memory_services.memory_expiring(now=now).count()
+        retained = memory_services.memory_retention_due(now=now, rules=rules).count()
+        output = MaintainOutput(
+            now=input.now,
+            expired=expired,
+            retention={f"{tier}.{kind}" if kind else tier: days for (tier, kind), days in rules.items()},
+            retained=retained,
+        )
+        actions = []
+        if expired:
+            actions.append(
+                ProposedAction(
+                    kind="memory.expire",
+                    payload={"now": input.now},
+                    summary=f"Delete {expired} expired memories",
+                )
+            )
+        if retained:
+            actions.append(
+                ProposedAction(
+                    kind="memory.retain",
+                    payload={"now": input.now, "retention": output.retention},
+                    summary=f"Delete {retained} memories past their retention",
+                )
+            )
+        return AgentResult(output=output, actions=actions)
