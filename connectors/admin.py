@@ -7,8 +7,6 @@ admin), and "Retry import" runs the importer on the stored bytes again (after ra
 
 from __future__ import annotations
 
-from typing import Any
-
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -22,6 +20,7 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from connectors import imap, services
 from connectors.models import InboundMail, Mailbox
+from ledger.admin.base import ReadOnlyAdmin, text_block
 
 _PREVIEW_CHARS = 4000
 
@@ -83,7 +82,9 @@ class MailboxAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(InboundMail)
-class InboundMailAdmin(admin.ModelAdmin):
+class InboundMailAdmin(ReadOnlyAdmin):
+    """Read-only rows; whoever may change them in Django's terms may ask for a new import."""
+
     list_display = ("received_at", "status", "path", "message_id_header", "size_display", "reason_short")
     list_filter = ("status", "path", "mailbox")
     search_fields = ("message_id_header", "source", "sha256", "reason")
@@ -107,19 +108,6 @@ class InboundMailAdmin(admin.ModelAdmin):
     )
     readonly_fields = fields
     actions = ("retry_import",)
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_operate_permission(self, request: HttpRequest) -> bool:
-        # The rows stay read-only; whoever may change them in Django's terms may ask for a new import.
-        return request.user.has_perm("connectors.change_inboundmail")
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[InboundMail]:
         # The list never loads the raw bytes (up to the mail limit each); the detail page reads them.
@@ -174,7 +162,7 @@ class InboundMailAdmin(admin.ModelAdmin):
     def raw_preview(self, inbound: InboundMail) -> str:
         text = bytes(inbound.raw[:_PREVIEW_CHARS]).decode("utf-8", errors="replace")
         more = "\n…" if inbound.size > _PREVIEW_CHARS else ""
-        return format_html('<pre style="white-space: pre-wrap; margin: 0">{}{}</pre>', text, more)
+        return text_block(text + more)
 
     @admin.action(description="Retry import", permissions=["operate"])
     def retry_import(self, request: HttpRequest, queryset: QuerySet[InboundMail]) -> None:

@@ -10,6 +10,7 @@ request that waits, so a queue can be worked through one tap at a time.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -379,17 +380,29 @@ def _refused(request: HttpRequest, exc: ValidationError) -> None:
     messages.error(request, " ".join(exc.messages))
 
 
-@require_POST
-@staff_only
-def approval_approve_view(request: HttpRequest, approval_id: int) -> HttpResponse:
+def _approval_decide(
+    request: HttpRequest, approval_id: int, decide: Callable[[ApprovalRequest], object], done: str
+) -> HttpResponse:
+    """Approve or reject from the detail page: on to the next pending request, or back with the refusal."""
     approval = get_object_or_404(ApprovalRequest.objects.select_related("action"), pk=approval_id)
     try:
-        approvals.approval_approve(approval=approval, by=request.user)
+        decide(approval)
     except ValidationError as exc:
         _refused(request, exc)
         return redirect("approvals:detail", approval.pk)
-    messages.success(request, f"Approved: {_label(approval)}.")
+    messages.success(request, f"{done}: {_label(approval)}.")
     return redirect(_next_pending_url(after=approval.pk))
+
+
+@require_POST
+@staff_only
+def approval_approve_view(request: HttpRequest, approval_id: int) -> HttpResponse:
+    return _approval_decide(
+        request,
+        approval_id,
+        lambda approval: approvals.approval_approve(approval=approval, by=request.user),
+        "Approved",
+    )
 
 
 @require_POST
@@ -414,14 +427,13 @@ def approval_edit_approve(request: HttpRequest, approval_id: int) -> HttpRespons
 @require_POST
 @staff_only
 def approval_reject_view(request: HttpRequest, approval_id: int) -> HttpResponse:
-    approval = get_object_or_404(ApprovalRequest.objects.select_related("action"), pk=approval_id)
-    try:
-        approvals.approval_reject(approval=approval, by=request.user, reason=request.POST.get("reason", ""))
-    except ValidationError as exc:
-        _refused(request, exc)
-        return redirect("approvals:detail", approval.pk)
-    messages.success(request, f"Rejected: {_label(approval)}.")
-    return redirect(_next_pending_url(after=approval.pk))
+    reason = request.POST.get("reason", "")
+    return _approval_decide(
+        request,
+        approval_id,
+        lambda approval: approvals.approval_reject(approval=approval, by=request.user, reason=reason),
+        "Rejected",
+    )
 
 
 @require_POST

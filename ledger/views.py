@@ -190,28 +190,32 @@ def task_cancel_view(request: HttpRequest, task_id: uuid.UUID) -> HttpResponse:
     return _back_to(task.pk)
 
 
+def _action_button(
+    request: HttpRequest, action_id: int, change: Callable[[Action], object], done: str
+) -> HttpResponse:
+    action = get_object_or_404(Action, pk=action_id)
+    _call(request, lambda: change(action), f"{done}: {action.summary or action.kind}.")
+    return _back_to(action.task_id)
+
+
 @require_POST
 @staff_only
 def action_approve_view(request: HttpRequest, action_id: int) -> HttpResponse:
-    action = get_object_or_404(Action, pk=action_id)
-    _call(
-        request,
-        lambda: services.action_approve(action=action, by=request.user),
-        f"Approved: {action.summary or action.kind}.",
+    return _action_button(
+        request, action_id, lambda action: services.action_approve(action=action, by=request.user), "Approved"
     )
-    return _back_to(action.task_id)
 
 
 @require_POST
 @staff_only
 def action_reject_view(request: HttpRequest, action_id: int) -> HttpResponse:
-    action = get_object_or_404(Action, pk=action_id)
-    _call(
+    reason = request.POST.get("reason", "")
+    return _action_button(
         request,
-        lambda: services.action_reject(action=action, by=request.user, reason=request.POST.get("reason", "")),
-        f"Rejected: {action.summary or action.kind}.",
+        action_id,
+        lambda action: services.action_reject(action=action, by=request.user, reason=reason),
+        "Rejected",
     )
-    return _back_to(action.task_id)
 
 
 @require_POST

@@ -6,10 +6,11 @@ a dead letter, cancel a task, approve or reject a proposed action — are admin 
 service per selected row and report each refusal as a message. The price table per model is the one
 thing edited here, with its history. "Agents and workflows" lists the registry declared in code.
 
-The policy editor, the approval queue and the autonomy suggestions are in `policies` and `approvals`; the
-read-only registry page of agents and workflows is in `registry`. Importing this package registers them all.
+`tasks` holds tasks, their timelines, LLM calls and prices; `actions` the actions, the approval queue, the
+outbox and the autonomy suggestions; `policies` the policy editor; `registry` the read-only page of agents
+and workflows. Importing this package registers them all.
 """
 
-from ledger.admin import actions, approvals, llm, policies, registry, tasks
+from ledger.admin import actions, policies, registry, tasks
 
-__all__ = ["actions", "approvals", "llm", "policies", "registry", "tasks"]
+__all__ = ["actions", "policies", "registry", "tasks"]

@@ -1,20 +1,15 @@
-"""Actions (approved or rejected with admin actions) and the outbox emails they sent (read-only)."""
+"""Actions and the approval queue: approved or rejected with admin actions calling one service per selected
+row; the outbox emails actions sent and the autonomy suggestions (accepted or dismissed) beside them."""
 
 from __future__ import annotations
 
 from django.contrib import admin
-from django.contrib.admin import helpers
-from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse
-from django.template.defaultfilters import pluralize
-from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html
 
-from core.admin.base import apply_to_each
-from ledger import services
-from ledger.admin.base import ReadOnlyAdmin, RejectForm, json_block
-from ledger.models import Action, OutboxEmail
+from ledger import approvals, services
+from ledger.admin.base import ReadOnlyAdmin, json_block, operate_action, reject_action, task_link
+from ledger.models import Action, ApprovalRequest, AutonomySuggestion, OutboxEmail
 
 
 @admin.register(Action)
@@ -70,50 +65,24 @@ class ActionAdmin(ReadOnlyAdmin):
         url = reverse("admin:ledger_outboxemail_change", args=[email.pk])
         return format_html('<a href="{}">{}</a> ({})', url, email.message_id, email.get_status_display())
 
-    @admin.action(description="Approve", permissions=["operate"])
-    def approve(self, request: HttpRequest, queryset: QuerySet[Action]) -> None:
-        apply_to_each(
-            self,
-            request,
-            queryset,
-            lambda action: str(services.action_approve(action=action, by=request.user).summary or action),
-            "Approved",
-        )
-
-    @admin.action(description="Reject…", permissions=["operate"])
-    def reject(self, request: HttpRequest, queryset: QuerySet[Action]) -> HttpResponse | None:
-        form = RejectForm(request.POST if "confirm" in request.POST else None)
-        if form.is_valid():
-            reason = form.cleaned_data["reason"]
-            apply_to_each(
-                self,
-                request,
-                queryset,
-                lambda action: str(
-                    services.action_reject(action=action, by=request.user, reason=reason).summary or action
-                ),
-                "Rejected",
-            )
-            return None
-        return TemplateResponse(
-            request,
-            "admin/reason_confirmation.html",
-            {
-                **self.admin_site.each_context(request),
-                "title": "Reject actions",
-                "explanation": "A rejected action is never carried out. Its task goes on once nothing else "
-                "waits for you.",
-                "items": [
-                    (action.pk, f"{action.summary or action.kind} — {action.get_status_display()}")
-                    for action in queryset
-                ],
-                "action_name": "reject",
-                "submit_label": f"Reject {len(queryset)} action{pluralize(len(queryset))}",
-                "opts": self.opts,
-                "form": form,
-                "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
-            },
-        )
+    approve = operate_action(
+        lambda request, action: str(
+            services.action_approve(action=action, by=request.user).summary or action
+        ),
+        description="Approve",
+        done="Approved",
+    )
+    reject = reject_action(
+        lambda request, action, reason: str(
+            services.action_reject(action=action, by=request.user, reason=reason).summary or action
+        ),
+        description="Reject…",
+        title="Reject actions",
+        explanation="A rejected action is never carried out. "
+        "Its task goes on once nothing else waits for you.",
+        item=lambda action: f"{action.summary or action.kind} — {action.get_status_display()}",
+        noun="action",
+    )
 
 
 @admin.register(OutboxEmail)
@@ -148,3 +117,130 @@ class OutboxEmailAdmin(ReadOnlyAdmin):
     def action_link(self, email: OutboxEmail) -> str:
         url = reverse("admin:ledger_action_change", args=[email.action_id])
         return format_html('<a href="{}">action {}</a>', url, email.action_id)
+
+
+def _label(approval: ApprovalRequest) -> str:
+    return approval.action.summary or approval.action.kind
+
+
+@admin.register(ApprovalRequest)
+class ApprovalRequestAdmin(ReadOnlyAdmin):
+    list_display = (
+        "action_summary",
+        "task_link",
+        "status",
+        "urgency",
+        "reason",
+        "created_at",
+        "expires_at",
+        "decided_by",
+    )
+    list_select_related = ("action", "decided_by")
+    list_filter = ("status", "urgency")
+    search_fields = ("reason", "action__summary", "action__kind")
+    date_hierarchy = "created_at"
+    fields = (
+        "action_link",
+        "task_page",
+        "status",
+        "urgency",
+        "reason",
+        "floors",
+        "policies_json",
+        "expires_at",
+        "created_at",
+        "decided_by",
+        "decided_at",
+        "edited",
+        "edit_diff_json",
+        "reject_reason",
+    )
+    readonly_fields = fields
+    actions = ("approve", "reject")
+
+    @admin.display(description="Action", ordering="action__kind")
+    def action_summary(self, approval: ApprovalRequest) -> str:
+        return _label(approval)
+
+    @admin.display(description="Action")
+    def action_link(self, approval: ApprovalRequest) -> str:
+        url = reverse("admin:ledger_action_change", args=[approval.action_id])
+        return format_html('<a href="{}">{}</a>', url, _label(approval))
+
+    @admin.display(description="Task")
+    def task_page(self, approval: ApprovalRequest) -> str:
+        url = reverse("ledger:task", args=[approval.task_id])
+        return format_html(
+            '<a href="{}">{}</a> (timeline, sources, cost) · admin: {}',
+            url,
+            approval.task_id,
+            task_link(approval.task_id),
+        )
+
+    @admin.display(description="Policies that asked")
+    def policies_json(self, approval: ApprovalRequest) -> str:
+        return json_block(approval.policies)
+
+    @admin.display(description="Edits")
+    def edit_diff_json(self, approval: ApprovalRequest) -> str:
+        return json_block(approval.edit_diff)
+
+    approve = operate_action(
+        lambda request, approval: _label(approvals.approval_approve(approval=approval, by=request.user)),
+        description="Approve selected",
+        done="Approved",
+        related=("action",),
+    )
+    reject = reject_action(
+        lambda request, approval, reason: _label(
+            approvals.approval_reject(approval=approval, by=request.user, reason=reason)
+        ),
+        description="Reject selected (with reason)…",
+        title="Reject approval requests",
+        explanation="A rejected action is never carried out; the reason is kept with it and in its task's "
+        "timeline. The task goes on once nothing else waits for you.",
+        item=lambda approval: f"{_label(approval)} — {approval.reason}",
+        noun="request",
+        related=("action",),
+    )
+
+
+@admin.register(AutonomySuggestion)
+class AutonomySuggestionAdmin(ReadOnlyAdmin):
+    list_display = (
+        "__str__",
+        "status",
+        "agent",
+        "action_kind",
+        "streak",
+        "autonomy_policy",
+        "created_at",
+        "decided_by",
+        "created_policy",
+    )
+    list_select_related = ("autonomy_policy", "decided_by", "created_policy")
+    list_filter = ("status", "agent", "action_kind")
+    fields = (
+        "agent",
+        "action_kind",
+        "streak",
+        "autonomy_policy",
+        "status",
+        "created_at",
+        "decided_by",
+        "decided_at",
+        "created_policy",
+    )
+    readonly_fields = fields
+    actions = ("accept", "dismiss")
+
+    accept = operate_action(
+        lambda request, suggestion: str(approvals.autonomy_accept(suggestion=suggestion, by=request.user)),
+        description="Accept: let it commit alone (hard floors hold)",
+        done="New approval policies",
+    )
+    dismiss = operate_action(
+        lambda request, suggestion: str(approvals.autonomy_dismiss(suggestion=suggestion, by=request.user)),
+        description="Dismiss",
+        done="Dismissed",
+    )

@@ -1,20 +1,34 @@
-"""What every ledger admin shares: read-only rows, links to tasks, JSON shown as text, the reject form."""
+"""What every ledger admin shares: read-only rows, links to tasks, JSON shown as text, and the admin actions
+that ask a service to act on each selected row (rejecting asks for a reason first)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django import forms
 from django.contrib import admin
-from django.http import HttpRequest
+from django.contrib.admin import helpers
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.template.defaultfilters import pluralize
+from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html
 
+from core.admin.base import apply_to_each
 from core.display import json_pretty
+
+RowAction = Callable[[admin.ModelAdmin, HttpRequest, QuerySet], HttpResponse | None]
+
+
+def text_block(text: str) -> str:
+    """Text shown as written (line breaks kept, wrapped to the page), escaped."""
+    return format_html('<pre style="white-space: pre-wrap; margin: 0">{}</pre>', text)
 
 
 def json_block(data: Any) -> str:
-    return format_html('<pre style="white-space: pre-wrap; margin: 0">{}</pre>', json_pretty(data))
+    return text_block(json_pretty(data))
 
 
 def task_link(task_id: Any) -> str:
@@ -25,12 +39,8 @@ def task_link(task_id: Any) -> str:
     return format_html('<a href="{}"><code>{}</code></a>', url, str(task_id)[:8])
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Rows only the conductor writes: viewed here, never added, changed or deleted.
-
-    Admin actions declare the "operate" permission: whoever may change the model in Django's terms may
-    ask the conductor to act on it, although the rows themselves stay read-only.
-    """
+class ReadOnlyPermissions:
+    """Rows viewed here, never added, changed or deleted (for admins and inlines alike)."""
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
@@ -40,6 +50,14 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+
+class ReadOnlyAdmin(ReadOnlyPermissions, admin.ModelAdmin):
+    """Rows only a service writes: viewed here, never added, changed or deleted.
+
+    Admin actions declare the "operate" permission: whoever may change the model in Django's terms may
+    ask the service to act on it, although the rows themselves stay read-only.
+    """
 
     def has_operate_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm(f"{self.opts.app_label}.change_{self.opts.model_name}")
@@ -50,18 +68,9 @@ class ReadOnlyAdmin(admin.ModelAdmin):
         return task_link(row.task_id)
 
 
-class ReadOnlyInline(admin.TabularInline):
+class ReadOnlyInline(ReadOnlyPermissions, admin.TabularInline):
     extra = 0
     can_delete = False
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 class RejectForm(forms.Form):
@@ -70,3 +79,68 @@ class RejectForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
         help_text="Kept on each action and in its task's timeline.",
     )
+
+
+def _selected(queryset: QuerySet, related: tuple[str, ...]) -> QuerySet:
+    return queryset.select_related(*related) if related else queryset
+
+
+def operate_action(
+    change: Callable[[HttpRequest, Any], str], *, description: str, done: str, related: tuple[str, ...] = ()
+) -> RowAction:
+    """An admin action that runs one service per selected row (`change` returns the row's label) and reports
+    each refusal as a message."""
+
+    @admin.action(description=description, permissions=["operate"])
+    def act(model_admin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet) -> None:
+        apply_to_each(
+            model_admin, request, _selected(queryset, related), lambda row: change(request, row), done
+        )
+
+    return act
+
+
+def reject_action(
+    reject: Callable[[HttpRequest, Any, str], str],
+    *,
+    description: str,
+    title: str,
+    explanation: str,
+    item: Callable[[Any], str],
+    noun: str,
+    related: tuple[str, ...] = (),
+) -> RowAction:
+    """An admin action that first asks for a reason (the selected rows listed with `item`), then runs
+    `reject` with it on each selected row."""
+
+    @admin.action(description=description, permissions=["operate"])
+    def act(model_admin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet) -> HttpResponse | None:
+        form = RejectForm(request.POST if "confirm" in request.POST else None)
+        if form.is_valid():
+            reason = form.cleaned_data["reason"]
+            apply_to_each(
+                model_admin,
+                request,
+                _selected(queryset, related),
+                lambda row: reject(request, row, reason),
+                "Rejected",
+            )
+            return None
+        selected = list(_selected(queryset, related))
+        return TemplateResponse(
+            request,
+            "admin/reason_confirmation.html",
+            {
+                **model_admin.admin_site.each_context(request),
+                "title": title,
+                "explanation": explanation,
+                "items": [(row.pk, item(row)) for row in selected],
+                "action_name": "reject",
+                "submit_label": f"Reject {len(selected)} {noun}{pluralize(len(selected))}",
+                "opts": model_admin.opts,
+                "form": form,
+                "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+            },
+        )
+
+    return act

@@ -1,19 +1,28 @@
-"""Tasks and their timelines (read-only); retrying a dead letter and cancelling are admin actions."""
+"""Tasks, their timelines and their LLM calls (read-only; retrying a dead letter and cancelling are admin
+actions), and the price table per model, the one thing edited here, with its history."""
 
 from __future__ import annotations
 
+from typing import Any
+
+from django import forms
 from django.contrib import admin
+from django.core.validators import MinValueValidator
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html
+from simple_history.admin import SimpleHistoryAdmin
 
-from core.admin.base import apply_to_each
+from core import currencies
 from ledger import services
-from ledger.admin.base import ReadOnlyAdmin, ReadOnlyInline, json_block, task_link
-from ledger.models import Action, LLMCall, Task, TaskEvent
+from ledger.admin.base import ReadOnlyAdmin, ReadOnlyInline, json_block, operate_action, task_link
+from ledger.models import Action, LLMCall, ModelPrice, Task, TaskEvent
 from ledger.selectors import requester_label
 from ledger.views import cost_label
+
+# What one LLM call used, in the task's inline and the calls' own list alike.
+LLM_USAGE = ("tokens_in", "tokens_out", "cost", "latency_ms", "cache_hit")
 
 
 class TaskEventInline(ReadOnlyInline):
@@ -52,11 +61,7 @@ class LLMCallInline(ReadOnlyInline):
         "model",
         "tier",
         "outcome",
-        "tokens_in",
-        "tokens_out",
-        "cost",
-        "latency_ms",
-        "cache_hit",
+        *LLM_USAGE,
     )
     readonly_fields = fields
     show_change_link = True
@@ -139,25 +144,16 @@ class TaskAdmin(ReadOnlyAdmin):
     def output_json(self, task: Task) -> str:
         return json_block(task.output)
 
-    @admin.action(description="Retry dead letters", permissions=["operate"])
-    def retry_dead_letters(self, request: HttpRequest, queryset: QuerySet[Task]) -> None:
-        apply_to_each(
-            self,
-            request,
-            queryset,
-            lambda task: str(services.task_retry(task=task, by=request.user)),
-            "Back in the queue",
-        )
-
-    @admin.action(description="Discard / cancel", permissions=["operate"])
-    def discard_or_cancel(self, request: HttpRequest, queryset: QuerySet[Task]) -> None:
-        apply_to_each(
-            self,
-            request,
-            queryset,
-            lambda task: str(services.task_cancel(task=task, by=request.user, reason="From the admin")),
-            "Stopped",
-        )
+    retry_dead_letters = operate_action(
+        lambda request, task: str(services.task_retry(task=task, by=request.user)),
+        description="Retry dead letters",
+        done="Back in the queue",
+    )
+    discard_or_cancel = operate_action(
+        lambda request, task: str(services.task_cancel(task=task, by=request.user, reason="From the admin")),
+        description="Discard / cancel",
+        done="Stopped",
+    )
 
 
 @admin.register(TaskEvent)
@@ -174,3 +170,69 @@ class TaskEventAdmin(ReadOnlyAdmin):
     @admin.display(description="Data")
     def data_json(self, event: TaskEvent) -> str:
         return json_block(event.data)
+
+
+@admin.register(LLMCall)
+class LLMCallAdmin(ReadOnlyAdmin):
+    list_display = (
+        "created_at",
+        "model",
+        "tier",
+        "agent",
+        "outcome",
+        *LLM_USAGE,
+        "task_link",
+    )
+    list_filter = ("outcome", "tier", "cache_hit", "model")
+    search_fields = ("model", "agent", "step", "prompt_hash")
+    date_hierarchy = "created_at"
+    fields = (
+        "task_link",
+        "step",
+        "agent",
+        "model",
+        "tier",
+        "outcome",
+        "attempts",
+        *LLM_USAGE,
+        "prompt_hash",
+        "error",
+        "request_json",
+        "response_text",
+        "created_at",
+    )
+    readonly_fields = fields
+
+    @admin.display(description="Request")
+    def request_json(self, call: LLMCall) -> str:
+        return json_block(call.request)
+
+
+class ModelPriceForm(forms.ModelForm):
+    class Meta:
+        model = ModelPrice
+        fields = ("model", "input_per_million", "output_per_million", "currency", "notes")
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        # Said per field, before the database's constraint would name itself instead.
+        for name in ("input_per_million", "output_per_million"):
+            self.fields[name].validators.append(MinValueValidator(0, "A price cannot be negative."))
+
+    def clean_model(self) -> str:
+        return self.cleaned_data["model"].strip()
+
+    def clean_currency(self) -> str:
+        code = self.cleaned_data["currency"].strip().upper()
+        if not currencies.currency_is_valid(code):
+            raise forms.ValidationError(f"{code!r} is not an ISO 4217 currency code.")
+        return code
+
+
+@admin.register(ModelPrice)
+class ModelPriceAdmin(SimpleHistoryAdmin):
+    """What one million tokens cost per model; the gateway prices every call from here."""
+
+    form = ModelPriceForm
+    list_display = ("model", "input_per_million", "output_per_million", "currency", "notes")
+    search_fields = ("model", "notes")

@@ -1,10 +1,11 @@
 """Committers: what each action kind does when the ledger commits it.
 
 `registry` keeps the committers and what they declare (effect class, payload model, reversibility); one
-module per family of action kinds registers its committers there when this package is imported.
+module per domain of action kinds (email, the canonical record and money documents, memory) registers its
+committers there when this package is imported.
 """
 
-from ledger.commit import decision, email, invoice, memory, note, proposal, record
+from ledger.commit import email, memory, records
 from ledger.commit.email import EmailPayload, message_id_for, sender_address
 from ledger.commit.registry import (
     DELETE,
@@ -42,14 +43,10 @@ __all__ = [
     "committer_irreversible_note",
     "committer_kinds",
     "committer_reversible",
-    "decision",
     "email",
-    "invoice",
     "memory",
     "message_id_for",
-    "note",
     "payload_validate",
-    "proposal",
-    "record",
+    "records",
     "sender_address",
 ]

@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field
 from core.memory import services as memory_services
 from core.memory.capture import source_get
 from core.models import Client, Project
-from ledger.commit.registry import INTERNAL, committer
+from ledger.commit.registry import INTERNAL, committer, row_or_none
 from ledger.models import Action, Task
 
 
@@ -37,8 +37,8 @@ def commit_memory_store(action: Action, task: Task) -> dict[str, Any]:
         chunks=payload.chunks,
         kind=payload.kind,
         tier=payload.tier,
-        client=Client.objects.filter(pk=payload.client).first() if payload.client else None,
-        project=Project.objects.filter(pk=payload.project).first() if payload.project else None,
+        client=row_or_none(Client, payload.client),
+        project=row_or_none(Project, payload.project),
         source=record,
         source_task=task,
         importance=payload.importance,

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from django.core.exceptions import ValidationError
+from django.db.models import Model
 from pydantic import BaseModel
 from pydantic import ValidationError as PydanticValidationError
 
@@ -100,6 +101,14 @@ def payload_validate(*, kind: str, payload: dict[str, Any]) -> dict[str, Any]:
                 for error in exc.errors(include_url=False)
             }
         ) from None
+
+
+M = TypeVar("M", bound=Model)
+
+
+def row_or_none(model: type[M], pk: int | None) -> M | None:
+    """The row an optional id in a payload names; None when the payload names none or the row is gone."""
+    return model.objects.filter(pk=pk).first() if pk else None
 
 
 def action_commit(*, action: Action, task: Task) -> dict[str, Any]:

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from django.core.exceptions import ValidationError
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic import ValidationError as PydanticValidationError
 
 from agents import kernel
@@ -33,6 +33,11 @@ def _known_agents(names: list[str]) -> list[str]:
     return sorted(set(names))
 
 
+# Lists of action kinds and of agents, each checked against the registries and kept sorted, unique.
+KnownKinds = Annotated[list[str], AfterValidator(_known_kinds)]
+KnownAgents = Annotated[list[str], AfterValidator(_known_agents)]
+
+
 class _Params(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -41,11 +46,11 @@ class ApprovalParams(_Params):
     effect: Literal["commit", "ask", "deny"] = Field(
         description="What happens to an action that meets every condition below."
     )
-    action_kinds: list[str] = Field(default=[], description="Action kinds it applies to; empty: every kind.")
+    action_kinds: KnownKinds = Field(default=[], description="Action kinds it applies to; empty: every kind.")
     effects: list[Literal["record", "money", "external", "delete"]] = Field(
         default=[], description="Effect classes it applies to; empty: every class."
     )
-    agents: list[str] = Field(default=[], description="Proposing agents; empty: every agent.")
+    agents: KnownAgents = Field(default=[], description="Proposing agents; empty: every agent.")
     amount_over: Decimal | None = Field(default=None, ge=0, description="Only actions worth more than this.")
     amount_up_to: Decimal | None = Field(default=None, ge=0, description="Only actions worth at most this.")
     currency: str = Field(default="", description="Currency of the amounts; empty: any currency.")
@@ -69,16 +74,6 @@ class ApprovalParams(_Params):
         if value and not currencies.currency_is_valid(value):
             raise ValueError(f"{value!r} is not an ISO 4217 currency code")
         return value
-
-    @field_validator("action_kinds")
-    @classmethod
-    def _kinds(cls, kinds: list[str]) -> list[str]:
-        return _known_kinds(kinds)
-
-    @field_validator("agents")
-    @classmethod
-    def _agents(cls, names: list[str]) -> list[str]:
-        return _known_agents(names)
 
     @model_validator(mode="after")
     def _floors(self) -> ApprovalParams:
@@ -145,18 +140,8 @@ class RetentionParams(_Params):
 
 class AutonomyParams(_Params):
     after: int = Field(ge=2, le=1000, description="Approvals in a row without edits before suggesting.")
-    action_kinds: list[str] = Field(default=[], description="Kinds it watches; empty: every kind.")
-    agents: list[str] = Field(default=[], description="Agents it watches; empty: every agent.")
-
-    @field_validator("action_kinds")
-    @classmethod
-    def _kinds(cls, kinds: list[str]) -> list[str]:
-        return _known_kinds(kinds)
-
-    @field_validator("agents")
-    @classmethod
-    def _agents(cls, names: list[str]) -> list[str]:
-        return _known_agents(names)
+    action_kinds: KnownKinds = Field(default=[], description="Kinds it watches; empty: every kind.")
+    agents: KnownAgents = Field(default=[], description="Agents it watches; empty: every agent.")
 
 
 PARAMS: dict[str, type[_Params]] = {

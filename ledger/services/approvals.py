@@ -24,6 +24,7 @@ from ledger import commit, policy
 from ledger.models import Action, ApprovalRequest, AutonomySuggestion, Policy, Task, TaskEvent
 from ledger.services.decisions import action_decide_by_operator, action_expire
 from ledger.services.events import task_event
+from ledger.services.locking import each_row_locked
 from ledger.services.submit import task_submit
 
 URGENT_FLOORS = 2
@@ -145,24 +146,16 @@ def approvals_reject_many(*, ids: Iterable[int], by: AbstractBaseUser, reason: s
 def approvals_expire(*, now: dt.datetime | None = None) -> int:
     """Pending requests past their time: the action is rejected as expired and its task told."""
     now = now or clock.now()
-    expired = 0
-    for pk in ApprovalRequest.objects.filter(
-        status=ApprovalRequest.Status.PENDING, expires_at__lte=now
-    ).values_list("pk", flat=True):
-        with transaction.atomic():
-            approval = (
-                ApprovalRequest.objects.select_for_update(skip_locked=True)
-                .filter(pk=pk, status=ApprovalRequest.Status.PENDING, expires_at__lte=now)
-                .first()
-            )
-            if approval is None:
-                continue
-            approval.status = ApprovalRequest.Status.EXPIRED
-            approval.decided_at = now
-            approval.save(update_fields=["status", "decided_at"])
-            action_expire(action=Action.objects.select_for_update().get(pk=approval.action_id))
-            expired += 1
-    return expired
+
+    def expire(approval: ApprovalRequest) -> None:
+        approval.status = ApprovalRequest.Status.EXPIRED
+        approval.decided_at = now
+        approval.save(update_fields=["status", "decided_at"])
+        action_expire(action=Action.objects.select_for_update().get(pk=approval.action_id))
+
+    return each_row_locked(
+        ApprovalRequest.objects.filter(status=ApprovalRequest.Status.PENDING, expires_at__lte=now), expire
+    )
 
 
 def approvals_cancel_for_task(*, task: Task) -> None:

@@ -76,3 +76,12 @@ def task_claim(*, task_id: uuid.UUID) -> Claim | None:
 
 def task_cost(*, task: Task) -> Decimal:
     return task.llm_calls.aggregate(total=Sum("cost"))["total"] or Decimal("0")
+
+
+def attempt_end(*, task: Task, status: str, changed: tuple[str, ...] = ()) -> None:
+    """The claimed attempt is over (the caller holds the fenced task row and has set the `changed` fields):
+    the task takes its new status, gives up the lease and records what its LLM calls cost so far."""
+    task.status = status
+    task.lease_expires_at = None
+    task.cost = task_cost(task=task)
+    task.save(update_fields=["status", *changed, "lease_expires_at", "cost", "updated_at"])

@@ -15,7 +15,7 @@ from django.db import transaction
 from core import clock
 from ledger.models import Action, Task, TaskEvent
 from ledger.services.approvals import approvals_cancel_for_task
-from ledger.services.claim import Claim, task_cost
+from ledger.services.claim import Claim, attempt_end
 from ledger.services.errors import BudgetDeferred, ClaimLost, NeedsReview
 from ledger.services.events import task_event
 from ledger.services.notices import budget_notice_submit
@@ -49,14 +49,9 @@ def attempt_fail(*, claim: Claim, exc: BaseException) -> None:
             task = claim.fenced()
         except ClaimLost:
             return
-        task.status = Task.Status.FAILED
         task.last_error = error[:10000]
         task.last_traceback = trace[-20000:]
-        task.lease_expires_at = None
-        task.cost = task_cost(task=task)
-        task.save(
-            update_fields=["status", "last_error", "last_traceback", "lease_expires_at", "cost", "updated_at"]
-        )
+        attempt_end(task=task, status=Task.Status.FAILED, changed=("last_error", "last_traceback"))
         task_event(task=task, kind=TaskEvent.Kind.FAILED, message=error, data={"traceback": trace[-4000:]})
         task_retry_or_dead_letter(task=task, final=isinstance(exc, NeedsReview))
 
@@ -68,14 +63,9 @@ def attempt_defer(*, claim: Claim, exc: BudgetDeferred) -> None:
             task = claim.fenced()
         except ClaimLost:
             return
-        task.status = Task.Status.RETRYING
         task.attempts = max(task.attempts - 1, 0)
         task.next_attempt_at = clock.now() + timedelta(minutes=settings.AIOS_BUDGET_DEFER_MINUTES)
-        task.lease_expires_at = None
-        task.cost = task_cost(task=task)
-        task.save(
-            update_fields=["status", "attempts", "next_attempt_at", "lease_expires_at", "cost", "updated_at"]
-        )
+        attempt_end(task=task, status=Task.Status.RETRYING, changed=("attempts", "next_attempt_at"))
         task_event(
             task=task,
             kind=TaskEvent.Kind.DEFERRED,

@@ -24,7 +24,7 @@ from ledger.llm import LLMGateway
 from ledger.memory_access import MemoryAccess
 from ledger.models import Task, TaskEvent
 from ledger.services.actions import action_propose, actions_commit_approved, actions_decide_pending
-from ledger.services.claim import Claim, task_claim, task_cost
+from ledger.services.claim import Claim, attempt_end, task_claim
 from ledger.services.errors import BudgetDeferred, ClaimLost, NeedsReview
 from ledger.services.events import task_event
 from ledger.services.failures import attempt_defer, attempt_fail
@@ -76,11 +76,8 @@ def _attempt(claim: Claim) -> str:
     outbox_deliver_for_task(claim=claim)
     with transaction.atomic():
         locked = claim.fenced()
-        locked.status = Task.Status.SUCCEEDED
         locked.finished_at = clock.now()
-        locked.lease_expires_at = None
-        locked.cost = task_cost(task=locked)
-        locked.save(update_fields=["status", "finished_at", "lease_expires_at", "cost", "updated_at"])
+        attempt_end(task=locked, status=Task.Status.SUCCEEDED, changed=("finished_at",))
         task_event(task=locked, kind=TaskEvent.Kind.SUCCEEDED)
     return "succeeded"
 

@@ -1,5 +1,5 @@
-"""The admins of the approval queue and the autonomy suggestions, which act through `ledger.approvals`:
-ledger.admin.approvals."""
+"""The admins of the approval queue and the autonomy suggestions, which act through `ledger.approvals`
+(in ledger.admin.actions, beside the actions themselves)."""
 
 import pytest
 from django.urls import reverse
