@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 from collections.abc import Callable
@@ -49,6 +50,21 @@ def _model_for(tier: str) -> str | None:
     if tier == RULES or not settings.AIOS_LLM_BASE_URL:
         return None
     return {"fast": settings.AIOS_LLM_MODEL_FAST, "quality": settings.AIOS_LLM_MODEL_QUALITY}[tier] or None
+
+
+@dataclass(frozen=True)
+class _Question:
+    """One question to one model: what every step of a call (cache, request, record) is about."""
+
+    tier: str
+    model: str
+    messages: list[dict[str, Any]]
+    schema: type[BaseModel]
+    repair: bool = False  # the second asking, with the model's invalid answer and what is wrong
+
+    @functools.cached_property
+    def key(self) -> str:
+        return prompt_hash(model=self.model, messages=self.messages, schema=json_schema(self.schema))
 
 
 @dataclass
@@ -114,14 +130,14 @@ class LLMGateway:
         if model is None:
             return self._rules_only(tier=tier, messages=messages, schema=schema, rules=rules)
 
-        key = prompt_hash(model=model, messages=messages, schema=schema_json)
-        reply = self._cached(tier=tier, model=model, key=key, messages=messages, schema=schema)
+        question = _Question(tier=tier, model=model, messages=messages, schema=schema)
+        reply = self._cached(question)
         if reply is not None:
             return StructuredResult(
                 reply.value, tier, model, cache_hit=True, call_id=reply.call_id, fell_back=False
             )
 
-        reply = self._ask(tier=tier, model=model, key=key, messages=messages, schema=schema)
+        reply = self._ask(question)
         if reply.invalid:
             # The model answered, but not in the schema: show it its answer and what is wrong, once.
             repair_messages = [
@@ -134,9 +150,8 @@ class LLMGateway:
                     ),
                 },
             ]
-            repair_key = prompt_hash(model=model, messages=repair_messages, schema=schema_json)
             reply = self._ask(
-                tier=tier, model=model, key=repair_key, messages=repair_messages, schema=schema, repair=True
+                _Question(tier=tier, model=model, messages=repair_messages, schema=schema, repair=True)
             )
         if reply.value is not None:
             if reply.model:  # a budget dropped the call to a cheaper model: not the answer to cache
@@ -148,7 +163,7 @@ class LLMGateway:
                     call_id=reply.call_id,
                     fell_back=False,
                 )
-            self._remember(key=key, model=model, schema=schema, reply=reply)
+            self._remember(question, reply)
             return StructuredResult(
                 reply.value, tier, model, cache_hit=False, call_id=reply.call_id, fell_back=False
             )
@@ -184,18 +199,14 @@ class LLMGateway:
             reason = f"no model configured for tier {tier} (AIOS_LLM_BASE_URL, AIOS_LLM_MODEL_{tier.upper()})"
         if rules is None:
             raise NeedsReview(f"{self._who()}: {reason}, and it has no rules")
-        key = prompt_hash(model=RULES, messages=messages, schema=json_schema(schema))
-        recorded = self._replay_take(key=key) if self.replay else None
+        question = _Question(tier=tier, model=RULES, messages=messages, schema=schema)
+        recorded = self._replay_take(key=question.key) if self.replay else None
         value = self._run_rules(rules, schema)
         if recorded is not None:
             call_id = recorded.pk
         else:
             call_id = self._record(
-                tier=tier,
-                model=RULES,
-                key=key,
-                messages=messages,
-                schema=schema,
+                question,
                 outcome="rules",
                 response_text=value.model_dump_json(),
                 attempts=0,
@@ -203,9 +214,8 @@ class LLMGateway:
             )
         return StructuredResult(value, RULES, None, cache_hit=False, call_id=call_id, fell_back=False)
 
-    def _cached(
-        self, *, tier: str, model: str, key: str, messages: list[dict[str, Any]], schema: type[BaseModel]
-    ) -> _Reply | None:
+    def _cached(self, question: _Question) -> _Reply | None:
+        key, schema = question.key, question.schema
         if self.replay:
             row = self._replay_peek()
             if row is None or row.outcome != "cache":
@@ -226,11 +236,7 @@ class LLMGateway:
             entry.delete()
             return None
         call_id = self._record(
-            tier=tier,
-            model=model,
-            key=key,
-            messages=messages,
-            schema=schema,
+            question,
             outcome="cache",
             response_text=entry.response_text,
             attempts=0,
@@ -238,46 +244,27 @@ class LLMGateway:
         )
         return _Reply(call_id=call_id, value=value, text=entry.response_text)
 
-    def _ask(
-        self,
-        *,
-        tier: str,
-        model: str,
-        key: str,
-        messages: list[dict[str, Any]],
-        schema: type[BaseModel],
-        repair: bool = False,
-        skip_budget: bool = False,
-    ) -> _Reply:
+    def _ask(self, question: _Question, *, skip_budget: bool = False) -> _Reply:
         """One request to the model (after the budget check), validated and recorded."""
+        tier, model, messages, schema = question.tier, question.model, question.messages, question.schema
         if self.replay:
-            return self._replay_answer(key=key, schema=schema)
+            return self._replay_answer(key=question.key, schema=schema)
 
         if not skip_budget:
             verdict = budget_check(agent=self.agent, tier=tier, critical=self._critical())
             if verdict.state != BUDGET_OK:
                 problem = f"blocked: {verdict.reason}"
-                call_id = self._record(
-                    tier=tier,
-                    model=model,
-                    key=key,
-                    messages=messages,
-                    schema=schema,
-                    outcome="blocked",
-                    attempts=0,
-                    error=problem,
-                    repair=repair,
-                )
+                call_id = self._record(question, outcome="blocked", attempts=0, error=problem)
                 cheaper = _model_for(verdict.tier) if verdict.tier == "fast" and tier == "quality" else None
                 if verdict.state == BUDGET_DOWNGRADE and cheaper:
-                    cheaper_key = prompt_hash(model=cheaper, messages=messages, schema=json_schema(schema))
                     reply = self._ask(
-                        tier="fast",
-                        model=cheaper,
-                        key=cheaper_key,
-                        messages=messages,
-                        schema=schema,
-                        repair=repair,
+                        _Question(
+                            tier="fast",
+                            model=cheaper,
+                            messages=messages,
+                            schema=schema,
+                            repair=question.repair,
+                        ),
                         skip_budget=True,
                     )
                     reply.tier, reply.model = "fast", cheaper
@@ -298,14 +285,12 @@ class LLMGateway:
         else:
             value, problem = validated(exchange.text, schema)
         outcome = (
-            "error" if exchange.error else ("invalid" if value is None else "repaired" if repair else "ok")
+            "error"
+            if exchange.error
+            else ("invalid" if value is None else "repaired" if question.repair else "ok")
         )
         call_id = self._record(
-            tier=tier,
-            model=model,
-            key=key,
-            messages=messages,
-            schema=schema,
+            question,
             outcome=outcome,
             response_text=exchange.text or "",
             tokens_in=exchange.tokens_in,
@@ -313,7 +298,6 @@ class LLMGateway:
             latency_ms=exchange.latency_ms,
             attempts=exchange.attempts,
             error=exchange.error or problem,
-            repair=repair,
         )
         return _Reply(
             call_id=call_id,
@@ -326,7 +310,7 @@ class LLMGateway:
             tokens_out=exchange.tokens_out,
         )
 
-    def _remember(self, *, key: str, model: str, schema: type[BaseModel], reply: _Reply) -> None:
+    def _remember(self, question: _Question, reply: _Reply) -> None:
         """Cache a valid answer (a repaired one too) under the key of the original question."""
         if self.replay:
             return
@@ -334,9 +318,9 @@ class LLMGateway:
         LLMCacheEntry.objects.bulk_create(
             [
                 LLMCacheEntry(
-                    key=key,
-                    model=model,
-                    schema=schema.__name__[:200],
+                    key=question.key,
+                    model=question.model,
+                    schema=question.schema.__name__[:200],
                     response_text=reply.value.model_dump_json(),
                     tokens_in=reply.tokens_in,
                     tokens_out=reply.tokens_out,
@@ -353,18 +337,12 @@ class LLMGateway:
             )
         return value
 
-    # --- HTTP --------------------------------------------------------------------------------------
-
     # --- Recording ---------------------------------------------------------------------------------
 
     def _record(
         self,
+        question: _Question,
         *,
-        tier: str,
-        model: str,
-        key: str,
-        messages: list[dict[str, Any]],
-        schema: type[BaseModel],
         outcome: str,
         response_text: str = "",
         tokens_in: int = 0,
@@ -374,8 +352,8 @@ class LLMGateway:
         cache_hit: bool = False,
         error: str = "",
         note: str = "",
-        repair: bool = False,
     ) -> int:
+        tier, model = question.tier, question.model
         cost = Decimal("0")
         if tokens_in or tokens_out:
             priced = llm_call_cost(model=model, tokens_in=tokens_in, tokens_out=tokens_out)
@@ -387,10 +365,10 @@ class LLMGateway:
             else:
                 cost = priced
         request = {
-            "messages": messages,
-            "schema": schema.__name__,
+            "messages": question.messages,
+            "schema": question.schema.__name__,
             "attempt": self.task.attempts if self.task else 0,
-            "repair": repair,
+            "repair": question.repair,
         }
         with transaction.atomic():
             call = LLMCall.objects.create(
@@ -399,7 +377,7 @@ class LLMGateway:
                 agent=self.agent,
                 model=model,
                 tier=tier,
-                prompt_hash=key,
+                prompt_hash=question.key,
                 request=request,
                 response_text=response_text,
                 tokens_in=tokens_in,
