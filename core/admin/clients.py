@@ -168,18 +168,7 @@ class ContractForm(ClientCurrencyForm):
 class ContractAdmin(ServiceAdmin):
     form = ContractForm
     create_fields = ("client",)
-    edit_fields = (
-        "title",
-        "project",
-        "status",
-        "value",
-        "currency",
-        "start_date",
-        "end_date",
-        "signed_at",
-        "document",
-        "terms",
-    )
+    edit_fields = services.CONTRACT_FIELDS
     list_display = (
         "title",
         "client",

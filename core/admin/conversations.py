@@ -86,22 +86,7 @@ class ConversationAdmin(ServiceAdmin):
 @admin.register(Message)
 class MessageAdmin(ReadOnlyServiceAdmin):
     form = MessageForm
-    create_fields = (
-        "conversation",
-        "direction",
-        "channel",
-        "message_id",
-        "in_reply_to",
-        "references",
-        "from_email",
-        "from_name",
-        "to",
-        "cc",
-        "subject",
-        "sent_at",
-        "body_text",
-        "body_html",
-    )
+    create_fields = ("conversation", *services.MESSAGE_FIELDS)
     info_fields = ("attachments", "created_at")
     list_display = ("__str__", "conversation", "direction", "channel", "from_email", "sent_at")
     list_select_related = ("conversation",)

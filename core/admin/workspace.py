@@ -14,14 +14,7 @@ from core.models import ActionTemplate, PricingRule, Workspace
 @admin.register(Workspace)
 class WorkspaceAdmin(ServiceAdmin):
     edit_fields = services.WORKSPACE_FIELDS
-    list_display = (
-        "name",
-        "operator_name",
-        "operator_email",
-        "invoice_prefix",
-        "default_currency",
-        "payment_terms_days",
-    )
+    list_display = services.WORKSPACE_FIELDS
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         # The workspace is a single row; once configured it is changed, not added again.

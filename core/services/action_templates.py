@@ -7,7 +7,7 @@ from typing import Any
 from django.db import transaction
 
 from core.models import ActionTemplate
-from core.services._common import User, _apply, _save
+from core.services._common import User, _upsert
 from core.services.deletion import _delete
 
 TEMPLATE_FIELDS = ("name", "kind", "subject", "body", "active")
@@ -15,15 +15,8 @@ TEMPLATE_FIELDS = ("name", "kind", "subject", "body", "active")
 
 @transaction.atomic
 def action_template_upsert(*, key: str, by: User, **data: Any) -> tuple[ActionTemplate, bool]:
-    template = ActionTemplate.objects.select_for_update().filter(key=key).first()
-    created = template is None
-    template = template or ActionTemplate(key=key)
-    before = {field: getattr(template, field) for field in data if field in TEMPLATE_FIELDS}
-    _apply(template, data, allowed=TEMPLATE_FIELDS)
-    if not created and before == {field: getattr(template, field) for field in before}:
-        return template, False
-    _save(template, by=by, update_fields=None if created else list(data))
-    return template, True
+    """Create or update the template with this key; returns (template, changed)."""
+    return _upsert(ActionTemplate, lookup={"key": key}, data=data, allowed=TEMPLATE_FIELDS, by=by)
 
 
 @transaction.atomic

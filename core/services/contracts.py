@@ -17,17 +17,18 @@ from core.services._common import (
 )
 from core.services.deletion import _delete
 
+# In the order the back office shows them.
 CONTRACT_FIELDS = (
     "title",
+    "project",
     "status",
     "value",
     "currency",
     "start_date",
     "end_date",
     "signed_at",
-    "terms",
-    "project",
     "document",
+    "terms",
 )
 
 

@@ -19,10 +19,9 @@ from core.services._common import (
     _check_project_belongs,
     _currency_or_default,
     _save,
-    _stamp,
 )
 from core.services.deletion import _delete
-from core.services.lines import LineData, _document_recompute_totals, _line_save, _lines_replace
+from core.services.lines import LineData, _line_delete, _line_save, _lines_replace
 
 INVOICE_DRAFT_FIELDS = ("currency", "notes", "project", "proposal", "due_date")
 
@@ -31,12 +30,15 @@ def _invoice_lock(invoice: Invoice) -> Invoice:
     return Invoice.objects.select_for_update().get(pk=invoice.pk)
 
 
-def _invoice_require_draft(invoice: Invoice) -> None:
-    if invoice.status != Invoice.Status.DRAFT:
+def _invoice_draft(invoice: Invoice) -> Invoice:
+    """The invoice, locked; refused unless it is a draft."""
+    locked = _invoice_lock(invoice)
+    if locked.status != Invoice.Status.DRAFT:
         raise ValidationError(
-            f"Invoice {invoice.number} is {invoice.get_status_display().lower()}: its lines and amounts "
+            f"Invoice {locked.number} is {locked.get_status_display().lower()}: its lines and amounts "
             "cannot change. Void it and issue a new one instead."
         )
+    return locked
 
 
 def _invoice_links_check(invoice: Invoice) -> None:
@@ -61,8 +63,7 @@ def invoice_create(
 def invoice_update(
     *, invoice: Invoice, by: User, lines: Iterable[Mapping[str, Any] | LineData] | None = None, **data: Any
 ) -> Invoice:
-    locked = _invoice_lock(invoice)
-    _invoice_require_draft(locked)
+    _invoice_draft(invoice)
     changed = _apply(invoice, data, allowed=INVOICE_DRAFT_FIELDS)
     _invoice_links_check(invoice)
     _save(invoice, by=by, update_fields=changed)
@@ -73,19 +74,15 @@ def invoice_update(
 
 @transaction.atomic
 def invoice_line_save(*, line: InvoiceLine, by: User) -> InvoiceLine:
-    invoice = _invoice_lock(line.invoice)
-    _invoice_require_draft(invoice)
+    invoice = _invoice_draft(line.invoice)
     _line_save(line, invoice, by=by)
     return line
 
 
 @transaction.atomic
 def invoice_line_delete(*, line: InvoiceLine, by: User) -> None:
-    invoice = _invoice_lock(line.invoice)
-    _invoice_require_draft(invoice)
-    _stamp(line, by)
-    line.delete()
-    _document_recompute_totals(invoice, by=by)
+    invoice = _invoice_draft(line.invoice)
+    _line_delete(line, invoice, by=by)
 
 
 def _invoice_next_number(year: int) -> int:
@@ -222,6 +219,5 @@ def invoice_reissue(*, invoice: Invoice, by: User) -> Invoice:
 
 @transaction.atomic
 def invoice_delete_draft(*, invoice: Invoice, by: User) -> None:
-    locked = _invoice_lock(invoice)
-    _invoice_require_draft(locked)
+    locked = _invoice_draft(invoice)
     _delete(locked, by=by, cascade=list(locked.lines.all()))

@@ -18,6 +18,7 @@ def message_id_normalise(value: str | None) -> str | None:
     return cleaned or None
 
 
+# In the order the back office shows them.
 MESSAGE_FIELDS = (
     "direction",
     "channel",
@@ -29,9 +30,9 @@ MESSAGE_FIELDS = (
     "to",
     "cc",
     "subject",
+    "sent_at",
     "body_text",
     "body_html",
-    "sent_at",
 )
 
 

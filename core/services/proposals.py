@@ -12,9 +12,9 @@ from django.db import transaction
 from core import clock
 from core.memory.capture import memory_capture_request
 from core.models import Client, Proposal, ProposalLine
-from core.services._common import User, _apply, _check_project_belongs, _currency_or_default, _save, _stamp
+from core.services._common import User, _apply, _check_project_belongs, _currency_or_default, _save
 from core.services.deletion import _delete
-from core.services.lines import LineData, _document_recompute_totals, _line_save, _lines_replace
+from core.services.lines import LineData, _line_delete, _line_save, _lines_replace
 
 PROPOSAL_FIELDS = ("title", "currency", "valid_until", "cover_letter", "notes", "project")
 PROPOSAL_TRANSITIONS: dict[str, set[str]] = {
@@ -39,11 +39,14 @@ def _proposal_lock(proposal: Proposal) -> Proposal:
     return Proposal.objects.select_for_update().get(pk=proposal.pk)
 
 
-def _proposal_require_draft(proposal: Proposal) -> None:
-    if proposal.status != Proposal.Status.DRAFT:
+def _proposal_draft(proposal: Proposal) -> Proposal:
+    """The proposal, locked; refused unless it is a draft."""
+    locked = _proposal_lock(proposal)
+    if locked.status != Proposal.Status.DRAFT:
         raise ValidationError(
-            f"Proposal {proposal.pk} is {proposal.get_status_display().lower()}; only drafts can be edited."
+            f"Proposal {locked.pk} is {locked.get_status_display().lower()}; only drafts can be edited."
         )
+    return locked
 
 
 @transaction.atomic
@@ -63,8 +66,7 @@ def proposal_create(
 def proposal_update(
     *, proposal: Proposal, by: User, lines: Iterable[Mapping[str, Any] | LineData] | None = None, **data: Any
 ) -> Proposal:
-    locked = _proposal_lock(proposal)
-    _proposal_require_draft(locked)
+    _proposal_draft(proposal)
     changed = _apply(proposal, data, allowed=PROPOSAL_FIELDS)
     _check_project_belongs(proposal.project, proposal.client)
     _save(proposal, by=by, update_fields=changed)
@@ -76,8 +78,7 @@ def proposal_update(
 
 @transaction.atomic
 def proposal_line_save(*, line: ProposalLine, by: User) -> ProposalLine:
-    proposal = _proposal_lock(line.proposal)
-    _proposal_require_draft(proposal)
+    proposal = _proposal_draft(line.proposal)
     _line_save(line, proposal, by=by)
     memory_capture_request(record=proposal)
     return line
@@ -85,11 +86,8 @@ def proposal_line_save(*, line: ProposalLine, by: User) -> ProposalLine:
 
 @transaction.atomic
 def proposal_line_delete(*, line: ProposalLine, by: User) -> None:
-    proposal = _proposal_lock(line.proposal)
-    _proposal_require_draft(proposal)
-    _stamp(line, by)
-    line.delete()
-    _document_recompute_totals(proposal, by=by)
+    proposal = _proposal_draft(line.proposal)
+    _line_delete(line, proposal, by=by)
     memory_capture_request(record=proposal)
 
 
