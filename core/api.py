@@ -103,9 +103,6 @@ def _errors_named(names: dict[str, str]) -> Iterator[None]:
         raise ValidationError(renamed) from exc
 
 
-# The selectors core/selectors.py lacks yet; kept here until they move there.
-
-
 # --- Clients -------------------------------------------------------------------------------------
 
 

@@ -1,4 +1,5 @@
-"""Conversations and their messages in the back office; a message is recorded, never edited."""
+"""Conversations and what comes of them in the back office: messages, stored files and decisions. A
+message, a file and a decision are recorded, never edited."""
 
 from __future__ import annotations
 
@@ -8,10 +9,11 @@ from typing import Any
 from django import forms
 from django.contrib import admin
 from django.core.exceptions import ValidationError
+from django.template.defaultfilters import filesizeformat
 
-from core import services
-from core.admin.base import ReadOnlyServiceAdmin, ServiceAdmin, ServiceForm, count_of
-from core.models import Conversation, Message
+from core import clock, services
+from core.admin.base import ReadOnlyServiceAdmin, ServiceAdmin, ServiceForm, admin_link, count_of
+from core.models import Artifact, Conversation, Decision, Message
 
 
 class AddressListField(forms.CharField):
@@ -84,22 +86,7 @@ class ConversationAdmin(ServiceAdmin):
 @admin.register(Message)
 class MessageAdmin(ReadOnlyServiceAdmin):
     form = MessageForm
-    create_fields = (
-        "conversation",
-        "direction",
-        "channel",
-        "message_id",
-        "in_reply_to",
-        "references",
-        "from_email",
-        "from_name",
-        "to",
-        "cc",
-        "subject",
-        "sent_at",
-        "body_text",
-        "body_html",
-    )
+    create_fields = ("conversation", *services.MESSAGE_FIELDS)
     info_fields = ("attachments", "created_at")
     list_display = ("__str__", "conversation", "direction", "channel", "from_email", "sent_at")
     list_select_related = ("conversation",)
@@ -113,3 +100,55 @@ class MessageAdmin(ReadOnlyServiceAdmin):
         if not created:
             raise ValidationError({"message_id": f"This Message-ID is already stored, as “{message}”."})
         return message
+
+
+@admin.register(Artifact)
+class ArtifactAdmin(ReadOnlyServiceAdmin):
+    create_fields = ("file", "client", "project", "extracted_text")
+    info_fields = ("filename", "mime_type", "size", "sha256", "created_at")
+    list_display = ("filename", "mime_type", "file_size", "client", "project", "created_at")
+    list_select_related = ("client", "project")
+    list_filter = ("mime_type",)
+    search_fields = ("filename", "sha256")
+    date_hierarchy = "created_at"
+    autocomplete_fields = ("client", "project")
+
+    @admin.display(description="Size", ordering="size")
+    def file_size(self, obj: Artifact) -> str:
+        return filesizeformat(obj.size)
+
+    def create(self, request, form):
+        upload = form.cleaned_data["file"]
+        artifact, created = services.artifact_store(
+            by=request.user,
+            content=upload.read(),
+            filename=upload.name,
+            mime_type=upload.content_type or "application/octet-stream",
+            client=form.cleaned_data["client"],
+            project=form.cleaned_data["project"],
+            extracted_text=form.cleaned_data["extracted_text"],
+        )
+        if not created:
+            raise ValidationError({"file": f"This file is already stored, as “{artifact}”."})
+        return artifact
+
+
+@admin.register(Decision)
+class DecisionAdmin(ReadOnlyServiceAdmin):
+    create_fields = ("title", "rationale", "client", "project", "decided_at")
+    info_fields = ("decided_by", "subject_link", "created_at")
+    list_display = ("title", "client", "project", "decided_by", "decided_at")
+    list_select_related = ("client", "project", "decided_by")
+    search_fields = ("title", "rationale")
+    date_hierarchy = "decided_at"
+    autocomplete_fields = ("client", "project")
+
+    @admin.display(description="About")
+    def subject_link(self, obj: Decision) -> str | None:
+        return admin_link(obj.subject)
+
+    def get_changeform_initial_data(self, request):
+        return {"decided_at": clock.now(), **super().get_changeform_initial_data(request)}
+
+    def create(self, request, form):
+        return services.decision_record(by=request.user, **form.cleaned_data)

@@ -360,41 +360,30 @@ def memory_recall(
         ranked = [r for r in ranked if r.score >= 0.5 * ranked[0].score]
     ranked = ranked[:k]
     if task is not None:
-        _recall_record(
-            task=task,
-            step=step,
-            query=query,
-            mode=mode,
-            tiers=tiers,
-            client=client,
-            project=project,
-            k=k,
-            ranked=ranked,
-            duration_ms=(time.perf_counter() - started) * 1000,
+        duration_ms = (time.perf_counter() - started) * 1000
+        recall = MemoryRecall(
+            task=task, step=step, query=query, mode=mode, tiers=tiers, client=client, project=project, k=k
         )
+        _recall_record(recall=recall, ranked=ranked, duration_ms=duration_ms)
     return ranked
 
 
-def _recall_record(*, task, step, query, mode, tiers, client, project, k, ranked, duration_ms) -> None:
+def _recall_record(*, recall: MemoryRecall, ranked: list[Recalled], duration_ms: float) -> None:
+    recall.results = [r.as_dict() for r in ranked]
+    recall.duration_ms = round(duration_ms, 2)
     with transaction.atomic():
-        recall = MemoryRecall.objects.create(
-            task=task,
-            step=step,
-            query=query,
-            mode=mode,
-            tiers=tiers,
-            client=client,
-            project=project,
-            k=k,
-            results=[r.as_dict() for r in ranked],
-            duration_ms=round(duration_ms, 2),
-        )
+        recall.save(force_insert=True)
         recall.items.set([r.item.pk for r in ranked])
         MemoryItem.objects.filter(pk__in=[r.item.pk for r in ranked]).update(
             recall_count=F("recall_count") + 1, last_recalled_at=clock.now()
         )
         ports.memory_recalled(
-            task=task, step=step, query=query, recall=recall, mode=mode, items=[r.item.pk for r in ranked]
+            task=recall.task,
+            step=recall.step,
+            query=recall.query,
+            recall=recall,
+            mode=recall.mode,
+            items=[r.item.pk for r in ranked],
         )
 
 

@@ -1,15 +1,41 @@
-"""Conversations and their messages."""
+"""Conversations and what comes of them: messages, stored files, decisions and the operator's notes."""
 
 from __future__ import annotations
 
+from django.conf import settings
+from django.contrib.contenttypes.fields import GenericForeignKey
+from django.contrib.contenttypes.models import ContentType
+from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
 from simple_history.models import HistoricalRecords
 
-from core.models.artifacts import Artifact
 from core.models.base import TimeStamped, email_normalised_check
-from core.models.clients import Client
-from core.models.projects import Project
+from core.models.clients import Client, Project
+
+
+class Artifact(TimeStamped):
+    """A stored file, deduplicated by content hash."""
+
+    client = models.ForeignKey(
+        Client, on_delete=models.SET_NULL, null=True, blank=True, related_name="artifacts"
+    )
+    project = models.ForeignKey(
+        Project, on_delete=models.SET_NULL, null=True, blank=True, related_name="artifacts"
+    )
+    file = models.FileField(upload_to="artifacts/%Y/%m/")
+    filename = models.CharField(max_length=255)
+    sha256 = models.CharField(max_length=64, unique=True, validators=[RegexValidator(r"^[0-9a-f]{64}$")])
+    mime_type = models.CharField(max_length=127, default="application/octet-stream")
+    size = models.PositiveBigIntegerField()
+    extracted_text = models.TextField(blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return self.filename
 
 
 class Channel(models.TextChoices):
@@ -80,3 +106,58 @@ class Message(TimeStamped):
 
     def __str__(self) -> str:
         return self.subject or f"Message #{self.pk}"
+
+
+class Decision(TimeStamped):
+    """What was decided, why, and by whom, optionally linked to the record it is about."""
+
+    client = models.ForeignKey(
+        Client, on_delete=models.SET_NULL, null=True, blank=True, related_name="decisions"
+    )
+    project = models.ForeignKey(
+        Project, on_delete=models.SET_NULL, null=True, blank=True, related_name="decisions"
+    )
+    title = models.CharField(max_length=300)
+    rationale = models.TextField(blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField()
+    subject_type = models.ForeignKey(ContentType, on_delete=models.SET_NULL, null=True, blank=True)
+    subject_id = models.PositiveBigIntegerField(null=True, blank=True)
+    subject = GenericForeignKey("subject_type", "subject_id")
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-decided_at", "-pk"]
+        indexes = [models.Index(fields=["subject_type", "subject_id"], name="decision_subject_idx")]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class Note(TimeStamped):
+    """Something the operator wants remembered about a client or project. Pinned notes are canonical
+    memory: never compressed, never expired, never deleted by retention."""
+
+    client = models.ForeignKey(
+        Client, on_delete=models.CASCADE, null=True, blank=True, related_name="operator_notes"
+    )
+    project = models.ForeignKey(
+        Project, on_delete=models.SET_NULL, null=True, blank=True, related_name="operator_notes"
+    )
+    text = models.TextField()
+    pinned = models.BooleanField(
+        default=False, help_text="Pinned notes are canonical facts: kept for good and recalled first."
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [models.CheckConstraint(condition=~Q(text=""), name="note_text_not_blank")]
+
+    def __str__(self) -> str:
+        return self.text[:80]

@@ -12,8 +12,7 @@ from django.db.models import Q
 from django.utils import timezone
 from pgvector.django import HnswIndex, VectorField
 
-from core.models.clients import Client
-from core.models.projects import Project
+from core.models.clients import Client, Project
 
 
 class MemoryItem(models.Model):

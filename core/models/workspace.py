@@ -1,13 +1,26 @@
-"""The workspace: the one business this installation runs."""
+"""The workspace and its catalogue: the one business this installation runs, the price of each
+service it sells, and the texts of its proposals, follow-ups, reminders and replies."""
 
 from __future__ import annotations
+
+from decimal import Decimal
 
 from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
 from simple_history.models import HistoricalRecords
 
-from core.models.base import TimeStamped, currency_check, currency_field, email_normalised_check
+from core.models.base import (
+    MONEY,
+    NON_NEGATIVE,
+    QUANTITY,
+    SERVICE_KEY_VALIDATOR,
+    TimeStamped,
+    currency_check,
+    currency_field,
+    email_normalised_check,
+    non_negative_check,
+)
 
 
 class Workspace(TimeStamped):
@@ -32,6 +45,52 @@ class Workspace(TimeStamped):
             currency_check("workspace_currency_iso4217", "default_currency"),
             email_normalised_check("workspace_email_normalised", "operator_email"),
         ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class PricingRule(TimeStamped):
+    service_key = models.CharField(max_length=50, unique=True, validators=[SERVICE_KEY_VALIDATOR])
+    name = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    unit = models.CharField(max_length=20, help_text="What one unit is: package, page, piece, month, hour…")
+    unit_price = models.DecimalField(**MONEY, validators=NON_NEGATIVE)
+    currency = currency_field()
+    min_units = models.DecimalField(**QUANTITY, default=Decimal("1"), validators=NON_NEGATIVE)
+    active = models.BooleanField(default=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["service_key"]
+        constraints = [
+            non_negative_check("pricingrule_amounts_non_negative", "unit_price", "min_units"),
+            currency_check("pricingrule_currency_iso4217"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.service_key})"
+
+
+class ActionTemplate(TimeStamped):
+    """Named, parameterised text for proposals, follow-ups, reminders and replies (Django template syntax)."""
+
+    class Kind(models.TextChoices):
+        PROPOSAL = "proposal", "Proposal cover"
+        FOLLOW_UP = "follow_up", "Follow-up"
+        REMINDER = "reminder", "Payment reminder"
+        REPLY = "reply", "Reply"
+
+    key = models.CharField(max_length=50, unique=True, validators=[SERVICE_KEY_VALIDATOR])
+    name = models.CharField(max_length=200)
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+    subject = models.CharField(max_length=300, blank=True)
+    body = models.TextField()
+    active = models.BooleanField(default=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["kind", "key"]
 
     def __str__(self) -> str:
         return self.name

@@ -130,6 +130,26 @@ def _save(instance: models.Model, *, by: User, update_fields: Iterable[str] | No
     return instance
 
 
+def _upsert(
+    model: type[models.Model],
+    *,
+    lookup: dict[str, Any],
+    data: Mapping[str, Any],
+    allowed: tuple[str, ...],
+    by: User,
+) -> tuple[models.Model, bool]:
+    """Create or update the row with this natural key: (row, changed). Unchanged data writes nothing."""
+    row = model.objects.select_for_update().filter(**lookup).first()
+    created = row is None
+    row = row or model(**lookup)
+    before = {field: getattr(row, field) for field in data if field in allowed}
+    _apply(row, data, allowed=allowed)
+    if not created and before == {field: getattr(row, field) for field in before}:
+        return row, False
+    _save(row, by=by, update_fields=None if created else list(data))
+    return row, True
+
+
 def _apply(instance: models.Model, data: Mapping[str, Any], *, allowed: Iterable[str]) -> list[str]:
     allowed = set(allowed)
     unknown = set(data) - allowed

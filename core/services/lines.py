@@ -114,6 +114,12 @@ def _lines_replace(document: Proposal | Invoice, line_model, lines, *, by: User)
     _document_recompute_totals(document, by=by)
 
 
+def _line_delete(line: ProposalLine | InvoiceLine, document: Proposal | Invoice, *, by: User) -> None:
+    _stamp(line, by)
+    line.delete()
+    _document_recompute_totals(document, by=by)
+
+
 def _line_save(line: ProposalLine | InvoiceLine, document: Proposal | Invoice, *, by: User) -> None:
     data = LineData.parse(
         {

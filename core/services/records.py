@@ -12,17 +12,21 @@ from django.db import models, transaction
 
 from core.models import Client, Contact, Deliverable, Note, Project
 from core.services._common import User
-from core.services.clients import CLIENT_FIELDS, client_delete, client_update
-from core.services.contacts import CONTACT_FIELDS, contact_delete, contact_update
-from core.services.notes import note_delete
-from core.services.projects import (
+from core.services.clients import (
+    CLIENT_FIELDS,
+    CONTACT_FIELDS,
     DELIVERABLE_FIELDS,
     PROJECT_FIELDS,
+    client_delete,
+    client_update,
+    contact_delete,
+    contact_update,
     deliverable_delete,
     deliverable_update,
     project_delete,
     project_update,
 )
+from core.services.conversations import note_delete
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,5 @@
-"""Invoices: drafts, their lines, gap-free numbering, and their lifecycle after issue."""
+"""Money documents: proposals and invoices, their drafts and lines, their lifecycles, and the invoices'
+gap-free numbering."""
 
 from __future__ import annotations
 
@@ -11,7 +12,8 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from core import clock
-from core.models import Client, Invoice, InvoiceLine, InvoiceSequence, Workspace
+from core.memory.capture import memory_capture_request
+from core.models import Client, Invoice, InvoiceLine, InvoiceSequence, Proposal, ProposalLine, Workspace
 from core.services._common import (
     User,
     _apply,
@@ -19,10 +21,140 @@ from core.services._common import (
     _check_project_belongs,
     _currency_or_default,
     _save,
-    _stamp,
 )
 from core.services.deletion import _delete
-from core.services.lines import LineData, _document_recompute_totals, _line_save, _lines_replace
+from core.services.lines import LineData, _line_delete, _line_save, _lines_replace
+
+PROPOSAL_FIELDS = ("title", "currency", "valid_until", "cover_letter", "notes", "project")
+PROPOSAL_TRANSITIONS: dict[str, set[str]] = {
+    Proposal.Status.DRAFT: {
+        Proposal.Status.PENDING_APPROVAL,
+        Proposal.Status.SENT,
+        Proposal.Status.WITHDRAWN,
+    },
+    Proposal.Status.PENDING_APPROVAL: {
+        Proposal.Status.DRAFT,
+        Proposal.Status.SENT,
+        Proposal.Status.WITHDRAWN,
+    },
+    Proposal.Status.SENT: {Proposal.Status.ACCEPTED, Proposal.Status.DECLINED, Proposal.Status.WITHDRAWN},
+    Proposal.Status.ACCEPTED: set(),
+    Proposal.Status.DECLINED: set(),
+    Proposal.Status.WITHDRAWN: set(),
+}
+
+
+def _proposal_lock(proposal: Proposal) -> Proposal:
+    return Proposal.objects.select_for_update().get(pk=proposal.pk)
+
+
+def _proposal_draft(proposal: Proposal) -> Proposal:
+    """The proposal, locked; refused unless it is a draft."""
+    locked = _proposal_lock(proposal)
+    if locked.status != Proposal.Status.DRAFT:
+        raise ValidationError(
+            f"Proposal {locked.pk} is {locked.get_status_display().lower()}; only drafts can be edited."
+        )
+    return locked
+
+
+@transaction.atomic
+def proposal_create(
+    *, client: Client, by: User, title: str, lines: Iterable[Mapping[str, Any] | LineData] = (), **data: Any
+) -> Proposal:
+    proposal = Proposal(client=client, currency=_currency_or_default(data, client))
+    _apply(proposal, {"title": title, **data}, allowed=PROPOSAL_FIELDS)
+    _check_project_belongs(proposal.project, client)
+    _save(proposal, by=by)
+    _lines_replace(proposal, ProposalLine, lines, by=by)
+    memory_capture_request(record=proposal)
+    return proposal
+
+
+@transaction.atomic
+def proposal_update(
+    *, proposal: Proposal, by: User, lines: Iterable[Mapping[str, Any] | LineData] | None = None, **data: Any
+) -> Proposal:
+    _proposal_draft(proposal)
+    changed = _apply(proposal, data, allowed=PROPOSAL_FIELDS)
+    _check_project_belongs(proposal.project, proposal.client)
+    _save(proposal, by=by, update_fields=changed)
+    if lines is not None:
+        _lines_replace(proposal, ProposalLine, lines, by=by)
+    memory_capture_request(record=proposal)
+    return proposal
+
+
+@transaction.atomic
+def proposal_line_save(*, line: ProposalLine, by: User) -> ProposalLine:
+    proposal = _proposal_draft(line.proposal)
+    _line_save(line, proposal, by=by)
+    memory_capture_request(record=proposal)
+    return line
+
+
+@transaction.atomic
+def proposal_line_delete(*, line: ProposalLine, by: User) -> None:
+    proposal = _proposal_draft(line.proposal)
+    _line_delete(line, proposal, by=by)
+    memory_capture_request(record=proposal)
+
+
+@transaction.atomic
+def proposal_transition(*, proposal: Proposal, to: str, by: User, at: dt.datetime | None = None) -> Proposal:
+    """Move a proposal along its lifecycle; `at` back-dates the step (imports, the demo)."""
+    locked = _proposal_lock(proposal)
+    if to not in PROPOSAL_TRANSITIONS.get(locked.status, set()):
+        raise ValidationError({"status": f"A {locked.status} proposal cannot become {to}."})
+    if to in (Proposal.Status.PENDING_APPROVAL, Proposal.Status.SENT) and not locked.lines.exists():
+        raise ValidationError({"status": "A proposal needs at least one line before it goes out."})
+    now = at or clock.now()
+    locked.status = to
+    fields = ["status"]
+    if to == Proposal.Status.SENT:
+        locked.sent_at = now
+        fields.append("sent_at")
+    if to in (Proposal.Status.ACCEPTED, Proposal.Status.DECLINED):
+        locked.decided_at = now
+        fields.append("decided_at")
+    _save(locked, by=by, update_fields=fields)
+    proposal.refresh_from_db()
+    memory_capture_request(record=proposal)
+    return proposal
+
+
+@transaction.atomic
+def proposal_delete_draft(*, proposal: Proposal, by: User) -> None:
+    locked = _proposal_lock(proposal)
+    _delete(locked, by=by, cascade=list(locked.lines.all()))
+
+
+@transaction.atomic
+def proposal_send_record(
+    *,
+    client: Client,
+    by: User,
+    title: str,
+    lines: Iterable[Mapping[str, Any] | LineData],
+    currency: str,
+    cover_letter: str,
+    valid_until: dt.date | None = None,
+    sent_at: dt.datetime | None = None,
+) -> Proposal:
+    """A proposal that goes out now (its email is in the outbox of the same transaction): created with
+    its lines, then pending approval → sent, each step in its history."""
+    proposal = proposal_create(
+        client=client,
+        by=by,
+        title=title,
+        lines=lines,
+        currency=currency,
+        cover_letter=cover_letter,
+        valid_until=valid_until,
+    )
+    proposal_transition(proposal=proposal, to=Proposal.Status.PENDING_APPROVAL, by=by)
+    return proposal_transition(proposal=proposal, to=Proposal.Status.SENT, by=by, at=sent_at)
+
 
 INVOICE_DRAFT_FIELDS = ("currency", "notes", "project", "proposal", "due_date")
 
@@ -31,12 +163,15 @@ def _invoice_lock(invoice: Invoice) -> Invoice:
     return Invoice.objects.select_for_update().get(pk=invoice.pk)
 
 
-def _invoice_require_draft(invoice: Invoice) -> None:
-    if invoice.status != Invoice.Status.DRAFT:
+def _invoice_draft(invoice: Invoice) -> Invoice:
+    """The invoice, locked; refused unless it is a draft."""
+    locked = _invoice_lock(invoice)
+    if locked.status != Invoice.Status.DRAFT:
         raise ValidationError(
-            f"Invoice {invoice.number} is {invoice.get_status_display().lower()}: its lines and amounts "
+            f"Invoice {locked.number} is {locked.get_status_display().lower()}: its lines and amounts "
             "cannot change. Void it and issue a new one instead."
         )
+    return locked
 
 
 def _invoice_links_check(invoice: Invoice) -> None:
@@ -61,8 +196,7 @@ def invoice_create(
 def invoice_update(
     *, invoice: Invoice, by: User, lines: Iterable[Mapping[str, Any] | LineData] | None = None, **data: Any
 ) -> Invoice:
-    locked = _invoice_lock(invoice)
-    _invoice_require_draft(locked)
+    _invoice_draft(invoice)
     changed = _apply(invoice, data, allowed=INVOICE_DRAFT_FIELDS)
     _invoice_links_check(invoice)
     _save(invoice, by=by, update_fields=changed)
@@ -73,19 +207,15 @@ def invoice_update(
 
 @transaction.atomic
 def invoice_line_save(*, line: InvoiceLine, by: User) -> InvoiceLine:
-    invoice = _invoice_lock(line.invoice)
-    _invoice_require_draft(invoice)
+    invoice = _invoice_draft(line.invoice)
     _line_save(line, invoice, by=by)
     return line
 
 
 @transaction.atomic
 def invoice_line_delete(*, line: InvoiceLine, by: User) -> None:
-    invoice = _invoice_lock(line.invoice)
-    _invoice_require_draft(invoice)
-    _stamp(line, by)
-    line.delete()
-    _document_recompute_totals(invoice, by=by)
+    invoice = _invoice_draft(line.invoice)
+    _line_delete(line, invoice, by=by)
 
 
 def _invoice_next_number(year: int) -> int:
@@ -222,6 +352,5 @@ def invoice_reissue(*, invoice: Invoice, by: User) -> Invoice:
 
 @transaction.atomic
 def invoice_delete_draft(*, invoice: Invoice, by: User) -> None:
-    locked = _invoice_lock(invoice)
-    _invoice_require_draft(locked)
+    locked = _invoice_draft(invoice)
     _delete(locked, by=by, cascade=list(locked.lines.all()))
