@@ -13,6 +13,7 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import MaxValueValidator
@@ -21,6 +22,8 @@ from django.db.models import Count, OuterRef, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.forms.models import BaseInlineFormSet
 from django.http import Http404, HttpRequest, HttpResponse
+from django.template.defaultfilters import pluralize
+from django.template.response import TemplateResponse
 from django.urls import NoReverseMatch, reverse
 from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
@@ -386,6 +389,55 @@ def apply_to_each(
             model_admin.message_user(request, f"{record}: {' '.join(exc.messages)}", messages.ERROR)
     if succeeded:
         model_admin.message_user(request, f"{done}: {', '.join(succeeded)}.", messages.SUCCESS)
+
+
+def reason_action(
+    change: Callable[[HttpRequest, Any, str], str],
+    *,
+    name: str,
+    description: str,
+    permissions: tuple[str, ...],
+    form: type[forms.Form],
+    title: str,
+    explanation: str,
+    item: Callable[[Any], str],
+    noun: str,
+    verb: str,
+    done: str,
+    rows: Callable[[QuerySet], QuerySet] = lambda queryset: queryset,
+) -> Callable[..., HttpResponse | None]:
+    """An admin action that first asks for a reason (the selected rows listed with `item`), then runs
+    `change(request, row, reason)` on each, reporting each refusal (voiding invoices, rejecting actions).
+
+    `name` is the attribute the action is assigned to on the admin: the confirmation page posts it back."""
+
+    @admin.action(description=description, permissions=list(permissions))
+    def act(model_admin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet) -> HttpResponse | None:
+        bound = form(request.POST if "confirm" in request.POST else None)
+        if bound.is_valid():
+            reason = bound.cleaned_data["reason"]
+            apply_to_each(
+                model_admin, request, rows(queryset), lambda row: change(request, row, reason), done
+            )
+            return None
+        selected = list(rows(queryset))
+        return TemplateResponse(
+            request,
+            "admin/reason_confirmation.html",
+            {
+                **model_admin.admin_site.each_context(request),
+                "title": title,
+                "explanation": explanation,
+                "items": [(row.pk, item(row)) for row in selected],
+                "action_name": name,
+                "submit_label": f"{verb} {len(selected)} {noun}{pluralize(len(selected))}",
+                "opts": model_admin.opts,
+                "form": bound,
+                "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+            },
+        )
+
+    return act
 
 
 class LineInline(ServiceInline):

@@ -7,11 +7,8 @@ from collections.abc import Callable
 
 from django import forms
 from django.contrib import admin
-from django.contrib.admin import helpers
 from django.db.models import QuerySet
 from django.http import HttpRequest
-from django.template.defaultfilters import pluralize
-from django.template.response import TemplateResponse
 
 from core import services
 from core.admin.base import (
@@ -24,6 +21,7 @@ from core.admin.base import (
     apply_to_each,
     is_draft,
     money_column,
+    reason_action,
 )
 from core.models import Invoice, InvoiceLine, InvoiceSequence, Proposal, ProposalLine
 
@@ -260,42 +258,25 @@ class InvoiceAdmin(ServiceAdmin):
             "Marked overdue",
         )
 
-    @admin.action(description="Void…", permissions=["change"])
-    def void(self, request, queryset):
-        form = VoidForm(request.POST if "confirm" in request.POST else None)
-        if form.is_valid():
-            reason = form.cleaned_data["reason"]
-            apply_to_each(
-                self,
-                request,
-                queryset,
-                lambda invoice: str(services.invoice_void(invoice=invoice, by=request.user, reason=reason)),
-                "Voided",
-            )
-            return None
-        return TemplateResponse(
-            request,
-            "admin/reason_confirmation.html",
-            {
-                **self.admin_site.each_context(request),
-                "title": "Void invoices",
-                "explanation": "Voiding is final. A void invoice keeps its number and stays in the books; to "
-                "correct it, re-issue it as a new draft afterwards.",
-                "items": [
-                    (
-                        invoice.pk,
-                        f"{invoice} — {invoice.client} — {invoice.total} {invoice.currency} "
-                        f"({invoice.get_status_display()})",
-                    )
-                    for invoice in queryset
-                ],
-                "action_name": "void",
-                "submit_label": f"Void {len(queryset)} invoice{pluralize(len(queryset))}",
-                "opts": self.opts,
-                "form": form,
-                "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
-            },
-        )
+    void = reason_action(
+        lambda request, invoice, reason: str(
+            services.invoice_void(invoice=invoice, by=request.user, reason=reason)
+        ),
+        name="void",
+        description="Void…",
+        permissions=("change",),
+        form=VoidForm,
+        title="Void invoices",
+        explanation="Voiding is final. A void invoice keeps its number and stays in the books; to "
+        "correct it, re-issue it as a new draft afterwards.",
+        item=lambda invoice: (
+            f"{invoice} — {invoice.client} — {invoice.total} {invoice.currency} "
+            f"({invoice.get_status_display()})"
+        ),
+        noun="invoice",
+        verb="Void",
+        done="Voided",
+    )
 
     @admin.action(description="Re-issue void invoice as new draft", permissions=["change"])
     def reissue(self, request, queryset):

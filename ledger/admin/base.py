@@ -8,15 +8,12 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin
-from django.contrib.admin import helpers
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
-from django.template.defaultfilters import pluralize
-from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html
 
-from core.admin.base import apply_to_each
+from core.admin.base import apply_to_each, reason_action
 from core.display import json_pretty
 
 RowAction = Callable[[admin.ModelAdmin, HttpRequest, QuerySet], HttpResponse | None]
@@ -112,35 +109,17 @@ def reject_action(
 ) -> RowAction:
     """An admin action that first asks for a reason (the selected rows listed with `item`), then runs
     `reject` with it on each selected row."""
-
-    @admin.action(description=description, permissions=["operate"])
-    def act(model_admin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet) -> HttpResponse | None:
-        form = RejectForm(request.POST if "confirm" in request.POST else None)
-        if form.is_valid():
-            reason = form.cleaned_data["reason"]
-            apply_to_each(
-                model_admin,
-                request,
-                _selected(queryset, related),
-                lambda row: reject(request, row, reason),
-                "Rejected",
-            )
-            return None
-        selected = list(_selected(queryset, related))
-        return TemplateResponse(
-            request,
-            "admin/reason_confirmation.html",
-            {
-                **model_admin.admin_site.each_context(request),
-                "title": title,
-                "explanation": explanation,
-                "items": [(row.pk, item(row)) for row in selected],
-                "action_name": "reject",
-                "submit_label": f"Reject {len(selected)} {noun}{pluralize(len(selected))}",
-                "opts": model_admin.opts,
-                "form": form,
-                "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
-            },
-        )
-
-    return act
+    return reason_action(
+        reject,
+        name="reject",
+        description=description,
+        permissions=("operate",),
+        form=RejectForm,
+        title=title,
+        explanation=explanation,
+        item=item,
+        noun=noun,
+        verb="Reject",
+        done="Rejected",
+        rows=lambda queryset: _selected(queryset, related),
+    )
