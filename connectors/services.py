@@ -32,6 +32,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 
+from connectors.intake_hook import intake_submit
 from connectors.mime import ParsedMail, parse_message
 from connectors.models import InboundMail, Mailbox
 from core import clock
@@ -394,9 +395,6 @@ def _attachment_text(mime_type: str, content: bytes) -> str:
 
 
 def _intake_after_commit(message_pk: int) -> None:
-    # Imported lazily: the intake workflow lives in agents/, which must not be loaded to import mail.
-    from connectors.intake_hook import intake_submit
-
     intake_submit(message_pk=message_pk)
 
 
