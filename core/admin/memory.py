@@ -12,7 +12,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 
 from core import services
-from core.admin.base import ServiceAdmin, admin_link
+from core.admin.base import RecordServices, ServiceAdmin, admin_link
 from core.memory import services as memory_services
 from core.models import Client, MemoryItem, MemoryRecall, Note, Project
 
@@ -20,6 +20,9 @@ from core.models import Client, MemoryItem, MemoryRecall, Note, Project
 @admin.register(Note)
 class NoteAdmin(ServiceAdmin):
     edit_fields = services.NOTE_FIELDS
+    record_services = RecordServices(
+        record="note", create=services.note_create, update=services.note_update, delete=services.note_delete
+    )
     info_fields = ("created_by", "created_at", "updated_at")
     list_display = ("excerpt", "client", "project", "pinned", "created_by", "created_at")
     list_filter = ("pinned",)
@@ -30,15 +33,6 @@ class NoteAdmin(ServiceAdmin):
     @admin.display(description="Note")
     def excerpt(self, obj: Note) -> str:
         return obj.text[:120]
-
-    def create(self, request, form):
-        return services.note_create(by=request.user, **form.cleaned_data)
-
-    def update(self, request, obj, changes):
-        services.note_update(note=obj, by=request.user, **changes)
-
-    def delete(self, request, obj):
-        services.note_delete(note=obj, by=request.user)
 
 
 class SearchForm(forms.Form):

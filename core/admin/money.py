@@ -16,6 +16,7 @@ from core.admin.base import (
     CurrencyInUseFilter,
     LineAdmin,
     LineInline,
+    RecordServices,
     ServiceAdmin,
     admin_link,
     apply_to_each,
@@ -25,15 +26,18 @@ from core.admin.base import (
 )
 from core.models import Invoice, InvoiceLine, InvoiceSequence, Proposal, ProposalLine
 
+# Shared by the line inline on the document's page and the line's own admin.
+PROPOSAL_LINE_SERVICES = RecordServices(
+    record="line", save=services.proposal_line_save, delete=services.proposal_line_delete
+)
+INVOICE_LINE_SERVICES = RecordServices(
+    record="line", save=services.invoice_line_save, delete=services.invoice_line_delete
+)
+
 
 class ProposalLineInline(LineInline):
     model = ProposalLine
-
-    def save_line(self, request, line):
-        services.proposal_line_save(line=line, by=request.user)
-
-    def delete(self, request, obj):
-        services.proposal_line_delete(line=obj, by=request.user)
+    record_services = PROPOSAL_LINE_SERVICES
 
 
 def proposal_transition_action(to: str, description: str) -> Callable[..., None]:
@@ -57,6 +61,12 @@ class ProposalAdmin(ServiceAdmin):
     form = ClientCurrencyForm
     create_fields = ("client",)
     edit_fields = ("title", "project", "currency", "valid_until", "cover_letter", "notes")
+    record_services = RecordServices(
+        record="proposal",
+        create=services.proposal_create,
+        update=services.proposal_update,
+        delete=services.proposal_delete_draft,
+    )
     info_fields = (
         "status",
         "subtotal",
@@ -98,20 +108,12 @@ class ProposalAdmin(ServiceAdmin):
     def revert_disabled(self, request, obj=None):
         return super().revert_disabled(request, obj) or (obj is not None and not is_draft(Proposal, obj.pk))
 
-    def create(self, request, form):
-        return services.proposal_create(by=request.user, **form.cleaned_data)
-
-    def update(self, request, obj, changes):
-        services.proposal_update(proposal=obj, by=request.user, **changes)
-
-    def delete(self, request, obj):
-        services.proposal_delete_draft(proposal=obj, by=request.user)
-
 
 @admin.register(ProposalLine)
 class ProposalLineAdmin(LineAdmin):
     document_field = "proposal"
     document_model = Proposal
+    record_services = PROPOSAL_LINE_SERVICES
     create_fields = ("proposal",)
     list_display = (
         "description",
@@ -127,25 +129,10 @@ class ProposalLineAdmin(LineAdmin):
     search_fields = (*LineAdmin.search_fields, "proposal__title")
     autocomplete_fields = ("proposal",)
 
-    def save_line(self, request, line):
-        services.proposal_line_save(line=line, by=request.user)
-
-    def delete_model(self, request, obj):
-        services.proposal_line_delete(line=obj, by=request.user)
-
-    def delete_queryset(self, request, queryset):
-        for line in queryset:
-            services.proposal_line_delete(line=line, by=request.user)
-
 
 class InvoiceLineInline(LineInline):
     model = InvoiceLine
-
-    def save_line(self, request, line):
-        services.invoice_line_save(line=line, by=request.user)
-
-    def delete(self, request, obj):
-        services.invoice_line_delete(line=obj, by=request.user)
+    record_services = INVOICE_LINE_SERVICES
 
 
 class VoidForm(forms.Form):
@@ -160,6 +147,12 @@ class InvoiceAdmin(ServiceAdmin):
     form = ClientCurrencyForm
     create_fields = ("client",)
     edit_fields = ("project", "proposal", "currency", "due_date", "notes")
+    record_services = RecordServices(
+        record="invoice",
+        create=services.invoice_create,
+        update=services.invoice_update,
+        delete=services.invoice_delete_draft,
+    )
     info_fields = (
         "number",
         "status",
@@ -208,15 +201,6 @@ class InvoiceAdmin(ServiceAdmin):
 
     def revert_disabled(self, request, obj=None):
         return super().revert_disabled(request, obj) or (obj is not None and not is_draft(Invoice, obj.pk))
-
-    def create(self, request, form):
-        return services.invoice_create(by=request.user, **form.cleaned_data)
-
-    def update(self, request, obj, changes):
-        services.invoice_update(invoice=obj, by=request.user, **changes)
-
-    def delete(self, request, obj):
-        services.invoice_delete_draft(invoice=obj, by=request.user)
 
     @admin.action(description="Issue (assign number)", permissions=["change"])
     def issue(self, request, queryset):
@@ -293,6 +277,7 @@ class InvoiceAdmin(ServiceAdmin):
 class InvoiceLineAdmin(LineAdmin):
     document_field = "invoice"
     document_model = Invoice
+    record_services = INVOICE_LINE_SERVICES
     create_fields = ("invoice",)
     list_display = (
         "description",
@@ -307,16 +292,6 @@ class InvoiceLineAdmin(LineAdmin):
     list_filter = ("invoice__status",)
     search_fields = (*LineAdmin.search_fields, "invoice__number")
     autocomplete_fields = ("invoice",)
-
-    def save_line(self, request, line):
-        services.invoice_line_save(line=line, by=request.user)
-
-    def delete_model(self, request, obj):
-        services.invoice_line_delete(line=obj, by=request.user)
-
-    def delete_queryset(self, request, queryset):
-        for line in queryset:
-            services.invoice_line_delete(line=line, by=request.user)
 
 
 @admin.register(InvoiceSequence)
