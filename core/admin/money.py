@@ -4,11 +4,10 @@ an issued invoice's or a proposal's status moves through the actions."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from django import forms
 from django.contrib import admin
-from django.db.models import QuerySet
-from django.http import HttpRequest
 
 from core import services
 from core.admin.base import (
@@ -19,10 +18,10 @@ from core.admin.base import (
     RecordServices,
     ServiceAdmin,
     admin_link,
-    apply_to_each,
     is_draft,
     money_column,
     reason_action,
+    service_action,
 )
 from core.models import Invoice, InvoiceLine, InvoiceSequence, Proposal, ProposalLine
 
@@ -41,19 +40,23 @@ class ProposalLineInline(LineInline):
 
 
 def proposal_transition_action(to: str, description: str) -> Callable[..., None]:
-    @admin.action(description=description, permissions=["change"])
-    def action(model_admin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet) -> None:
-        apply_to_each(
-            model_admin,
-            request,
-            queryset,
-            lambda proposal: str(services.proposal_transition(proposal=proposal, to=to, by=request.user)),
-            description,
-        )
+    return service_action(
+        lambda request, proposal: str(
+            services.proposal_transition(proposal=proposal, to=to, by=request.user)
+        ),
+        description=description,
+        done=description,
+        name=f"proposal_to_{to}",
+    )
 
-    # The admin tells actions apart by their function's name.
-    action.__name__ = f"proposal_to_{to}"
-    return action
+
+def invoice_status_action(service: Callable[..., Any], description: str, done: str) -> Callable[..., None]:
+    """Marking an invoice sent, paid or overdue: one service each, and the invoice named in the message."""
+    return service_action(
+        lambda request, invoice: str(service(invoice=invoice, by=request.user)),
+        description=description,
+        done=done,
+    )
 
 
 @admin.register(Proposal)
@@ -202,45 +205,14 @@ class InvoiceAdmin(ServiceAdmin):
     def revert_disabled(self, request, obj=None):
         return super().revert_disabled(request, obj) or (obj is not None and not is_draft(Invoice, obj.pk))
 
-    @admin.action(description="Issue (assign number)", permissions=["change"])
-    def issue(self, request, queryset):
-        apply_to_each(
-            self,
-            request,
-            queryset,
-            lambda invoice: services.invoice_issue(invoice=invoice, by=request.user).number,
-            "Issued",
-        )
-
-    @admin.action(description="Mark sent", permissions=["change"])
-    def mark_sent(self, request, queryset):
-        apply_to_each(
-            self,
-            request,
-            queryset,
-            lambda invoice: str(services.invoice_mark_sent(invoice=invoice, by=request.user)),
-            "Marked sent",
-        )
-
-    @admin.action(description="Mark paid", permissions=["change"])
-    def mark_paid(self, request, queryset):
-        apply_to_each(
-            self,
-            request,
-            queryset,
-            lambda invoice: str(services.invoice_mark_paid(invoice=invoice, by=request.user)),
-            "Marked paid",
-        )
-
-    @admin.action(description="Mark overdue", permissions=["change"])
-    def mark_overdue(self, request, queryset):
-        apply_to_each(
-            self,
-            request,
-            queryset,
-            lambda invoice: str(services.invoice_mark_overdue(invoice=invoice, by=request.user)),
-            "Marked overdue",
-        )
+    issue = service_action(
+        lambda request, invoice: services.invoice_issue(invoice=invoice, by=request.user).number,
+        description="Issue (assign number)",
+        done="Issued",
+    )
+    mark_sent = invoice_status_action(services.invoice_mark_sent, "Mark sent", "Marked sent")
+    mark_paid = invoice_status_action(services.invoice_mark_paid, "Mark paid", "Marked paid")
+    mark_overdue = invoice_status_action(services.invoice_mark_overdue, "Mark overdue", "Marked overdue")
 
     void = reason_action(
         lambda request, invoice, reason: str(
@@ -262,15 +234,11 @@ class InvoiceAdmin(ServiceAdmin):
         done="Voided",
     )
 
-    @admin.action(description="Re-issue void invoice as new draft", permissions=["change"])
-    def reissue(self, request, queryset):
-        apply_to_each(
-            self,
-            request,
-            queryset,
-            lambda invoice: f"{invoice} as {services.invoice_reissue(invoice=invoice, by=request.user)}",
-            "Re-issued",
-        )
+    reissue = service_action(
+        lambda request, invoice: f"{invoice} as {services.invoice_reissue(invoice=invoice, by=request.user)}",
+        description="Re-issue void invoice as new draft",
+        done="Re-issued",
+    )
 
 
 @admin.register(InvoiceLine)
