@@ -106,6 +106,19 @@ def record_of(owner: ServiceAdmin | ServiceInline, obj: models.Model) -> dict[st
     return {owner.record_services.record: obj}
 
 
+class ReadOnlyPermissions:
+    """Rows viewed here, never added, changed or deleted (for admins and inlines alike)."""
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
 class ServiceRefused(Exception):
     """A service refused a write submitted from a form; the form is shown again with its reasons."""
 

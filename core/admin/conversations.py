@@ -13,6 +13,7 @@ from django.template.defaultfilters import filesizeformat
 
 from core import clock, services
 from core.admin.base import (
+    ReadOnlyPermissions,
     ReadOnlyServiceAdmin,
     RecordServices,
     ServiceAdmin,
@@ -48,21 +49,12 @@ class MessageForm(ServiceForm):
         return cleaned
 
 
-class MessageInline(admin.TabularInline):
+class MessageInline(ReadOnlyPermissions, admin.TabularInline):
     model = Message
     fields = ("sent_at", "direction", "from_email", "subject")
     readonly_fields = fields
     show_change_link = True
     extra = 0
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Conversation)

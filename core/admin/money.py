@@ -15,6 +15,7 @@ from core.admin.base import (
     CurrencyInUseFilter,
     LineAdmin,
     LineInline,
+    ReadOnlyPermissions,
     RecordServices,
     ServiceAdmin,
     admin_link,
@@ -263,16 +264,7 @@ class InvoiceLineAdmin(LineAdmin):
 
 
 @admin.register(InvoiceSequence)
-class InvoiceSequenceAdmin(admin.ModelAdmin):
+class InvoiceSequenceAdmin(ReadOnlyPermissions, admin.ModelAdmin):
     """The numbering counters, for reference: only issuing an invoice moves them."""
 
     list_display = ("year", "last_number")
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
