@@ -1,5 +1,6 @@
-"""What every admin of the back office builds on: writing through services, showing their refusals on
-the form, display helpers, and the priced-line inline and admin shared by proposals and invoices.
+"""What every admin of the back office builds on: writing through services (declared per record with
+`RecordServices`), showing their refusals on the form, display helpers, and the priced-line inline and
+admin shared by proposals and invoices.
 
 Imports no other admin module, so every one of them can import this.
 """
@@ -9,6 +10,7 @@ from __future__ import annotations
 import operator
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
 from django import forms
@@ -69,6 +71,52 @@ def admin_link(obj: models.Model | None) -> str | None:
 
 class CurrencyInUseFilter(admin.AllValuesFieldListFilter):
     """Offer the currencies the records use, not all 180 ISO 4217 codes."""
+
+
+@dataclass(frozen=True)
+class RecordServices:
+    """The services that write one kind of record, called the same way from every admin and inline
+    that declares them (an admin whose calls differ implements its own `create`, `update` or `delete`):
+
+    - `create(by=user, **fields)`; from an inline, `create(<parent>=row.<parent>, by=user, **fields)`;
+    - `update(<record>=obj, by=user, **changes)` and `delete(<record>=obj, by=user)`;
+    - `save(<record>=obj, by=user)` for priced lines, which a service both adds and changes from the
+      row as it stands.
+    """
+
+    record: str
+    create: Callable[..., models.Model] | None = None
+    update: Callable[..., Any] | None = None
+    delete: Callable[..., Any] | None = None
+    save: Callable[..., Any] | None = None
+
+
+def declared_service(owner: ServiceAdmin | ServiceInline, write: str) -> Callable[..., Any]:
+    """The service `owner` declares for `write` ("create", "update", "delete" or "save")."""
+    service = None if owner.record_services is None else getattr(owner.record_services, write)
+    if service is None:
+        raise NotImplementedError(
+            f"{type(owner).__name__} declares no {write} service and has no {write} of its own"
+        )
+    return service
+
+
+def record_of(owner: ServiceAdmin | ServiceInline, obj: models.Model) -> dict[str, models.Model]:
+    """The keyword argument by which the declared services take the record."""
+    return {owner.record_services.record: obj}
+
+
+class ReadOnlyPermissions:
+    """Rows viewed here, never added, changed or deleted (for admins and inlines alike)."""
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
 
 
 class ServiceRefused(Exception):
@@ -178,8 +226,9 @@ class ServiceAdmin(SimpleHistoryAdmin):
 
     Subclasses name the fields a service takes when a record is created (`create_fields`, read-only
     afterwards) and when it is changed (`edit_fields`), the computed or state fields shown read-only
-    (`info_fields`), and implement `create` and `update` with one service call each. `can_change` and
-    `can_delete` say what the services allow for a record.
+    (`info_fields`), and declare the services that write the record (`record_services`) or implement
+    `create`, `update` and `delete` themselves. `can_change` and `can_delete` say what the services
+    allow for a record.
     """
 
     form = ServiceForm
@@ -188,22 +237,24 @@ class ServiceAdmin(SimpleHistoryAdmin):
     create_fields: tuple[str, ...] = ()
     edit_fields: tuple[str, ...] = ()
     info_fields: tuple[str, ...] = ("created_at", "updated_at")
+    record_services: RecordServices | None = None
 
     def create(self, request: HttpRequest, form: forms.ModelForm) -> models.Model:
-        raise NotImplementedError
+        return declared_service(self, "create")(by=request.user, **form.cleaned_data)
 
     def update(self, request: HttpRequest, obj: models.Model, changes: dict[str, Any]) -> None:
-        raise NotImplementedError
+        declared_service(self, "update")(**record_of(self, obj), by=request.user, **changes)
 
     def can_change(self, obj: models.Model) -> bool:
         return True
 
     def delete(self, request: HttpRequest, obj: models.Model) -> None:
         """The service that deletes one record; admins without one offer no delete."""
-        raise NotImplementedError
+        declared_service(self, "delete")(**record_of(self, obj), by=request.user)
 
     def can_delete(self, obj: models.Model) -> bool:
-        if type(self).delete is ServiceAdmin.delete:
+        declared = self.record_services is not None and self.record_services.delete is not None
+        if type(self).delete is ServiceAdmin.delete and not declared:
             return False
         try:
             services.record_delete_check(record=obj)
@@ -353,19 +404,31 @@ class ReadOnlyServiceAdmin(ServiceAdmin):
 
 
 class ServiceInline(admin.TabularInline):
-    """An inline whose rows are written by services, called from `ServiceAdmin.save_formset`."""
+    """An inline whose rows are written by services, called from `ServiceAdmin.save_formset`.
+
+    Subclasses declare the services (`record_services`) and the field naming the row's parent record
+    (`parent_field`), or implement `create`, `update` and `delete` themselves.
+    """
 
     form = ServiceForm
     extra = 0
+    record_services: RecordServices | None = None
+    parent_field: str
 
     def create(self, request: HttpRequest, obj: models.Model) -> None:
-        raise NotImplementedError
+        declared_service(self, "create")(
+            **{self.parent_field: getattr(obj, self.parent_field)},
+            by=request.user,
+            **{name: getattr(obj, name) for name in self.fields},
+        )
 
     def update(self, request: HttpRequest, obj: models.Model, changed: list[str]) -> None:
-        raise NotImplementedError
+        declared_service(self, "update")(
+            **record_of(self, obj), by=request.user, **{name: getattr(obj, name) for name in changed}
+        )
 
     def delete(self, request: HttpRequest, obj: models.Model) -> None:
-        raise NotImplementedError
+        declared_service(self, "delete")(**record_of(self, obj), by=request.user)
 
 
 def is_draft(model: type[Invoice] | type[Proposal], pk: int | None) -> bool:
@@ -389,6 +452,22 @@ def apply_to_each(
             model_admin.message_user(request, f"{record}: {' '.join(exc.messages)}", messages.ERROR)
     if succeeded:
         model_admin.message_user(request, f"{done}: {', '.join(succeeded)}.", messages.SUCCESS)
+
+
+def service_action(
+    change: Callable[[HttpRequest, Any], str], *, description: str, done: str, name: str | None = None
+) -> Callable[..., None]:
+    """An admin action that runs `change(request, row)` (one service call) on each selected row, as
+    `apply_to_each` does. `name` is needed only where the action is listed by function, not by attribute:
+    the admin tells such actions apart by their function's name."""
+
+    @admin.action(description=description, permissions=["change"])
+    def act(model_admin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet) -> None:
+        apply_to_each(model_admin, request, queryset, lambda row: change(request, row), done)
+
+    if name is not None:
+        act.__name__ = name
+    return act
 
 
 def reason_action(
@@ -441,15 +520,15 @@ def reason_action(
 
 
 class LineInline(ServiceInline):
-    """Priced lines: amounts and the document's totals are computed by the line services, and only a
-    draft's lines can change."""
+    """Priced lines: amounts and the document's totals are computed by the line services (declared with
+    `save` and `delete`), and only a draft's lines can change."""
 
     form = LineForm
     fields = (*LINE_FIELDS, "amount", "tax_amount")
     readonly_fields = ("amount", "tax_amount")
 
     def save_line(self, request: HttpRequest, line: models.Model) -> None:
-        raise NotImplementedError
+        declared_service(self, "save")(**record_of(self, line), by=request.user)
 
     def create(self, request, obj):
         self.save_line(request, obj)
@@ -471,7 +550,8 @@ class LineInline(ServiceInline):
 
 
 class LineAdmin(ServiceAdmin):
-    """One priced line on its own: its history, and a list of what was quoted or billed."""
+    """One priced line on its own: its history, and a list of what was quoted or billed. Its services are
+    declared as `LineInline`'s are."""
 
     form = LineForm
     document_field: str
@@ -487,7 +567,7 @@ class LineAdmin(ServiceAdmin):
         return getattr(line, self.document_field)
 
     def save_line(self, request: HttpRequest, line: models.Model) -> None:
-        raise NotImplementedError
+        declared_service(self, "save")(**record_of(self, line), by=request.user)
 
     def create(self, request, form):
         self.save_line(request, form.instance)
@@ -495,6 +575,11 @@ class LineAdmin(ServiceAdmin):
 
     def update(self, request, obj, changes):
         self.save_line(request, obj)
+
+    def delete_queryset(self, request, queryset):
+        # Unlike ServiceAdmin's, not one transaction: a refused line leaves the lines before it deleted.
+        for line in queryset:
+            self.delete(request, line)
 
     def can_change(self, obj):
         return self.document(obj).is_editable

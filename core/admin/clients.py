@@ -9,6 +9,7 @@ from core import services
 from core.admin.base import (
     ClientCurrencyForm,
     CurrencyInUseFilter,
+    RecordServices,
     ServiceAdmin,
     ServiceInline,
     count_of,
@@ -16,28 +17,37 @@ from core.admin.base import (
 )
 from core.models import Client, Contact, Contract, Deliverable, Project
 
+# Shared by the record's own admin and the inline on its parent's page.
+CONTACT_SERVICES = RecordServices(
+    record="contact",
+    create=services.contact_create,
+    update=services.contact_update,
+    delete=services.contact_delete,
+)
+DELIVERABLE_SERVICES = RecordServices(
+    record="deliverable",
+    create=services.deliverable_create,
+    update=services.deliverable_update,
+    delete=services.deliverable_delete,
+)
+
 
 class ContactInline(ServiceInline):
     model = Contact
     fields = services.CONTACT_FIELDS
-
-    def create(self, request, obj):
-        services.contact_create(
-            client=obj.client, by=request.user, **{name: getattr(obj, name) for name in self.fields}
-        )
-
-    def update(self, request, obj, changed):
-        services.contact_update(
-            contact=obj, by=request.user, **{name: getattr(obj, name) for name in changed}
-        )
-
-    def delete(self, request, obj):
-        services.contact_delete(contact=obj, by=request.user)
+    record_services = CONTACT_SERVICES
+    parent_field = "client"
 
 
 @admin.register(Client)
 class ClientAdmin(ServiceAdmin):
     edit_fields = services.CLIENT_FIELDS
+    record_services = RecordServices(
+        record="client",
+        create=services.client_create,
+        update=services.client_update,
+        delete=services.client_delete,
+    )
     list_display = (
         "name",
         "status",
@@ -60,34 +70,17 @@ class ClientAdmin(ServiceAdmin):
     def project_count(self, obj: Client) -> int:
         return obj.project_count
 
-    def create(self, request, form):
-        return services.client_create(by=request.user, **form.cleaned_data)
-
-    def update(self, request, obj, changes):
-        services.client_update(client=obj, by=request.user, **changes)
-
-    def delete(self, request, obj):
-        services.client_delete(client=obj, by=request.user)
-
 
 @admin.register(Contact)
 class ContactAdmin(ServiceAdmin):
     create_fields = ("client",)
     edit_fields = services.CONTACT_FIELDS
+    record_services = CONTACT_SERVICES
     list_display = ("name", "email", "client", "role", "phone", "is_primary")
     list_select_related = ("client",)
     list_filter = ("is_primary",)
     search_fields = ("name", "email", "client__name")
     autocomplete_fields = ("client",)
-
-    def create(self, request, form):
-        return services.contact_create(by=request.user, **form.cleaned_data)
-
-    def update(self, request, obj, changes):
-        services.contact_update(contact=obj, by=request.user, **changes)
-
-    def delete(self, request, obj):
-        services.contact_delete(contact=obj, by=request.user)
 
 
 class ProjectForm(ClientCurrencyForm):
@@ -97,19 +90,8 @@ class ProjectForm(ClientCurrencyForm):
 class DeliverableInline(ServiceInline):
     model = Deliverable
     fields = services.DELIVERABLE_FIELDS
-
-    def create(self, request, obj):
-        services.deliverable_create(
-            project=obj.project, by=request.user, **{name: getattr(obj, name) for name in self.fields}
-        )
-
-    def update(self, request, obj, changed):
-        services.deliverable_update(
-            deliverable=obj, by=request.user, **{name: getattr(obj, name) for name in changed}
-        )
-
-    def delete(self, request, obj):
-        services.deliverable_delete(deliverable=obj, by=request.user)
+    record_services = DELIVERABLE_SERVICES
+    parent_field = "project"
 
 
 @admin.register(Project)
@@ -117,6 +99,12 @@ class ProjectAdmin(ServiceAdmin):
     form = ProjectForm
     create_fields = ("client",)
     edit_fields = services.PROJECT_FIELDS
+    record_services = RecordServices(
+        record="project",
+        create=services.project_create,
+        update=services.project_update,
+        delete=services.project_delete,
+    )
     list_display = ("name", "client", "status", money_column("budget", "Budget"), "start_date", "due_date")
     list_select_related = ("client",)
     list_filter = ("status", ("currency", CurrencyInUseFilter))
@@ -125,20 +113,12 @@ class ProjectAdmin(ServiceAdmin):
     autocomplete_fields = ("client",)
     inlines = (DeliverableInline,)
 
-    def create(self, request, form):
-        return services.project_create(by=request.user, **form.cleaned_data)
-
-    def update(self, request, obj, changes):
-        services.project_update(project=obj, by=request.user, **changes)
-
-    def delete(self, request, obj):
-        services.project_delete(project=obj, by=request.user)
-
 
 @admin.register(Deliverable)
 class DeliverableAdmin(ServiceAdmin):
     create_fields = ("project",)
     edit_fields = services.DELIVERABLE_FIELDS
+    record_services = DELIVERABLE_SERVICES
     list_display = ("title", "project", "client", "status", "due_date", "estimate_hours")
     list_select_related = ("project__client",)
     list_filter = ("status",)
@@ -150,15 +130,6 @@ class DeliverableAdmin(ServiceAdmin):
     def client(self, obj: Deliverable) -> Client:
         return obj.project.client
 
-    def create(self, request, form):
-        return services.deliverable_create(by=request.user, **form.cleaned_data)
-
-    def update(self, request, obj, changes):
-        services.deliverable_update(deliverable=obj, by=request.user, **changes)
-
-    def delete(self, request, obj):
-        services.deliverable_delete(deliverable=obj, by=request.user)
-
 
 class ContractForm(ClientCurrencyForm):
     ordered_dates = (("start_date", "end_date"),)
@@ -169,6 +140,12 @@ class ContractAdmin(ServiceAdmin):
     form = ContractForm
     create_fields = ("client",)
     edit_fields = services.CONTRACT_FIELDS
+    record_services = RecordServices(
+        record="contract",
+        create=services.contract_create,
+        update=services.contract_update,
+        delete=services.contract_delete_draft,
+    )
     list_display = (
         "title",
         "client",
@@ -184,12 +161,3 @@ class ContractAdmin(ServiceAdmin):
     search_fields = ("title", "client__name", "project__name")
     date_hierarchy = "created_at"
     autocomplete_fields = ("client", "project", "document")
-
-    def create(self, request, form):
-        return services.contract_create(by=request.user, **form.cleaned_data)
-
-    def update(self, request, obj, changes):
-        services.contract_update(contract=obj, by=request.user, **changes)
-
-    def delete(self, request, obj):
-        services.contract_delete_draft(contract=obj, by=request.user)

@@ -12,7 +12,15 @@ from django.core.exceptions import ValidationError
 from django.template.defaultfilters import filesizeformat
 
 from core import clock, services
-from core.admin.base import ReadOnlyServiceAdmin, ServiceAdmin, ServiceForm, admin_link, count_of
+from core.admin.base import (
+    ReadOnlyPermissions,
+    ReadOnlyServiceAdmin,
+    RecordServices,
+    ServiceAdmin,
+    ServiceForm,
+    admin_link,
+    count_of,
+)
 from core.models import Artifact, Conversation, Decision, Message
 
 
@@ -41,26 +49,20 @@ class MessageForm(ServiceForm):
         return cleaned
 
 
-class MessageInline(admin.TabularInline):
+class MessageInline(ReadOnlyPermissions, admin.TabularInline):
     model = Message
     fields = ("sent_at", "direction", "from_email", "subject")
     readonly_fields = fields
     show_change_link = True
     extra = 0
 
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(Conversation)
 class ConversationAdmin(ServiceAdmin):
     edit_fields = ("subject", "client", "project", "channel", "last_message_at")
+    record_services = RecordServices(
+        record="conversation", create=services.conversation_create, update=services.conversation_update
+    )
     list_display = ("__str__", "client", "project", "channel", "message_count", "last_message_at")
     list_select_related = ("client", "project")
     list_filter = ("channel",)
@@ -75,12 +77,6 @@ class ConversationAdmin(ServiceAdmin):
     @admin.display(description="Messages", ordering="message_count")
     def message_count(self, obj: Conversation) -> int:
         return obj.message_count
-
-    def create(self, request, form):
-        return services.conversation_create(by=request.user, **form.cleaned_data)
-
-    def update(self, request, obj, changes):
-        services.conversation_update(conversation=obj, by=request.user, **changes)
 
 
 @admin.register(Message)
@@ -137,6 +133,7 @@ class ArtifactAdmin(ReadOnlyServiceAdmin):
 class DecisionAdmin(ReadOnlyServiceAdmin):
     create_fields = ("title", "rationale", "client", "project", "decided_at")
     info_fields = ("decided_by", "subject_link", "created_at")
+    record_services = RecordServices(record="decision", create=services.decision_record)
     list_display = ("title", "client", "project", "decided_by", "decided_at")
     list_select_related = ("client", "project", "decided_by")
     search_fields = ("title", "rationale")
@@ -149,6 +146,3 @@ class DecisionAdmin(ReadOnlyServiceAdmin):
 
     def get_changeform_initial_data(self, request):
         return {"decided_at": clock.now(), **super().get_changeform_initial_data(request)}
-
-    def create(self, request, form):
-        return services.decision_record(by=request.user, **form.cleaned_data)

@@ -12,7 +12,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 
 from core import services
-from core.admin.base import ServiceAdmin, admin_link
+from core.admin.base import ReadOnlyPermissions, RecordServices, ServiceAdmin, admin_link
 from core.memory import services as memory_services
 from core.models import Client, MemoryItem, MemoryRecall, Note, Project
 
@@ -20,6 +20,9 @@ from core.models import Client, MemoryItem, MemoryRecall, Note, Project
 @admin.register(Note)
 class NoteAdmin(ServiceAdmin):
     edit_fields = services.NOTE_FIELDS
+    record_services = RecordServices(
+        record="note", create=services.note_create, update=services.note_update, delete=services.note_delete
+    )
     info_fields = ("created_by", "created_at", "updated_at")
     list_display = ("excerpt", "client", "project", "pinned", "created_by", "created_at")
     list_filter = ("pinned",)
@@ -30,15 +33,6 @@ class NoteAdmin(ServiceAdmin):
     @admin.display(description="Note")
     def excerpt(self, obj: Note) -> str:
         return obj.text[:120]
-
-    def create(self, request, form):
-        return services.note_create(by=request.user, **form.cleaned_data)
-
-    def update(self, request, obj, changes):
-        services.note_update(note=obj, by=request.user, **changes)
-
-    def delete(self, request, obj):
-        services.note_delete(note=obj, by=request.user)
 
 
 class SearchForm(forms.Form):
@@ -60,7 +54,10 @@ class SearchForm(forms.Form):
 
 
 @admin.register(MemoryItem)
-class MemoryItemAdmin(admin.ModelAdmin):
+class MemoryItemAdmin(ReadOnlyPermissions, admin.ModelAdmin):
+    """Memory is captured from records (write a note to add something), and forgotten through the
+    action, which protects canonical memory."""
+
     list_display = (
         "excerpt",
         "tier",
@@ -139,15 +136,6 @@ class MemoryItemAdmin(admin.ModelAdmin):
         count = obj.supersedes.count()
         return f"{count} earlier item{'s' if count != 1 else ''}" if count else "—"
 
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False  # memory is captured from records; write a note to add something
-
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False  # forgetting goes through the action, which protects canonical memory
-
     @admin.action(description="Forget the selected memories")
     def forget_selected(self, request, queryset):
         try:
@@ -196,7 +184,7 @@ class MemoryItemAdmin(admin.ModelAdmin):
 
 
 @admin.register(MemoryRecall)
-class MemoryRecallAdmin(admin.ModelAdmin):
+class MemoryRecallAdmin(ReadOnlyPermissions, admin.ModelAdmin):
     list_display = ("query", "task", "step", "mode", "client", "k", "duration_ms", "created_at")
     list_select_related = ("task", "client")
     list_filter = ("mode",)
@@ -215,12 +203,3 @@ class MemoryRecallAdmin(admin.ModelAdmin):
         "created_at",
     )
     readonly_fields = fields
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

@@ -4,11 +4,10 @@ an issued invoice's or a proposal's status moves through the actions."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from django import forms
 from django.contrib import admin
-from django.db.models import QuerySet
-from django.http import HttpRequest
 
 from core import services
 from core.admin.base import (
@@ -16,40 +15,49 @@ from core.admin.base import (
     CurrencyInUseFilter,
     LineAdmin,
     LineInline,
+    ReadOnlyPermissions,
+    RecordServices,
     ServiceAdmin,
     admin_link,
-    apply_to_each,
     is_draft,
     money_column,
     reason_action,
+    service_action,
 )
 from core.models import Invoice, InvoiceLine, InvoiceSequence, Proposal, ProposalLine
+
+# Shared by the line inline on the document's page and the line's own admin.
+PROPOSAL_LINE_SERVICES = RecordServices(
+    record="line", save=services.proposal_line_save, delete=services.proposal_line_delete
+)
+INVOICE_LINE_SERVICES = RecordServices(
+    record="line", save=services.invoice_line_save, delete=services.invoice_line_delete
+)
 
 
 class ProposalLineInline(LineInline):
     model = ProposalLine
-
-    def save_line(self, request, line):
-        services.proposal_line_save(line=line, by=request.user)
-
-    def delete(self, request, obj):
-        services.proposal_line_delete(line=obj, by=request.user)
+    record_services = PROPOSAL_LINE_SERVICES
 
 
 def proposal_transition_action(to: str, description: str) -> Callable[..., None]:
-    @admin.action(description=description, permissions=["change"])
-    def action(model_admin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet) -> None:
-        apply_to_each(
-            model_admin,
-            request,
-            queryset,
-            lambda proposal: str(services.proposal_transition(proposal=proposal, to=to, by=request.user)),
-            description,
-        )
+    return service_action(
+        lambda request, proposal: str(
+            services.proposal_transition(proposal=proposal, to=to, by=request.user)
+        ),
+        description=description,
+        done=description,
+        name=f"proposal_to_{to}",
+    )
 
-    # The admin tells actions apart by their function's name.
-    action.__name__ = f"proposal_to_{to}"
-    return action
+
+def invoice_status_action(service: Callable[..., Any], description: str, done: str) -> Callable[..., None]:
+    """Marking an invoice sent, paid or overdue: one service each, and the invoice named in the message."""
+    return service_action(
+        lambda request, invoice: str(service(invoice=invoice, by=request.user)),
+        description=description,
+        done=done,
+    )
 
 
 @admin.register(Proposal)
@@ -57,6 +65,12 @@ class ProposalAdmin(ServiceAdmin):
     form = ClientCurrencyForm
     create_fields = ("client",)
     edit_fields = ("title", "project", "currency", "valid_until", "cover_letter", "notes")
+    record_services = RecordServices(
+        record="proposal",
+        create=services.proposal_create,
+        update=services.proposal_update,
+        delete=services.proposal_delete_draft,
+    )
     info_fields = (
         "status",
         "subtotal",
@@ -98,20 +112,12 @@ class ProposalAdmin(ServiceAdmin):
     def revert_disabled(self, request, obj=None):
         return super().revert_disabled(request, obj) or (obj is not None and not is_draft(Proposal, obj.pk))
 
-    def create(self, request, form):
-        return services.proposal_create(by=request.user, **form.cleaned_data)
-
-    def update(self, request, obj, changes):
-        services.proposal_update(proposal=obj, by=request.user, **changes)
-
-    def delete(self, request, obj):
-        services.proposal_delete_draft(proposal=obj, by=request.user)
-
 
 @admin.register(ProposalLine)
 class ProposalLineAdmin(LineAdmin):
     document_field = "proposal"
     document_model = Proposal
+    record_services = PROPOSAL_LINE_SERVICES
     create_fields = ("proposal",)
     list_display = (
         "description",
@@ -127,25 +133,10 @@ class ProposalLineAdmin(LineAdmin):
     search_fields = (*LineAdmin.search_fields, "proposal__title")
     autocomplete_fields = ("proposal",)
 
-    def save_line(self, request, line):
-        services.proposal_line_save(line=line, by=request.user)
-
-    def delete_model(self, request, obj):
-        services.proposal_line_delete(line=obj, by=request.user)
-
-    def delete_queryset(self, request, queryset):
-        for line in queryset:
-            services.proposal_line_delete(line=line, by=request.user)
-
 
 class InvoiceLineInline(LineInline):
     model = InvoiceLine
-
-    def save_line(self, request, line):
-        services.invoice_line_save(line=line, by=request.user)
-
-    def delete(self, request, obj):
-        services.invoice_line_delete(line=obj, by=request.user)
+    record_services = INVOICE_LINE_SERVICES
 
 
 class VoidForm(forms.Form):
@@ -160,6 +151,12 @@ class InvoiceAdmin(ServiceAdmin):
     form = ClientCurrencyForm
     create_fields = ("client",)
     edit_fields = ("project", "proposal", "currency", "due_date", "notes")
+    record_services = RecordServices(
+        record="invoice",
+        create=services.invoice_create,
+        update=services.invoice_update,
+        delete=services.invoice_delete_draft,
+    )
     info_fields = (
         "number",
         "status",
@@ -209,54 +206,14 @@ class InvoiceAdmin(ServiceAdmin):
     def revert_disabled(self, request, obj=None):
         return super().revert_disabled(request, obj) or (obj is not None and not is_draft(Invoice, obj.pk))
 
-    def create(self, request, form):
-        return services.invoice_create(by=request.user, **form.cleaned_data)
-
-    def update(self, request, obj, changes):
-        services.invoice_update(invoice=obj, by=request.user, **changes)
-
-    def delete(self, request, obj):
-        services.invoice_delete_draft(invoice=obj, by=request.user)
-
-    @admin.action(description="Issue (assign number)", permissions=["change"])
-    def issue(self, request, queryset):
-        apply_to_each(
-            self,
-            request,
-            queryset,
-            lambda invoice: services.invoice_issue(invoice=invoice, by=request.user).number,
-            "Issued",
-        )
-
-    @admin.action(description="Mark sent", permissions=["change"])
-    def mark_sent(self, request, queryset):
-        apply_to_each(
-            self,
-            request,
-            queryset,
-            lambda invoice: str(services.invoice_mark_sent(invoice=invoice, by=request.user)),
-            "Marked sent",
-        )
-
-    @admin.action(description="Mark paid", permissions=["change"])
-    def mark_paid(self, request, queryset):
-        apply_to_each(
-            self,
-            request,
-            queryset,
-            lambda invoice: str(services.invoice_mark_paid(invoice=invoice, by=request.user)),
-            "Marked paid",
-        )
-
-    @admin.action(description="Mark overdue", permissions=["change"])
-    def mark_overdue(self, request, queryset):
-        apply_to_each(
-            self,
-            request,
-            queryset,
-            lambda invoice: str(services.invoice_mark_overdue(invoice=invoice, by=request.user)),
-            "Marked overdue",
-        )
+    issue = service_action(
+        lambda request, invoice: services.invoice_issue(invoice=invoice, by=request.user).number,
+        description="Issue (assign number)",
+        done="Issued",
+    )
+    mark_sent = invoice_status_action(services.invoice_mark_sent, "Mark sent", "Marked sent")
+    mark_paid = invoice_status_action(services.invoice_mark_paid, "Mark paid", "Marked paid")
+    mark_overdue = invoice_status_action(services.invoice_mark_overdue, "Mark overdue", "Marked overdue")
 
     void = reason_action(
         lambda request, invoice, reason: str(
@@ -278,21 +235,18 @@ class InvoiceAdmin(ServiceAdmin):
         done="Voided",
     )
 
-    @admin.action(description="Re-issue void invoice as new draft", permissions=["change"])
-    def reissue(self, request, queryset):
-        apply_to_each(
-            self,
-            request,
-            queryset,
-            lambda invoice: f"{invoice} as {services.invoice_reissue(invoice=invoice, by=request.user)}",
-            "Re-issued",
-        )
+    reissue = service_action(
+        lambda request, invoice: f"{invoice} as {services.invoice_reissue(invoice=invoice, by=request.user)}",
+        description="Re-issue void invoice as new draft",
+        done="Re-issued",
+    )
 
 
 @admin.register(InvoiceLine)
 class InvoiceLineAdmin(LineAdmin):
     document_field = "invoice"
     document_model = Invoice
+    record_services = INVOICE_LINE_SERVICES
     create_fields = ("invoice",)
     list_display = (
         "description",
@@ -308,28 +262,9 @@ class InvoiceLineAdmin(LineAdmin):
     search_fields = (*LineAdmin.search_fields, "invoice__number")
     autocomplete_fields = ("invoice",)
 
-    def save_line(self, request, line):
-        services.invoice_line_save(line=line, by=request.user)
-
-    def delete_model(self, request, obj):
-        services.invoice_line_delete(line=obj, by=request.user)
-
-    def delete_queryset(self, request, queryset):
-        for line in queryset:
-            services.invoice_line_delete(line=line, by=request.user)
-
 
 @admin.register(InvoiceSequence)
-class InvoiceSequenceAdmin(admin.ModelAdmin):
+class InvoiceSequenceAdmin(ReadOnlyPermissions, admin.ModelAdmin):
     """The numbering counters, for reference: only issuing an invoice moves them."""
 
     list_display = ("year", "last_number")
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
