@@ -455,15 +455,21 @@ def apply_to_each(
 
 
 def service_action(
-    change: Callable[[HttpRequest, Any], str], *, description: str, done: str, name: str | None = None
+    change: Callable[[HttpRequest, Any], str],
+    *,
+    description: str,
+    done: str,
+    name: str | None = None,
+    permissions: tuple[str, ...] = ("change",),
+    rows: Callable[[QuerySet], QuerySet] = lambda queryset: queryset,
 ) -> Callable[..., None]:
     """An admin action that runs `change(request, row)` (one service call) on each selected row, as
     `apply_to_each` does. `name` is needed only where the action is listed by function, not by attribute:
     the admin tells such actions apart by their function's name."""
 
-    @admin.action(description=description, permissions=["change"])
+    @admin.action(description=description, permissions=list(permissions))
     def act(model_admin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet) -> None:
-        apply_to_each(model_admin, request, queryset, lambda row: change(request, row), done)
+        apply_to_each(model_admin, request, rows(queryset), lambda row: change(request, row), done)
 
     if name is not None:
         act.__name__ = name

@@ -13,7 +13,7 @@ from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils.html import format_html
 
-from core.admin.base import apply_to_each, reason_action
+from core.admin.base import ReadOnlyPermissions, reason_action, service_action
 from core.display import json_pretty
 
 RowAction = Callable[[admin.ModelAdmin, HttpRequest, QuerySet], HttpResponse | None]
@@ -34,19 +34,6 @@ def task_link(task_id: Any) -> str:
         return "—"
     url = reverse("admin:ledger_task_change", args=[task_id])
     return format_html('<a href="{}"><code>{}</code></a>', url, str(task_id)[:8])
-
-
-class ReadOnlyPermissions:
-    """Rows viewed here, never added, changed or deleted (for admins and inlines alike)."""
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 class ReadOnlyAdmin(ReadOnlyPermissions, admin.ModelAdmin):
@@ -86,15 +73,14 @@ def operate_action(
     change: Callable[[HttpRequest, Any], str], *, description: str, done: str, related: tuple[str, ...] = ()
 ) -> RowAction:
     """An admin action that runs one service per selected row (`change` returns the row's label) and reports
-    each refusal as a message."""
-
-    @admin.action(description=description, permissions=["operate"])
-    def act(model_admin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet) -> None:
-        apply_to_each(
-            model_admin, request, _selected(queryset, related), lambda row: change(request, row), done
-        )
-
-    return act
+    each refusal as a message; the operator's `operate` permission, not `change`, allows it."""
+    return service_action(
+        change,
+        description=description,
+        done=done,
+        permissions=("operate",),
+        rows=lambda queryset: _selected(queryset, related),
+    )
 
 
 def reject_action(
