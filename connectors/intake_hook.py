@@ -11,7 +11,7 @@ from typing import Any
 
 from agents import kernel
 from connectors import selectors as connector_selectors
-from connectors.mime import parse_message
+from connectors.mime import ParsedMail, parse_message
 from core import selectors as core_selectors
 from core.models import Message
 from ledger import services as ledger_services
@@ -20,13 +20,9 @@ INTAKE_WORKFLOW = "intake.process"
 REQUESTED_BY = "connector:email"
 
 
-def _mail_parts(*, message_pk: int) -> dict[str, Any] | None:
-    """The new text, flags, headers and date of the raw mail the message came from; None when no raw
-    mail was kept or it cannot be read (the intake reader then reads the stored body)."""
-    raw = connector_selectors.raw_for_message(message_pk=message_pk)
-    if raw is None:
-        return None
-    parsed = parse_message(raw)
+def mail_parts(parsed: ParsedMail) -> dict[str, Any] | None:
+    """The new text, flags, headers and date of a parsed mail; None when it cannot be read (the intake
+    reader then reads the stored body)."""
     if parsed.fatal:
         return None
     return {
@@ -39,8 +35,15 @@ def _mail_parts(*, message_pk: int) -> dict[str, Any] | None:
     }
 
 
-def intake_submit(*, message_pk: int) -> None:
-    """Submit the intake task of one inbound message; its Message-ID is the key, so a repeat is a no-op."""
+def _kept_mail_parts(*, message_pk: int) -> dict[str, Any] | None:
+    raw = connector_selectors.raw_for_message(message_pk=message_pk)
+    return None if raw is None else mail_parts(parse_message(raw))
+
+
+def intake_submit(*, message_pk: int, parsed: ParsedMail | None = None) -> None:
+    """Submit the intake task of one inbound message; its Message-ID is the key, so a repeat is a no-op.
+
+    The importer passes the mail it just parsed; without it the kept raw mail is parsed again."""
     try:
         kernel.workflow_get(INTAKE_WORKFLOW)
     except kernel.RegistryError:
@@ -50,7 +53,7 @@ def intake_submit(*, message_pk: int) -> None:
     except Message.DoesNotExist:
         return
     workflow_input: dict[str, Any] = {"message_id": message.pk}
-    mail = _mail_parts(message_pk=message.pk)
+    mail = mail_parts(parsed) if parsed is not None else _kept_mail_parts(message_pk=message.pk)
     if mail is not None:
         workflow_input["mail"] = mail
     ledger_services.task_submit(

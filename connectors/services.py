@@ -294,7 +294,7 @@ def _import_locked(*, inbound: InboundMail, raw: bytes) -> None:
     inbound.message_id_header = message_id
     inbound.problems = problems
     inbound.save(update_fields=["status", "reason", "message", "message_id_header", "problems", "updated_at"])
-    transaction.on_commit(functools.partial(_intake_after_commit, message.pk), robust=True)
+    transaction.on_commit(functools.partial(intake_submit, message_pk=message.pk, parsed=parsed), robust=True)
 
 
 def _mark_duplicate(*, inbound: InboundMail, message: Message, problems: list[str]) -> None:
@@ -392,10 +392,6 @@ def _attachment_text(mime_type: str, content: bytes) -> str:
     if (mime_type or "").lower() not in _TEXT_ATTACHMENTS:
         return ""
     return _clean_text(content.decode("utf-8", errors="replace"))
-
-
-def _intake_after_commit(message_pk: int) -> None:
-    intake_submit(message_pk=message_pk)
 
 
 # --- Mailboxes ------------------------------------------------------------------------------------
