@@ -46,6 +46,6 @@ class Port:
 memory_capture_submit = Port("memory_capture_submit")
 
 # A recall was made for a running task: record it on the task's timeline (in the recall's transaction).
-# Called with task=<ledger Task>, step, query, recall=<core MemoryRecall>, mode, items=[item ids].
+# Called with recall=<core MemoryRecall> (its task, step, query and mode) and items=[item ids, best first].
 # Wired by the ledger: ledger.memory_jobs.memory_recall_record.
 memory_recalled = Port("memory_recalled")

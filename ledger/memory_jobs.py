@@ -13,6 +13,7 @@ from typing import Any
 from core import clock
 from core.memory.capture import capture_digest, capture_of, source_get
 from core.memory.services import memory_compression_batches
+from core.models import MemoryRecall
 from ledger import services as ledger_services
 from ledger.models import Task, TaskEvent
 
@@ -37,17 +38,15 @@ def memory_capture_submit(*, label: str, pk: int) -> Task | None:
     return task
 
 
-def memory_recall_record(
-    *, task: Task, step: str, query: str, recall: Any, mode: str, items: list[int]
-) -> None:
+def memory_recall_record(*, recall: MemoryRecall, items: list[int]) -> None:
     """A recall made for a running task, on the task's timeline (the task page shows the memory used)."""
     TaskEvent.objects.create(
-        task=task,
+        task=recall.task,
         kind=TaskEvent.Kind.MEMORY_READ,
-        attempt=task.attempts,
-        step=step,
-        message=query[:1000],
-        data={"recall": recall.pk, "mode": mode, "items": items},
+        attempt=recall.task.attempts,
+        step=recall.step,
+        message=recall.query[:1000],
+        data={"recall": recall.pk, "mode": recall.mode, "items": items},
     )
 
 

@@ -60,8 +60,9 @@ class MailRead(BaseModel):
     services: list[ServiceEntry]
 
 
-def _split(message: Any, mail: MailParts | None) -> dict[str, Any]:  # a core.Message, from core.selectors
-    """New text and flags from the parsed raw mail when the connector gave them, else from the stored body."""
+def _split(message: Any, mail: MailParts | None) -> dict[str, Any]:
+    """New text and flags from the parsed raw mail when the connector gave them, else from the stored body
+    of `message` (a core.Message, read through core.selectors)."""
     if mail is not None:
         return mail.model_dump()
     return {

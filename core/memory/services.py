@@ -360,31 +360,32 @@ def memory_recall(
         ranked = [r for r in ranked if r.score >= 0.5 * ranked[0].score]
     ranked = ranked[:k]
     if task is not None:
-        duration_ms = (time.perf_counter() - started) * 1000
         recall = MemoryRecall(
-            task=task, step=step, query=query, mode=mode, tiers=tiers, client=client, project=project, k=k
+            task=task,
+            step=step,
+            query=query,
+            mode=mode,
+            tiers=tiers,
+            client=client,
+            project=project,
+            k=k,
+            results=[r.as_dict() for r in ranked],
+            duration_ms=round((time.perf_counter() - started) * 1000, 2),
         )
-        _recall_record(recall=recall, ranked=ranked, duration_ms=duration_ms)
+        _recall_record(recall=recall, items=[r.item.pk for r in ranked])
     return ranked
 
 
-def _recall_record(*, recall: MemoryRecall, ranked: list[Recalled], duration_ms: float) -> None:
-    recall.results = [r.as_dict() for r in ranked]
-    recall.duration_ms = round(duration_ms, 2)
+def _recall_record(*, recall: MemoryRecall, items: list[int]) -> None:
+    """Keep a task's recall with the items it returned, move their use counters, and put it on the task's
+    timeline (through the ledger's port), in one transaction."""
     with transaction.atomic():
         recall.save(force_insert=True)
-        recall.items.set([r.item.pk for r in ranked])
-        MemoryItem.objects.filter(pk__in=[r.item.pk for r in ranked]).update(
+        recall.items.set(items)
+        MemoryItem.objects.filter(pk__in=items).update(
             recall_count=F("recall_count") + 1, last_recalled_at=clock.now()
         )
-        ports.memory_recalled(
-            task=recall.task,
-            step=recall.step,
-            query=recall.query,
-            recall=recall,
-            mode=recall.mode,
-            items=[r.item.pk for r in ranked],
-        )
+        ports.memory_recalled(recall=recall, items=items)
 
 
 # --- Decay, compression, retention ----------------------------------------------------------
