@@ -8,6 +8,8 @@ change no business record and reach nobody outside).
 
 from __future__ import annotations
 
+import dataclasses
+
 from pydantic import BaseModel, Field
 
 from agents.kernel import Agent, AgentContext, AgentResult, ProposedAction, agent_register
@@ -48,16 +50,14 @@ class MemoryReader(Agent):
         if record is None:
             return AgentResult(output=CaptureOutput(source=input.source, id=input.id, found=False))
         capture = capture_of(record)
+        found = dataclasses.asdict(capture)
         output = CaptureOutput(
             source=input.source,
             id=input.id,
             found=True,
-            kind=capture.kind,
-            tier=capture.tier,
-            client=capture.client_id,
-            project=capture.project_id,
-            importance=capture.importance,
-            chunks=capture.chunks,
+            client=found.pop("client_id"),
+            project=found.pop("project_id"),
+            **found,
         )
         actions = []
         if capture.chunks:

@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from pydantic import BaseModel, ValidationError
+
 
 class NeedsReview(Exception):
     """Raised by a step whose result cannot be trusted (e.g. invalid model output after repair and no
@@ -22,3 +28,23 @@ class LLMUnavailable(Exception):
     Not `NeedsReview`: the outage is likely transient, so the conductor's task retries (minutes apart)
     are the right answer; after the last one the task is dead-lettered for the operator.
     """
+
+
+def schema_data_validate(
+    schema: type[BaseModel] | None, data: Mapping[str, Any], *, prefix: str, root: str
+) -> dict[str, Any]:
+    """`data` as JSON-ready data, validated against `schema` when there is one. Errors come back as one
+    Django ValidationError naming each bad field (`prefix` + its dotted path, `root` for the whole), so
+    the API and the back office show them like any form error. Shared by workflow inputs and action
+    payloads."""
+    if schema is None:
+        return dict(data)
+    try:
+        return schema.model_validate(data).model_dump(mode="json")
+    except ValidationError as exc:
+        raise DjangoValidationError(
+            {
+                prefix + ".".join(str(part) for part in error["loc"]) if error["loc"] else root: error["msg"]
+                for error in exc.errors(include_url=False)
+            }
+        ) from None

@@ -5,10 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from django.core.exceptions import ValidationError as DjangoValidationError
-from pydantic import ValidationError
-
 from agents.kernel.contract import Agent, Step, Workflow
+from agents.kernel.errors import schema_data_validate
 
 
 class RegistryError(LookupError):
@@ -90,14 +88,4 @@ def workflows_all() -> list[Workflow]:
 
 def workflow_input_validate(workflow: Workflow, data: Mapping[str, Any]) -> dict[str, Any]:
     """The workflow input as JSON-ready data, validated against its schema when it has one."""
-    if workflow.input_schema is None:
-        return dict(data)
-    try:
-        return workflow.input_schema.model_validate(data).model_dump(mode="json")
-    except ValidationError as exc:
-        raise DjangoValidationError(
-            {
-                "input." + ".".join(str(part) for part in error["loc"]): error["msg"]
-                for error in exc.errors(include_url=False)
-            }
-        ) from None
+    return schema_data_validate(workflow.input_schema, data, prefix="input.", root="input")

@@ -44,8 +44,7 @@ def client_update(*, client: Client, by: User, **data: Any) -> Client:
 
 @transaction.atomic
 def client_delete(*, client: Client, by: User) -> None:
-    client = Client.objects.select_for_update().get(pk=client.pk)
-    _delete(client, by=by, cascade=list(client.contacts.all()))
+    _delete(client, by=by, cascade="contacts")
 
 
 @transaction.atomic
@@ -150,8 +149,7 @@ def deliverable_update(*, deliverable: Deliverable, by: User, **data: Any) -> De
 
 @transaction.atomic
 def project_delete(*, project: Project, by: User) -> None:
-    project = Project.objects.select_for_update().get(pk=project.pk)
-    _delete(project, by=by, cascade=list(project.deliverables.all()))
+    _delete(project, by=by, cascade="deliverables")
 
 
 @transaction.atomic
@@ -193,4 +191,4 @@ def contract_update(*, contract: Contract, by: User, **data: Any) -> Contract:
 
 @transaction.atomic
 def contract_delete_draft(*, contract: Contract, by: User) -> None:
-    _delete(Contract.objects.select_for_update().get(pk=contract.pk), by=by)
+    _delete(contract, by=by)

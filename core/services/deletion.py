@@ -6,8 +6,6 @@ never deleted: the operator marks them past or cancelled instead. Only mistakes 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
 from django.core.exceptions import ValidationError
 from django.db import models
 
@@ -63,10 +61,12 @@ def record_delete_check(*, record: models.Model) -> None:
         raise ValidationError(f"{record} cannot be deleted: {'; '.join(blockers.values())}.{advice}")
 
 
-def _delete(record: models.Model, *, by: User, cascade: Iterable[models.Model] = ()) -> None:
-    """Delete `record` and the rows that belong to it, each with a history row naming `by`."""
+def _delete(record: models.Model, *, by: User, cascade: str = "") -> None:
+    """Delete `record` (locked first, so a concurrent change waits and the checks read the current
+    row) and the rows of its `cascade` relation, each with a history row naming `by`."""
+    record = type(record).objects.select_for_update().get(pk=record.pk)
     record_delete_check(record=record)
-    for child in cascade:
+    for child in getattr(record, cascade).all() if cascade else ():
         _stamp(child, by)
         child.delete()
     _stamp(record, by)

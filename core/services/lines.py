@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from decimal import Decimal
 from typing import Any
 
@@ -57,6 +57,12 @@ class LineData:
             service_key=str(raw.get("service_key") or ""),
             **values,
         )
+
+    @classmethod
+    def of(cls, line: MoneyLine) -> LineData:
+        """An existing line's content, to carry into another document (a re-issue, an invoice from a
+        proposal)."""
+        return cls(**{field.name: getattr(line, field.name) for field in fields(cls)})
 
 
 def line_amounts(*, quantity: Decimal, unit_price: Decimal, tax_rate: Decimal) -> tuple[Decimal, Decimal]:

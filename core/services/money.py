@@ -4,8 +4,8 @@ gap-free numbering."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping
-from typing import Any
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, TypeVar
 
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
@@ -44,18 +44,26 @@ PROPOSAL_TRANSITIONS: dict[str, set[str]] = {
 }
 
 
-def _proposal_lock(proposal: Proposal) -> Proposal:
-    return Proposal.objects.select_for_update().get(pk=proposal.pk)
+# A proposal or an invoice: the two documents whose lines are locked while they change.
+DocumentT = TypeVar("DocumentT", Proposal, Invoice)
+
+
+def _locked(document: DocumentT) -> DocumentT:
+    """The document read again under a row lock, so a concurrent change waits for this transaction."""
+    return type(document).objects.select_for_update().get(pk=document.pk)
+
+
+def _locked_draft(document: DocumentT, *, ref: Callable[[DocumentT], object], refusal: str) -> DocumentT:
+    """The document, locked; refused unless it is a draft ("<Kind> <ref> is <status><refusal>")."""
+    locked = _locked(document)
+    if locked.status != locked.Status.DRAFT:
+        kind = locked._meta.verbose_name.capitalize()
+        raise ValidationError(f"{kind} {ref(locked)} is {locked.get_status_display().lower()}{refusal}")
+    return locked
 
 
 def _proposal_draft(proposal: Proposal) -> Proposal:
-    """The proposal, locked; refused unless it is a draft."""
-    locked = _proposal_lock(proposal)
-    if locked.status != Proposal.Status.DRAFT:
-        raise ValidationError(
-            f"Proposal {locked.pk} is {locked.get_status_display().lower()}; only drafts can be edited."
-        )
-    return locked
+    return _locked_draft(proposal, ref=lambda locked: locked.pk, refusal="; only drafts can be edited.")
 
 
 @transaction.atomic
@@ -103,7 +111,7 @@ def proposal_line_delete(*, line: ProposalLine, by: User) -> None:
 @transaction.atomic
 def proposal_transition(*, proposal: Proposal, to: str, by: User, at: dt.datetime | None = None) -> Proposal:
     """Move a proposal along its lifecycle; `at` back-dates the step (imports, the demo)."""
-    locked = _proposal_lock(proposal)
+    locked = _locked(proposal)
     if to not in PROPOSAL_TRANSITIONS.get(locked.status, set()):
         raise ValidationError({"status": f"A {locked.status} proposal cannot become {to}."})
     if to in (Proposal.Status.PENDING_APPROVAL, Proposal.Status.SENT) and not locked.lines.exists():
@@ -125,8 +133,7 @@ def proposal_transition(*, proposal: Proposal, to: str, by: User, at: dt.datetim
 
 @transaction.atomic
 def proposal_delete_draft(*, proposal: Proposal, by: User) -> None:
-    locked = _proposal_lock(proposal)
-    _delete(locked, by=by, cascade=list(locked.lines.all()))
+    _delete(proposal, by=by, cascade="lines")
 
 
 @transaction.atomic
@@ -159,19 +166,12 @@ def proposal_send_record(
 INVOICE_DRAFT_FIELDS = ("currency", "notes", "project", "proposal", "due_date")
 
 
-def _invoice_lock(invoice: Invoice) -> Invoice:
-    return Invoice.objects.select_for_update().get(pk=invoice.pk)
-
-
 def _invoice_draft(invoice: Invoice) -> Invoice:
-    """The invoice, locked; refused unless it is a draft."""
-    locked = _invoice_lock(invoice)
-    if locked.status != Invoice.Status.DRAFT:
-        raise ValidationError(
-            f"Invoice {locked.number} is {locked.get_status_display().lower()}: its lines and amounts "
-            "cannot change. Void it and issue a new one instead."
-        )
-    return locked
+    return _locked_draft(
+        invoice,
+        ref=lambda locked: locked.number,
+        refusal=": its lines and amounts cannot change. Void it and issue a new one instead.",
+    )
 
 
 def _invoice_links_check(invoice: Invoice) -> None:
@@ -241,7 +241,7 @@ def invoice_number_format(*, prefix: str, year: int, sequence: int) -> str:
 @transaction.atomic
 def invoice_issue(*, invoice: Invoice, by: User, issue_date: dt.date | None = None) -> Invoice:
     """Draft → approved: freeze the lines and give the invoice the next gap-free number of its year."""
-    locked = _invoice_lock(invoice)
+    locked = _locked(invoice)
     if locked.status != Invoice.Status.DRAFT:
         raise ValidationError({"status": f"Invoice {locked.number} has already been issued."})
     if not locked.lines.exists():
@@ -280,7 +280,7 @@ INVOICE_TRANSITIONS: dict[str, set[str]] = {
 
 
 def _invoice_transition(invoice: Invoice, to: str, *, by: User, **stamps: Any) -> Invoice:
-    locked = _invoice_lock(invoice)
+    locked = _locked(invoice)
     if locked.status == Invoice.Status.DRAFT:
         raise ValidationError({"status": "Issue the invoice before it can be sent, paid or voided."})
     if to not in INVOICE_TRANSITIONS[locked.status]:
@@ -321,30 +321,14 @@ def invoice_void(*, invoice: Invoice, by: User, reason: str, voided_at: dt.datet
 @transaction.atomic
 def invoice_reissue(*, invoice: Invoice, by: User) -> Invoice:
     """A new draft carrying the void invoice's lines, linked to it, ready to correct and issue."""
-    locked = _invoice_lock(invoice)
+    locked = _locked(invoice)
     if locked.status != Invoice.Status.VOID:
         raise ValidationError({"status": "Only a void invoice can be re-issued."})
     if Invoice.objects.filter(replaces=locked).exists():
         raise ValidationError({"status": f"Invoice {locked.number} has already been re-issued."})
-    lines = [
-        LineData(
-            description=line.description,
-            quantity=line.quantity,
-            unit_price=line.unit_price,
-            unit=line.unit,
-            service_key=line.service_key,
-            tax_rate=line.tax_rate,
-        )
-        for line in locked.lines.all()
-    ]
-    draft = Invoice(
-        client=locked.client,
-        project=locked.project,
-        proposal=locked.proposal,
-        currency=locked.currency,
-        notes=locked.notes,
-        replaces=locked,
-    )
+    lines = [LineData.of(line) for line in locked.lines.all()]
+    carried = ("client", "project", "proposal", "currency", "notes")
+    draft = Invoice(replaces=locked, **{field: getattr(locked, field) for field in carried})
     _save(draft, by=by)
     _lines_replace(draft, InvoiceLine, lines, by=by)
     return draft
@@ -352,5 +336,4 @@ def invoice_reissue(*, invoice: Invoice, by: User) -> Invoice:
 
 @transaction.atomic
 def invoice_delete_draft(*, invoice: Invoice, by: User) -> None:
-    locked = _invoice_draft(invoice)
-    _delete(locked, by=by, cascade=list(locked.lines.all()))
+    _delete(_invoice_draft(invoice), by=by, cascade="lines")

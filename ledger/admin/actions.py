@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 
 from ledger import approvals, services
-from ledger.admin.base import ReadOnlyAdmin, json_block, operate_action, reject_action, task_link
+from ledger.admin.base import ReadOnlyAdmin, json_field, operate_action, reject_action, task_link
 from ledger.models import Action, ApprovalRequest, AutonomySuggestion, OutboxEmail
 
 
@@ -49,13 +49,9 @@ class ActionAdmin(ReadOnlyAdmin):
     readonly_fields = fields
     actions = ("approve", "reject")
 
-    @admin.display(description="Payload")
-    def payload_json(self, action: Action) -> str:
-        return json_block(action.payload)
+    payload_json = json_field("payload", description="Payload")
 
-    @admin.display(description="Result")
-    def result_json(self, action: Action) -> str:
-        return json_block(action.result)
+    result_json = json_field("result", description="Result")
 
     @admin.display(description="Outbox email")
     def outbox_link(self, action: Action) -> str:
@@ -177,13 +173,9 @@ class ApprovalRequestAdmin(ReadOnlyAdmin):
             task_link(approval.task_id),
         )
 
-    @admin.display(description="Policies that asked")
-    def policies_json(self, approval: ApprovalRequest) -> str:
-        return json_block(approval.policies)
+    policies_json = json_field("policies", description="Policies that asked")
 
-    @admin.display(description="Edits")
-    def edit_diff_json(self, approval: ApprovalRequest) -> str:
-        return json_block(approval.edit_diff)
+    edit_diff_json = json_field("edit_diff", description="Edits")
 
     approve = operate_action(
         lambda request, approval: _label(approvals.approval_approve(approval=approval, by=request.user)),

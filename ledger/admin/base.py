@@ -28,6 +28,17 @@ def json_block(data: Any) -> str:
     return text_block(json_pretty(data))
 
 
+def json_field(attribute: str, *, description: str) -> Callable[[Any, Any], str]:
+    """A read-only admin field showing a JSON column pretty-printed:
+    `payload_json = json_field("payload", description="Payload")`, then name it in `fields`."""
+
+    @admin.display(description=description)
+    def show(model_admin: Any, obj: Any) -> str:
+        return json_block(getattr(obj, attribute))
+
+    return show
+
+
 def task_link(task_id: Any) -> str:
     """A link to a task's admin page from its id alone, so list pages need no join for it."""
     if task_id is None:

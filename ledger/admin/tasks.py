@@ -16,7 +16,7 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from core import currencies
 from ledger import services
-from ledger.admin.base import ReadOnlyAdmin, ReadOnlyInline, json_block, operate_action, task_link
+from ledger.admin.base import ReadOnlyAdmin, ReadOnlyInline, json_field, operate_action, task_link
 from ledger.models import Action, LLMCall, ModelPrice, Task, TaskEvent
 from ledger.selectors import requester_label
 from ledger.views import cost_label
@@ -136,13 +136,9 @@ class TaskAdmin(ReadOnlyAdmin):
         url = reverse("ledger:task", args=[task.pk])
         return format_html('<a href="{}">{}</a> (timeline, actions, LLM calls and buttons)', url, task.pk)
 
-    @admin.display(description="Input")
-    def input_json(self, task: Task) -> str:
-        return json_block(task.input)
+    input_json = json_field("input", description="Input")
 
-    @admin.display(description="Output")
-    def output_json(self, task: Task) -> str:
-        return json_block(task.output)
+    output_json = json_field("output", description="Output")
 
     retry_dead_letters = operate_action(
         lambda request, task: str(services.task_retry(task=task, by=request.user)),
@@ -167,9 +163,7 @@ class TaskEventAdmin(ReadOnlyAdmin):
     fields = ("task_link", "kind", "attempt", "step", "at", "message", "data_json")
     readonly_fields = fields
 
-    @admin.display(description="Data")
-    def data_json(self, event: TaskEvent) -> str:
-        return json_block(event.data)
+    data_json = json_field("data", description="Data")
 
 
 @admin.register(LLMCall)
@@ -203,9 +197,7 @@ class LLMCallAdmin(ReadOnlyAdmin):
     )
     readonly_fields = fields
 
-    @admin.display(description="Request")
-    def request_json(self, call: LLMCall) -> str:
-        return json_block(call.request)
+    request_json = json_field("request", description="Request")
 
 
 class ModelPriceForm(forms.ModelForm):

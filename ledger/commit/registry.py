@@ -16,8 +16,8 @@ from typing import Any, TypeVar
 from django.core.exceptions import ValidationError
 from django.db.models import Model
 from pydantic import BaseModel
-from pydantic import ValidationError as PydanticValidationError
 
+from agents.kernel.errors import schema_data_validate
 from core import services as core_services
 from ledger.models import Action, Task
 
@@ -90,17 +90,7 @@ def payload_validate(*, kind: str, payload: dict[str, Any]) -> dict[str, Any]:
     registered = _COMMITTERS.get(kind)
     if registered is None:
         raise ValidationError({"kind": f"No committer knows how to carry out {kind!r}."})
-    if registered.payload is None:
-        return dict(payload)
-    try:
-        return registered.payload.model_validate(payload).model_dump(mode="json")
-    except PydanticValidationError as exc:
-        raise ValidationError(
-            {
-                ".".join(str(part) for part in error["loc"]) or "payload": error["msg"]
-                for error in exc.errors(include_url=False)
-            }
-        ) from None
+    return schema_data_validate(registered.payload, payload, prefix="", root="payload")
 
 
 M = TypeVar("M", bound=Model)
