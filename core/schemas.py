@@ -194,15 +194,20 @@ class LineOut(Schema):
     tax_amount: Decimal
 
 
-class ProposalIn(Input):
+class DocumentIn(Input):
+    """What proposals and invoices both take: the client, an optional project, currency, notes, lines."""
+
     client_id: RecordId
-    title: str
     project_id: RecordId | None = None
     currency: str | None = Field(None, description="ISO 4217 code; the client's currency when omitted.")
-    valid_until: dt.date | None = None
-    cover_letter: str = ""
     notes: str = ""
     lines: list[LineIn] = Field(default_factory=list, description="Sent lines replace all lines on PATCH.")
+
+
+class ProposalIn(DocumentIn):
+    title: str
+    valid_until: dt.date | None = None
+    cover_letter: str = ""
 
 
 ProposalPatch = patch_schema(ProposalIn, name="ProposalPatch", exclude=("client_id",))
@@ -237,14 +242,9 @@ class ProposalTransitionIn(Input):
     to: Proposal.Status
 
 
-class InvoiceIn(Input):
-    client_id: RecordId
-    project_id: RecordId | None = None
+class InvoiceIn(DocumentIn):
     proposal_id: RecordId | None = None
-    currency: str | None = Field(None, description="ISO 4217 code; the client's currency when omitted.")
     due_date: dt.date | None = None
-    notes: str = ""
-    lines: list[LineIn] = Field(default_factory=list, description="Sent lines replace all lines on PATCH.")
 
 
 # Only drafts change; an issued invoice is void-and-reissue.

@@ -381,12 +381,13 @@ def _refused(request: HttpRequest, exc: ValidationError) -> None:
 
 
 def _approval_decide(
-    request: HttpRequest, approval_id: int, decide: Callable[[ApprovalRequest], object], done: str
+    request: HttpRequest, approval_id: int, decide: Callable[..., object], done: str, **extra: Any
 ) -> HttpResponse:
-    """Approve or reject from the detail page: on to the next pending request, or back with the refusal."""
+    """Approve or reject from the detail page (the service `decide(approval=…, by=the operator, **extra)`):
+    on to the next pending request, or back with the refusal."""
     approval = get_object_or_404(ApprovalRequest.objects.select_related("action"), pk=approval_id)
     try:
-        decide(approval)
+        decide(approval=approval, by=request.user, **extra)
     except ValidationError as exc:
         _refused(request, exc)
         return redirect("approvals:detail", approval.pk)
@@ -397,12 +398,7 @@ def _approval_decide(
 @require_POST
 @staff_only
 def approval_approve_view(request: HttpRequest, approval_id: int) -> HttpResponse:
-    return _approval_decide(
-        request,
-        approval_id,
-        lambda approval: approvals.approval_approve(approval=approval, by=request.user),
-        "Approved",
-    )
+    return _approval_decide(request, approval_id, approvals.approval_approve, "Approved")
 
 
 @require_POST
@@ -428,12 +424,7 @@ def approval_edit_approve(request: HttpRequest, approval_id: int) -> HttpRespons
 @staff_only
 def approval_reject_view(request: HttpRequest, approval_id: int) -> HttpResponse:
     reason = request.POST.get("reason", "")
-    return _approval_decide(
-        request,
-        approval_id,
-        lambda approval: approvals.approval_reject(approval=approval, by=request.user, reason=reason),
-        "Rejected",
-    )
+    return _approval_decide(request, approval_id, approvals.approval_reject, "Rejected", reason=reason)
 
 
 @require_POST

@@ -191,31 +191,29 @@ def task_cancel_view(request: HttpRequest, task_id: uuid.UUID) -> HttpResponse:
 
 
 def _action_button(
-    request: HttpRequest, action_id: int, change: Callable[[Action], object], done: str
+    request: HttpRequest, action_id: int, change: Callable[..., object], done: str, **extra: Any
 ) -> HttpResponse:
+    """Call the service `change(action=…, by=the operator, **extra)` and go back to the task."""
     action = get_object_or_404(Action, pk=action_id)
-    _call(request, lambda: change(action), f"{done}: {action.summary or action.kind}.")
+    _call(
+        request,
+        lambda: change(action=action, by=request.user, **extra),
+        f"{done}: {action.summary or action.kind}.",
+    )
     return _back_to(action.task_id)
 
 
 @require_POST
 @staff_only
 def action_approve_view(request: HttpRequest, action_id: int) -> HttpResponse:
-    return _action_button(
-        request, action_id, lambda action: services.action_approve(action=action, by=request.user), "Approved"
-    )
+    return _action_button(request, action_id, services.action_approve, "Approved")
 
 
 @require_POST
 @staff_only
 def action_reject_view(request: HttpRequest, action_id: int) -> HttpResponse:
     reason = request.POST.get("reason", "")
-    return _action_button(
-        request,
-        action_id,
-        lambda action: services.action_reject(action=action, by=request.user, reason=reason),
-        "Rejected",
-    )
+    return _action_button(request, action_id, services.action_reject, "Rejected", reason=reason)
 
 
 @require_POST

@@ -62,6 +62,31 @@ def _locked_draft(document: DocumentT, *, ref: Callable[[DocumentT], object], re
     return locked
 
 
+def _draft_update(
+    document: DocumentT,
+    *,
+    by: User,
+    lines: Iterable[Mapping[str, Any] | LineData] | None,
+    data: Mapping[str, Any],
+    allowed: Iterable[str],
+) -> DocumentT:
+    """Change a locked draft's fields, and replace its lines when `lines` is given (None keeps them)."""
+    changed = _apply(document, data, allowed=allowed)
+    _links_check(document)
+    _save(document, by=by, update_fields=changed)
+    if lines is not None:
+        _lines_replace(document, document.lines.model, lines, by=by)
+    return document
+
+
+def _links_check(document: Proposal | Invoice) -> None:
+    """The project and proposal a document names belong to its client."""
+    _check_project_belongs(document.project, document.client)
+    proposal = getattr(document, "proposal", None)
+    if proposal is not None and proposal.client_id != document.client_id:
+        raise ValidationError({"proposal": "The proposal belongs to another client."})
+
+
 def _proposal_draft(proposal: Proposal) -> Proposal:
     return _locked_draft(proposal, ref=lambda locked: locked.pk, refusal="; only drafts can be edited.")
 
@@ -72,7 +97,7 @@ def proposal_create(
 ) -> Proposal:
     proposal = Proposal(client=client, currency=_currency_or_default(data, client))
     _apply(proposal, {"title": title, **data}, allowed=PROPOSAL_FIELDS)
-    _check_project_belongs(proposal.project, client)
+    _links_check(proposal)
     _save(proposal, by=by)
     _lines_replace(proposal, ProposalLine, lines, by=by)
     memory_capture_request(record=proposal)
@@ -84,11 +109,7 @@ def proposal_update(
     *, proposal: Proposal, by: User, lines: Iterable[Mapping[str, Any] | LineData] | None = None, **data: Any
 ) -> Proposal:
     _proposal_draft(proposal)
-    changed = _apply(proposal, data, allowed=PROPOSAL_FIELDS)
-    _check_project_belongs(proposal.project, proposal.client)
-    _save(proposal, by=by, update_fields=changed)
-    if lines is not None:
-        _lines_replace(proposal, ProposalLine, lines, by=by)
+    _draft_update(proposal, by=by, lines=lines, data=data, allowed=PROPOSAL_FIELDS)
     memory_capture_request(record=proposal)
     return proposal
 
@@ -174,19 +195,13 @@ def _invoice_draft(invoice: Invoice) -> Invoice:
     )
 
 
-def _invoice_links_check(invoice: Invoice) -> None:
-    _check_project_belongs(invoice.project, invoice.client)
-    if invoice.proposal is not None and invoice.proposal.client_id != invoice.client_id:
-        raise ValidationError({"proposal": "The proposal belongs to another client."})
-
-
 @transaction.atomic
 def invoice_create(
     *, client: Client, by: User, lines: Iterable[Mapping[str, Any] | LineData] = (), **data: Any
 ) -> Invoice:
     invoice = Invoice(client=client, currency=_currency_or_default(data, client))
     _apply(invoice, data, allowed=INVOICE_DRAFT_FIELDS)
-    _invoice_links_check(invoice)
+    _links_check(invoice)
     _save(invoice, by=by)
     _lines_replace(invoice, InvoiceLine, lines, by=by)
     return invoice
@@ -197,12 +212,7 @@ def invoice_update(
     *, invoice: Invoice, by: User, lines: Iterable[Mapping[str, Any] | LineData] | None = None, **data: Any
 ) -> Invoice:
     _invoice_draft(invoice)
-    changed = _apply(invoice, data, allowed=INVOICE_DRAFT_FIELDS)
-    _invoice_links_check(invoice)
-    _save(invoice, by=by, update_fields=changed)
-    if lines is not None:
-        _lines_replace(invoice, InvoiceLine, lines, by=by)
-    return invoice
+    return _draft_update(invoice, by=by, lines=lines, data=data, allowed=INVOICE_DRAFT_FIELDS)
 
 
 @transaction.atomic
