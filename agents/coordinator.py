@@ -26,7 +26,7 @@ class RouteInput(BaseModel):
 
 
 class Route(BaseModel):
-    route: str  # proposal, change, billing, scheduling, filed, review
+    route: str  # proposal, change, acceptance, decline, payment, billing, scheduling, filed, review
     intent: str
     confidence: float
     reasons: list[str]
@@ -59,6 +59,16 @@ def route_for(*, read: MailRead, intake: dict[str, Any]) -> Route:
             confidence=confidence,
             reasons=[*reasons, f"Below {REVIEW_BELOW:.0%}: the operator reviews what was found."],
         )
+    if (intake.get("evidence") or {}).get("risk"):
+        return Route(
+            route="review",
+            intent=intent,
+            confidence=confidence,
+            reasons=[
+                *reasons,
+                "It asks to change bank details or speaks to an AI: only the operator answers it.",
+            ],
+        )
     if intent == "new_inquiry":
         if not intake.get("services"):
             return Route(
@@ -68,7 +78,14 @@ def route_for(*, read: MailRead, intake: dict[str, Any]) -> Route:
                 reasons=[*reasons, "No service of the catalogue was recognised: nothing to price."],
             )
         return Route(route="proposal", intent=intent, confidence=confidence, reasons=reasons)
-    routes = {"project_change": "change", "billing": "billing", "scheduling": "scheduling"}
+    routes = {
+        "project_change": "change",
+        "acceptance": "acceptance",
+        "decline": "decline",
+        "payment_notice": "payment",
+        "billing": "billing",
+        "scheduling": "scheduling",
+    }
     route = routes.get(intent, "review")
     return Route(route=route, intent=intent, confidence=confidence, reasons=reasons)
 

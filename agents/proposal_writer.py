@@ -282,7 +282,16 @@ def _review(input: WriteInput, why: str = "") -> list[ProposedAction]:  # noqa: 
                 "title": f"Reviewed mail from {read.from_email}: {read.subject}"[:300],
                 "found": {
                     key: input.intake.get(key)
-                    for key in ("intent", "sender_name", "company", "budget", "deadline", "services")
+                    for key in (
+                        "intent",
+                        "sender_name",
+                        "company",
+                        "budget",
+                        "deadline",
+                        "services",
+                        "invoice_numbers",
+                        "payment",
+                    )
                 },
                 "reasons": reasons,
             },
@@ -294,8 +303,22 @@ def _review(input: WriteInput, why: str = "") -> list[ProposedAction]:  # noqa: 
     ]
 
 
+def _payment(input: WriteInput) -> list[ProposedAction]:  # noqa: A002
+    """A payment the client says was made: the operator checks it against the bank before anything is
+    marked paid (recording a payment is a money action; a mail alone never changes money)."""
+    payment = input.intake.get("payment") or {}
+    said = (
+        f"{payment['amount']} {payment['currency']} paid on {payment['paid_on']}"
+        if payment
+        else "no amount stated"
+    )
+    numbers = ", ".join(input.intake.get("invoice_numbers") or []) or "no invoice named"
+    return _review(input, why=f"Payment notice: {said}, for {numbers}. Check it against the bank statement.")
+
+
 ROUTES = {
     "proposal": _proposal,
+    "payment": _payment,
     "change": _change,
     "billing": _billing,
     "scheduling": _scheduling,

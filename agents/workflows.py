@@ -93,6 +93,7 @@ def _intake_extract_input(workflow_input, outputs):
         "is_bounce": read["is_bounce"],
         "headers": read.get("headers") or {},
         "services": read["services"],
+        "invoice_prefix": read.get("invoice_prefix") or "",
     }
 
 

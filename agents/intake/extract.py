@@ -11,6 +11,7 @@ from agents.intake.catalogue import find_services
 from agents.intake.dates import find_deadline
 from agents.intake.intent import classify_intent
 from agents.intake.money import find_budget
+from agents.intake.payment import find_payment, payment_hits
 from agents.intake.schemas import (
     NO_WORK_INTENTS,
     Evidence,
@@ -22,6 +23,7 @@ from agents.intake.schemas import (
 from agents.intake.sender import find_company, find_sender_name
 from agents.intake.text import Source
 from core import clock
+from core.invoice_numbers import invoice_numbers_find
 
 _FORWARD_MARK = re.compile(
     r"^\s*(?:-{2,}\s*(?:forwarded\s+message|weitergeleitete\s+nachricht|message\s+transféré|"
@@ -73,11 +75,20 @@ def extract_rules(input: IntakeInput) -> IntakeFields:  # noqa: A002
         sources, sender_email=sender_email, default_currency=_default_currency(input.services)
     )
     services = find_services(sources, input.services)
+    reference = _reference_date(input.date)
+    references = [
+        (source, ref)
+        for source in sources
+        for ref in invoice_numbers_find(source.text, prefix=input.invoice_prefix or "", year=reference.year)
+    ]
+    paid = payment_hits(sources)
     verdict = classify_intent(
         input,
         sources,
         has_budget=budget is not None and budget.stated,
         service_hits=list(services.hits.values()),
+        payment_hits=paid,
+        names_our_invoice=bool(input.invoice_prefix) and any(ref.ours for _, ref in references),
     )
     intent = verdict.intent
     evidence["intent"] = (
@@ -100,11 +111,31 @@ def extract_rules(input: IntakeInput) -> IntakeFields:  # noqa: A002
             evidence["company"] = found.hit.evidence(min(0.95, 0.4 + 0.08 * found.score))
 
     fields = IntakeFields(intent=intent, sender_email=sender_email, sender_name=sender_name, company=company)
+    if verdict.risk is not None:
+        evidence["risk"] = verdict.risk.evidence(0.9)
+    if intent != "other":
+        fields.invoice_numbers = sorted({ref.number for _, ref in references})
+        if references:
+            source, ref = references[0]
+            evidence["invoice_numbers"] = Evidence(
+                source=source.text[ref.start : ref.end], span=(ref.start, ref.end), origin=source.origin
+            )
+    if intent == "payment_notice":
+        found_payment = find_payment(
+            sources,
+            hits=paid,
+            sender_email=sender_email,
+            default_currency=_default_currency(input.services),
+            reference=reference,
+        )
+        if found_payment is not None and found_payment.payment is not None:
+            fields.payment = found_payment.payment
+            evidence["payment"] = found_payment.hit.evidence(0.8)
     if intent not in NO_WORK_INTENTS:
         if budget is not None:
             fields.budget = budget.budget
             evidence["budget"] = budget.hit.evidence(budget.confidence)
-        deadline = find_deadline(sources, reference=_reference_date(input.date))
+        deadline = find_deadline(sources, reference=reference)
         if deadline is not None:
             fields.deadline = deadline.deadline
             evidence["deadline"] = deadline.hit.evidence(deadline.confidence)
@@ -119,7 +150,9 @@ def extract_rules(input: IntakeInput) -> IntakeFields:  # noqa: A002
     return fields
 
 
-def intake_input_from_mail(*, mail: ParsedParts, services: list[ServiceInfo]) -> IntakeInput:
+def intake_input_from_mail(
+    *, mail: ParsedParts, services: list[ServiceInfo], invoice_prefix: str = ""
+) -> IntakeInput:
     return IntakeInput(
         from_email=mail.from_email,
         from_name=mail.from_name,
@@ -131,9 +164,12 @@ def intake_input_from_mail(*, mail: ParsedParts, services: list[ServiceInfo]) ->
         is_bounce=mail.is_bounce,
         headers=mail.headers,
         services=services,
+        invoice_prefix=invoice_prefix,
     )
 
 
-def intake_extract(*, mail: ParsedParts, services: list[ServiceInfo]) -> IntakeFields:
+def intake_extract(
+    *, mail: ParsedParts, services: list[ServiceInfo], invoice_prefix: str = ""
+) -> IntakeFields:
     """The extraction contract's fields of a parsed mail, by the offline rules."""
-    return extract_rules(intake_input_from_mail(mail=mail, services=services))
+    return extract_rules(intake_input_from_mail(mail=mail, services=services, invoice_prefix=invoice_prefix))

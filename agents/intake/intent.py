@@ -96,6 +96,8 @@ BILLING = _rx(
 )
 # Words that hardly occur outside billing mail.
 BILLING_STRONG = _rx(
+    r"\b(?:send|resend|issue|need|want|get|receive|received)\s+(?:me\s+|us\s+)?(?:the|an|your|a\s+copy\s+of\s+the)\s+"
+    r"(?:\w+\s+)?invoice\b",
     r"\b(?:po|p\.o\.)\s*(?:number|no\.?|#)|\bpurchase\s+order\b|\bPO[-\s]?\d",
     r"\bremittance\b|\bcredit\s+note\b|\boverdue\b|\brefund\w*\b",
     r"\b(?:paid|re-?issue|resend|re-?send)\b",
@@ -170,6 +172,50 @@ INQUIRY = _rx(
     r"\b(?:budget|spend|set\s+aside|afford)\b",
     r"\b(?:proper|new|first)\s+(?:website|site|logo|shop|store|brand|identity|webshop)\b",
 )
+# The client says yes to a proposal (also with a small change: "Approved! One thing: …").
+ACCEPTANCE = _rx(
+    r"\b(?:let'?s|let\s+us|please|you\s+can|feel\s+free\s+to|happy\s+to|glad\s+to|ready\s+to|we'?d\s+like\s+to|"
+    r"we\s+would\s+like\s+to|we\s+want\s+to|we\s+can|we'?ll|we\s+will)\s+(?:\w+\s+){0,2}(?:go\s+ahead|proceed|"
+    r"move\s+forward|get\s+started|kick\s+(?:it\s+)?off|start)\b(?!\s+(?:looking|searching|thinking|over))",
+    r"\bgo\s+ahead\s+(?:with|as\s+proposed|and\s+start)\b|\bgo\s+ahead\s*[!.]",
+    r"\b(?:we|i)\s+(?:hereby\s+|happily\s+|gladly\s+)?(?:accept|approve|confirm)\s+(?:the|your|this)\s+"
+    r"(?:\w+\s+){0,2}(?:proposal|quote|quotation|offer|estimate|terms)\b",
+    r"\b(?:proposal|quote|quotation|offer|estimate)\s+(?:is\s+|has\s+been\s+)?(?:accepted|approved|signed)\b",
+    r"(?:^|\n)\s*(?:approved|accepted|agreed|deal|sounds\s+good|perfect|great)\s*[!.]",
+    r"\blet'?s\s+do\s+(?:it|this)\b|\bcount\s+(?:us|me)\s+in\b|\bgreen\s+light\b|\byou'?ve\s+got\s+the\s+job\b",
+    r"\b(?:signed|countersigned)\s+(?:copy\s+of\s+(?:the\s+)?)?(?:proposal|contract|offer|quote|agreement)\b|"
+    r"\battached\s+(?:is\s+)?the\s+signed\b",
+    r"\bwir\s+(?:nehmen|akzeptieren)\s+(?:das|ihr|dein)\s+angebot\b|\bangebot\s+(?:ist\s+)?(?:angenommen|"
+    r"freigegeben)\b|\b(?:legen\s+sie|leg)\s+los\b|\bauftrag\s+(?:ist\s+)?erteilt\b|\bmachen\s+wir\b",
+    r"\b(?:nous\s+acceptons|j'accepte)\b|\bdevis\s+(?:est\s+)?(?:accepté|validé|signé)\b|\bbon\s+pour\s+accord\b|"
+    r"\bc'est\s+(?:validé|parti|ok\s+pour\s+nous)\b|\bon\s+y\s+va\b",
+    r"\bvi\s+(?:godkänner|accepterar|tackar\s+ja)\b|\bkör\s+på\b|\boffert(?:en)?\s+(?:är\s+)?godkänd\b",
+    r"\b(?:aceptamos|aprobamos)\s+(?:el|la|tu|su)\s+(?:presupuesto|propuesta|oferta)\b|\badelante\s+con\b",
+    r"\b(?:accettiamo|approviamo)\s+(?:il|la|vostro|vostra)\b|\bprocediamo\b",
+    r"\bwe\s+gaan\s+(?:ervoor|akkoord)\b|\b(?:offerte|voorstel)\s+(?:is\s+)?(?:akkoord|goedgekeurd)\b",
+)
+# The client says no to a proposal.
+DECLINE = _rx(
+    r"\b(?:won'?t|will\s+not|not|no\s+longer|aren'?t|are\s+not|won'?t\s+be|not\s+be)\s+(?:be\s+)?(?:going\s+ahead|"
+    r"go(?:ing)?\s+ahead|proceed(?:ing)?|mov(?:e|ing)\s+forward|pursu(?:e|ing)\s+(?:this|it|the\s+project))\b",
+    r"\bdecided\s+(?:to\s+go|to\s+work|to\s+partner|to\s+continue)\s+with\s+(?:another|a\s+different|an?\s+"
+    r"(?:other\s+)?(?:agency|studio|freelancer|designer|developer|team|provider|vendor)|someone\s+else|our\s+"
+    r"in-?house)\b",
+    r"\b(?:decided|chosen|choose|chose|opted|decide)\s+(?:against|not\s+to|to\s+(?:decline|pass))\b|"
+    r"\b(?:gone|went|going)\s+with\s+(?:another|a\s+different|someone\s+else)\b",
+    r"\b(?:we|i)(?:'ll|'d|\s+(?:must|have\s+to|need\s+to|will|would))?\s+(?:respectfully\s+|regretfully\s+|"
+    r"politely\s+|have\s+to\s+)?(?:decline|pass\s+on)\s+(?:the|your|this)\b",
+    r"\b(?:proposal|quote|offer)\s+(?:is\s+)?(?:declined|rejected)\b|\bput\s+(?:the\s+project|this|it)\s+on\s+hold\b",
+    r"\bwir\s+(?:müssen\s+)?(?:ihnen\s+|dir\s+)?(?:leider\s+)?absagen\b|\bangebot\s+(?:leider\s+)?(?:nicht\s+"
+    r"annehmen|ablehnen)\b|\bnous\s+ne\s+donnerons\s+pas\s+suite\b|\bvi\s+tackar\s+nej\b|"
+    r"\bno\s+seguiremos\s+adelante\b|\bnon\s+procederemo\b",
+)
+# A reply in the thread of a proposal or quote: a yes or a no there is about that proposal.
+PROPOSAL_SUBJECT = re.compile(
+    r"\b(?:proposal|quote|quotation|offer|estimate|angebot|kostenvoranschlag|devis|offert|offerte|presupuesto|"
+    r"preventivo|propuesta|proposition)\b",
+    re.IGNORECASE,
+)
 REPLY_SUBJECT = re.compile(r"^\s*(?:re|aw|sv|vs|antw|ref|rif|r)\s*(?:\[\d+\])?\s*:", re.IGNORECASE)
 # A reply's or a forward's subject names the earlier mail's topic, not what the sender asks now.
 THREAD_SUBJECT = re.compile(
@@ -187,6 +233,7 @@ class IntentVerdict:
     intent: str
     confidence: float
     hit: Hit | None
+    risk: Hit | None = None  # an injection or a bank-detail change in a mail that is still read
 
 
 def _score(hits: list[Hit], cap: int = 4) -> float:
@@ -198,6 +245,19 @@ def _score(hits: list[Hit], cap: int = 4) -> float:
     return min(float(cap), sum(seen.values()))
 
 
+CONDITIONAL_BEFORE = re.compile(
+    r"\b(?:if|whether|before|once|when|unless|not|n't|might|may|could|would|should)\s+(?:\w+\s+){0,3}$",
+    re.IGNORECASE,
+)
+
+
+def _conditional(sources: list[Source], hit: Hit) -> bool:
+    """ "If we go ahead…", "before we proceed": a yes that is not given yet."""
+    text = next(source.text for source in sources if source.origin == hit.origin)
+    left, _ = clause_bounds(text, hit.start, hit.end)
+    return bool(CONDITIONAL_BEFORE.search(text[max(left, hit.start - 40) : hit.start]))
+
+
 def _same_clause(sources: list[Source], first: Hit, second: Hit) -> bool:
     if first.origin != second.origin:
         return False
@@ -205,13 +265,27 @@ def _same_clause(sources: list[Source], first: Hit, second: Hit) -> bool:
     return clause_bounds(text, first.start, first.end) == clause_bounds(text, second.start, second.end)
 
 
-def hard_other(input: IntakeInput, sources: list[Source]) -> IntentVerdict | None:  # noqa: A002
-    """Mail that is never work, whatever a model might make of it."""
+def risk_hits(sources: list[Source]) -> list[Hit]:
+    """Text addressed to an AI, or trying to change who gets paid."""
+    return find_hits(INJECTION, sources) + find_hits(PHISHING, sources)
+
+
+def hard_other(
+    input: IntakeInput,  # noqa: A002
+    sources: list[Source],
+    *,
+    names_our_invoice: bool = False,
+) -> IntentVerdict | None:
+    """Mail that is never work, whatever a model might make of it. Such a mail that names one of our
+    invoices is about our billing (a forged "new bank details" for a real invoice): it is `billing`
+    with the risk as its evidence, so the operator sees it and nothing answers it on its own."""
     if input.is_bounce:
         return IntentVerdict("other", 0.99, None)
     if input.is_auto_reply:
         return IntentVerdict("other", 0.98, None)
-    hits = find_hits(INJECTION, sources) + find_hits(PHISHING, sources)
+    hits = risk_hits(sources)
+    if hits and names_our_invoice:
+        return IntentVerdict("billing", 0.6, hits[0], risk=hits[0])
     if hits:
         return IntentVerdict("other", 0.95, hits[0])
     return None
@@ -223,11 +297,13 @@ def classify_intent(
     *,
     has_budget: bool,
     service_hits: list[Hit],
+    payment_hits: list[Hit] = (),  # type: ignore[assignment]
+    names_our_invoice: bool = False,
 ) -> IntentVerdict:
     """The intent with the strongest signals: weighted, distinct phrases per intent, plus what the
     other fields found (a stated budget and a requested service make an inquiry). Nothing strong
     enough is `other` with a low confidence, which sends the mail to the operator's review."""
-    hard = hard_other(input, sources)
+    hard = hard_other(input, sources, names_our_invoice=names_our_invoice)
     if hard is not None:
         return hard
     headers = {name.lower(): value for name, value in input.headers.items()}
@@ -269,6 +345,29 @@ def classify_intent(
     ]
 
     is_reply = bool(REPLY_SUBJECT.match(input.subject))
+    thread_bonus = 2.0 if is_reply and PROPOSAL_SUBJECT.search(input.subject) else 0.0
+    # A yes or a no is said in the body; the subject only says which thread it answers.
+    body = [source for source in sources if source.origin != "subject"]
+    decline_hits = find_hits(DECLINE, body, weight=3.0)
+    # "We won't be going ahead" is no yes: a yes inside a no does not count.
+    acceptance_hits = [
+        hit
+        for hit in find_hits(ACCEPTANCE, body, weight=3.0)
+        if not any(
+            other.origin == hit.origin and hit.start < other.end + 3 and other.start < hit.end
+            for other in decline_hits
+        )
+        and not _conditional(sources, hit)
+    ]
+    # "We accept your quote" names a quote without asking for one.
+    inquiry_hits = [
+        hit
+        for hit in inquiry_hits
+        if not any(
+            other.origin == hit.origin and hit.start < other.end and other.start < hit.end
+            for other in acceptance_hits
+        )
+    ]
     # A request and a service of the catalogue in one sentence ("we need a website") is an inquiry.
     request_for_service = any(
         _same_clause(sources, hit, service_hit) for hit in inquiry_hits for service_hit in service_hits
@@ -280,6 +379,13 @@ def classify_intent(
         + (2.0 if request_for_service else 0.0)
         - (1.0 if is_reply and under_way_hits else 0.0),
         "project_change": (_score(change_hits, 6) + (1.0 if is_reply else 0.0)) if change_hits else 0.0,
+        # A yes or a no outweighs the small change or the invoice it mentions; in a proposal's thread more so.
+        "acceptance": _score(acceptance_hits, 6) + thread_bonus if acceptance_hits else 0.0,
+        "decline": _score(decline_hits, 6) + thread_bonus if decline_hits else 0.0,
+        # A payment said to be made is billing mail that needs no answer but a match: it outranks billing.
+        "payment_notice": 1.3 * _score(billing_hits, 6) + 3.0 * _score(list(payment_hits), 2)
+        if payment_hits
+        else 0.0,
         "billing": 1.3 * _score(billing_hits, 6),
         # Meeting words without a request to meet ("after our call…") say little.
         "scheduling": _score(scheduling_hits, 6) if scheduling_asks else 0.5 * _score(scheduling_hits, 2),
@@ -300,6 +406,9 @@ def classify_intent(
     hits_by_intent = {
         "new_inquiry": inquiry_hits,
         "project_change": under_way_hits or change_hits,
+        "acceptance": acceptance_hits,
+        "decline": decline_hits,
+        "payment_notice": list(payment_hits),
         "billing": find_hits(INVOICE_NUMBER, sources) or billing_hits,
         "scheduling": scheduling_asks or scheduling_hits,
         "other": find_hits(BULK_STRONG, sources) or bulk_hits or pitch_hits or job_hits,

@@ -58,6 +58,7 @@ class MailRead(BaseModel):
     is_bounce: bool
     headers: dict[str, str] = {}
     services: list[ServiceEntry]
+    invoice_prefix: str = ""  # the workspace's: invoice numbers in its format are ours
 
 
 def _split(message: Any, mail: MailParts | None) -> dict[str, Any]:
@@ -84,6 +85,7 @@ class IntakeReader(Agent):
 
     def run(self, ctx: AgentContext, input: ReadInput) -> AgentResult:  # noqa: A002
         message = core_selectors.message_for_intake(message_pk=input.message_id)
+        workspace = core_selectors.workspace_get()
         parts = _split(message, input.mail)
         own = f"<{message.message_id}>" if message.message_id else ""
         references = " ".join(part for part in (message.references, own) if part)
@@ -99,6 +101,7 @@ class IntakeReader(Agent):
                 from_name=message.from_name,
                 subject=message.subject,
                 services=[ServiceEntry(**entry) for entry in core_selectors.service_catalogue()],
+                invoice_prefix=workspace.invoice_prefix if workspace is not None else "",
                 **parts,
             )
         )

@@ -7,11 +7,42 @@ from typing import Any, Literal, Protocol
 
 from pydantic import BaseModel, Field, field_validator
 
-Intent = Literal["new_inquiry", "project_change", "billing", "scheduling", "other"]
-INTENTS: tuple[str, ...] = ("new_inquiry", "project_change", "billing", "scheduling", "other")
+Intent = Literal[
+    "new_inquiry",
+    "project_change",
+    "acceptance",
+    "decline",
+    "payment_notice",
+    "billing",
+    "scheduling",
+    "other",
+]
+# In this order a tie between two intents goes to the earlier one.
+INTENTS: tuple[str, ...] = (
+    "new_inquiry",
+    "project_change",
+    "acceptance",
+    "decline",
+    "payment_notice",
+    "billing",
+    "scheduling",
+    "other",
+)
 # Intents that are not about work to be priced: no budget, no services, no delivery date.
-NO_WORK_INTENTS = frozenset({"billing", "scheduling", "other"})
-CONTRACT_FIELDS = ("intent", "sender_email", "sender_name", "company", "budget", "deadline", "services")
+NO_WORK_INTENTS = frozenset({"acceptance", "decline", "payment_notice", "billing", "scheduling", "other"})
+# Intents about money the workspace asked for: the invoice numbers and the payment are read.
+MONEY_INTENTS = frozenset({"payment_notice", "billing"})
+CONTRACT_FIELDS = (
+    "intent",
+    "sender_email",
+    "sender_name",
+    "company",
+    "budget",
+    "deadline",
+    "services",
+    "invoice_numbers",
+    "payment",
+)
 
 
 class ServiceInfo(BaseModel):
@@ -26,6 +57,14 @@ class ServiceInfo(BaseModel):
 class Budget(BaseModel):
     amount: str = Field(pattern=r"^\d+\.\d{2}$")  # a decimal string, two places: "5000.00"
     currency: str = Field(pattern=r"^[A-Z]{3}$")
+
+
+class Payment(BaseModel):
+    """A payment the sender says was made."""
+
+    amount: str = Field(pattern=r"^\d+\.\d{2}$")
+    currency: str = Field(pattern=r"^[A-Z]{3}$")
+    paid_on: dt.date
 
 
 class Evidence(BaseModel):
@@ -45,6 +84,9 @@ class IntakeFields(BaseModel):
     budget: Budget | None = None
     deadline: dt.date | None = None
     services: list[str] = []
+    # The invoices the mail refers to: ours in the workspace's spelling (NW-2026-0042), others as written.
+    invoice_numbers: list[str] = []
+    payment: Payment | None = None
     # Not part of the printed contract: for each inferred field, where it was read and how sure.
     evidence: dict[str, Evidence] = {}
 
@@ -83,6 +125,8 @@ class IntakeInput(BaseModel):
     # A few raw headers of the mail: List-Id, List-Unsubscribe, Precedence… mark bulk mail.
     headers: dict[str, str] = {}
     services: list[ServiceInfo] = []
+    # The workspace's invoice prefix: numbers in its format are ours ("NW" reads NW20260042 as NW-2026-0042).
+    invoice_prefix: str = ""
 
     @field_validator("headers", mode="before")
     @classmethod

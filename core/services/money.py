@@ -12,6 +12,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from core import clock
+from core.invoice_numbers import invoice_number_format
 from core.memory.capture import memory_capture_request
 from core.models import Client, Invoice, InvoiceLine, InvoiceSequence, Proposal, ProposalLine, Workspace
 from core.services._common import (
@@ -242,10 +243,6 @@ def _invoice_next_number(year: int) -> int:
             [year],
         )
         return cursor.fetchone()[0]
-
-
-def invoice_number_format(*, prefix: str, year: int, sequence: int) -> str:
-    return f"{prefix}-{year}-{sequence:04d}"
 
 
 @transaction.atomic

@@ -30,7 +30,7 @@ ROUTES = {
     "06-newsletter.eml": "filed",
     "07-shop-sek.eml": "proposal",
     "08-injection.eml": "filed",
-    "09-payment-sent.eml": "billing",
+    "09-payment-sent.eml": "payment",
     "10-rebrand-html.eml": "proposal",
 }
 KINDS = {
@@ -38,6 +38,8 @@ KINDS = {
     "billing": ["email.send"],
     "scheduling": ["email.send"],
     "change": ["note.create"],
+    # A payment notice waits for the operator to check it against the bank.
+    "payment": ["intake.review"],
     "filed": [],
 }
 

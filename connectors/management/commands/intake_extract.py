@@ -1,7 +1,7 @@
 """`manage.py intake_extract FILE.eml`: the intake agent's fields of one mail, as one JSON object.
 
 The fields are the extraction contract's (intent, sender_email, sender_name, company, budget, deadline,
-services), in that order; the evidence behind them stays out of the output. Services are the keys of
+services, invoice_numbers, payment), in that order; the evidence behind them stays out of the output. Services are the keys of
 the workspace's active pricing rules, or of the demo catalogue when the database has none. The offline
 rules answer by default, so the output is deterministic; `--llm` runs the agent on its model tier.
 """
@@ -44,6 +44,14 @@ def service_catalogue() -> list[ServiceInfo]:
     ]
 
 
+def invoice_prefix() -> str:
+    """The workspace's invoice prefix, else the demo workspace's (the samples are written to it)."""
+    workspace = core_selectors.workspace_get()
+    if workspace is not None:
+        return workspace.invoice_prefix
+    return json.loads((DATA_DIR / "demo.json").read_text(encoding="utf-8"))["workspace"]["invoice_prefix"]
+
+
 class Command(BaseCommand):
     help = "Print the intake fields of one .eml file as JSON (the extraction contract)."
 
@@ -64,7 +72,9 @@ class Command(BaseCommand):
         mail = parse_message(raw)
         if mail.fatal:
             raise CommandError(f"{file}: the mail cannot be read: {mail.fatal}")
-        input = intake_input_from_mail(mail=mail, services=service_catalogue())  # noqa: A001
+        input = intake_input_from_mail(  # noqa: A001
+            mail=mail, services=service_catalogue(), invoice_prefix=invoice_prefix()
+        )
         if not llm:
             fields = extract_rules(input)
         else:

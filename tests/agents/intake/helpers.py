@@ -18,6 +18,9 @@ with CATALOGUE_CSV.open(encoding="utf-8", newline="") as _file:
         for row in csv.DictReader(_file)
     ]
 
+# The demo workspace's invoice prefix: the samples are written to it (NW-2026-0042).
+DEMO_PREFIX = "NW"
+
 # Thursday 5 November 2026, 10:00 in Stockholm: the reference for relative dates below.
 DATE = "Thu, 05 Nov 2026 10:00:00 +0100"
 
@@ -39,7 +42,9 @@ def raw(
 
 
 def extract(body: str, **kwargs) -> IntakeFields:
-    return intake_extract(mail=parse_message(raw(body, **kwargs)), services=DEMO_SERVICES)
+    return intake_extract(
+        mail=parse_message(raw(body, **kwargs)), services=DEMO_SERVICES, invoice_prefix=DEMO_PREFIX
+    )
 
 
 def budget_of(body: str, **kwargs) -> dict | None:

@@ -16,12 +16,14 @@ from agents.intake import (
 from agents.kernel import AgentContext
 from connectors.mime import parse_message
 from ledger.llm import LLMGateway
-from tests.agents.intake.helpers import DEMO_SERVICES, EXPECTED, SAMPLES
+from tests.agents.intake.helpers import DEMO_PREFIX, DEMO_SERVICES, EXPECTED, SAMPLES
 from tests.agents.openai_server import Reply
 
 
 def agent_input(path: Path) -> IntakeInput:
-    return intake_input_from_mail(mail=parse_message(path.read_bytes()), services=DEMO_SERVICES)
+    return intake_input_from_mail(
+        mail=parse_message(path.read_bytes()), services=DEMO_SERVICES, invoice_prefix=DEMO_PREFIX
+    )
 
 
 def run_agent(input: IntakeInput) -> IntakeFields:  # noqa: A002
@@ -82,6 +84,9 @@ def test_with_a_model_the_agent_asks_it_and_holds_the_answer_to_the_contract(llm
         "budget": None,
         "deadline": None,
         "services": [],
+        # The numbers are the rules' reading of the mail, in our spelling, whatever the model said.
+        "invoice_numbers": ["NW-2026-0042"],
+        "payment": None,
     }
     start, end = result.evidence["intent"].span
     assert input.new_text[start:end] == "re-issue invoice NW-2026-0042"

@@ -82,7 +82,8 @@ def test_the_command_explains_what_it_cannot_read(tmp_path):
 @pytest.mark.parametrize(
     ("body", "subject", "intent"),
     [
-        ("We paid invoice NW-2026-0051 today, 4 200 EUR by bank transfer.", "Payment", "billing"),
+        # A payment said to be made is its own intent now (issue 13): a payment notice, not billing.
+        ("We paid invoice NW-2026-0051 today, 4 200 EUR by bank transfer.", "Payment", "payment_notice"),
         (
             "Please put our new PO number 4711 on the invoice for the website; the 5 000 EUR stay the same.",
             "PO",

@@ -40,7 +40,7 @@ from tests.agents.intake.helpers import extract
             None,
             "project_change",
         ),
-        ("Attached is the remittance advice for invoice NW-2026-0031.", "Remittance", None, "billing"),
+        ("Attached is the remittance advice for invoice NW-2026-0031.", "Remittance", None, "payment_notice"),
         (
             "Our purchase order number for the rebrand is PO-2291, please quote it on the invoice.",
             "PO",
@@ -107,6 +107,8 @@ def test_newsletters_are_other_by_their_list_headers():
         "budget": None,
         "deadline": None,
         "services": [],
+        "invoice_numbers": [],
+        "payment": None,
     }
 
 
