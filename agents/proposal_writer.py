@@ -303,6 +303,100 @@ def _review(input: WriteInput, why: str = "") -> list[ProposedAction]:  # noqa: 
     ]
 
 
+def _answer_reply(
+    input: WriteInput, *, template: str, subject: str, body: str, summary: str
+) -> ProposedAction:  # noqa: A002
+    read = input.read
+    workspace = _workspace()
+    context = {"client_name": read.from_name or "", "workspace": workspace}
+    subject, text = _render(template, context, subject, body)
+    return ProposedAction(
+        kind="email.send",
+        payload={**_thread(read), "subject": subject, "body": text},
+        summary=summary,
+        confidence=input.route.confidence,
+        inferred=inferred_fields(input.intake),
+        source=_source(read),
+    )
+
+
+def _answered(input: WriteInput) -> Any:  # noqa: A002
+    """The sent proposal of the sender's client this mail answers, or None (a stranger's yes is no yes)."""
+    return core_selectors.proposal_answered(client_id=input.read.client_id, subject=input.read.subject)
+
+
+def _acceptance(input: WriteInput) -> list[ProposedAction]:  # noqa: A002
+    """A yes to a sent proposal: accept it (project active, first invoice drafted) and thank the client.
+    The client's words travel as a note, so a small change asked with the yes is not lost."""
+    read = input.read
+    proposal = _answered(input)
+    if proposal is None:
+        return _review(input, why="An acceptance, but no sent proposal of this sender's client to accept.")
+    workspace = core_selectors.workspace_get()
+    deposit = workspace.deposit_percent if workspace is not None else Decimal("0")
+    first_invoice = (
+        f"a {deposit.normalize():f} % deposit invoice" if Decimal("0") < deposit < 100 else "the invoice"
+    )
+    name = _workspace()
+    accept = ProposedAction(
+        kind="proposal.accept",
+        payload={
+            "proposal_id": proposal.pk,
+            "note": f"{read.from_name or read.from_email} accepted “{proposal.title}”:\n"
+            + read.new_text.strip(),
+        },
+        summary=f"Accept proposal “{proposal.title}” ({proposal.total} {proposal.currency}): project active, "
+        f"{first_invoice} drafted",
+        confidence=input.route.confidence,
+        amount=proposal.total,
+        currency=proposal.currency,
+        inferred=inferred_fields(input.intake),
+        source=_source(read),
+    )
+    thanks = _answer_reply(
+        input,
+        template="proposal_accepted_reply",
+        subject=_reply_subject(read.subject),
+        body=(
+            f"Hello {read.from_name or ''},\n\nthank you, I am glad we are working together on "
+            f"“{proposal.title}”. I have set the project up and will send {first_invoice} shortly; "
+            "I will be in touch about the first steps.\n\n"
+            f"Best regards,\n{name['operator_name']}\n{name['name']}\n"
+        ),
+        summary=f"Thank-you reply to {read.from_email} for accepting “{proposal.title}”",
+    )
+    return [accept, thanks]
+
+
+def _decline(input: WriteInput) -> list[ProposedAction]:  # noqa: A002
+    """A no to a sent proposal: mark it declined (the reason kept as a decision) and answer courteously."""
+    read = input.read
+    proposal = _answered(input)
+    if proposal is None:
+        return _review(input, why="A decline, but no sent proposal of this sender's client to decline.")
+    name = _workspace()
+    decline = ProposedAction(
+        kind="proposal.decline",
+        payload={"proposal_id": proposal.pk, "reason": read.new_text.strip()[:2000]},
+        summary=f"Mark proposal “{proposal.title}” declined",
+        confidence=input.route.confidence,
+        inferred=inferred_fields(input.intake),
+        source=_source(read),
+    )
+    reply = _answer_reply(
+        input,
+        template="proposal_declined_reply",
+        subject=_reply_subject(read.subject),
+        body=(
+            f"Hello {read.from_name or ''},\n\nthank you for letting me know, and for considering me. "
+            "If anything changes, or another project comes up, I would be glad to hear from you.\n\n"
+            f"Best regards,\n{name['operator_name']}\n{name['name']}\n"
+        ),
+        summary=f"Courteous reply to {read.from_email} on declining “{proposal.title}”",
+    )
+    return [decline, reply]
+
+
 def _payment(input: WriteInput) -> list[ProposedAction]:  # noqa: A002
     """A payment the client says was made: the operator checks it against the bank before anything is
     marked paid (recording a payment is a money action; a mail alone never changes money)."""
@@ -319,6 +413,8 @@ def _payment(input: WriteInput) -> list[ProposedAction]:  # noqa: A002
 ROUTES = {
     "proposal": _proposal,
     "payment": _payment,
+    "acceptance": _acceptance,
+    "decline": _decline,
     "change": _change,
     "billing": _billing,
     "scheduling": _scheduling,

@@ -165,6 +165,19 @@ def service_catalogue() -> list[dict[str, str]]:
     ]
 
 
+def proposal_answered(*, client_id: int | None, subject: str) -> Proposal | None:
+    """The sent proposal a client's reply answers: of that client only (a stranger answers none), the
+    one whose title the subject names, else the client's most recently sent one."""
+    if not client_id:
+        return None
+    sent = list(
+        Proposal.objects.filter(client_id=client_id, status=Proposal.Status.SENT).order_by("-sent_at", "-pk")
+    )
+    folded = " ".join((subject or "").lower().split())
+    named = [proposal for proposal in sent if " ".join(proposal.title.lower().split()) in folded]
+    return (named or sent or [None])[0]
+
+
 def invoices_mentioned(*, text: str, client_id: int | None = None) -> list[Invoice]:
     """Invoices whose number appears in `text`, and with a client the client's open ones."""
     import re

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from django.core.validators import RegexValidator
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
 from simple_history.models import HistoricalRecords
@@ -36,6 +36,13 @@ class Workspace(TimeStamped):
     )
     default_currency = currency_field()
     payment_terms_days = models.PositiveSmallIntegerField(default=30)
+    deposit_percent = models.DecimalField(
+        max_digits=5,
+        decimal_places=2,
+        default=Decimal("0"),
+        validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("100"))],
+        help_text="Share of an accepted proposal invoiced at once (30: a 30 % deposit); 0 invoices it whole.",
+    )
     history = HistoricalRecords()
 
     class Meta:
@@ -44,6 +51,10 @@ class Workspace(TimeStamped):
             models.CheckConstraint(condition=Q(pk=1), name="workspace_singleton"),
             currency_check("workspace_currency_iso4217", "default_currency"),
             email_normalised_check("workspace_email_normalised", "operator_email"),
+            models.CheckConstraint(
+                condition=Q(deposit_percent__gte=0, deposit_percent__lte=100),
+                name="workspace_deposit_percent",
+            ),
         ]
 
     def __str__(self) -> str:

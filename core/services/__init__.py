@@ -13,6 +13,10 @@ from core.services._common import currency_normalise as currency_normalise
 from core.services._common import decimal_parse as decimal_parse
 from core.services._common import email_normalise as email_normalise
 from core.services._common import history_reason as history_reason
+from core.services.acceptance import Acceptance as Acceptance
+from core.services.acceptance import deposit_lines as deposit_lines
+from core.services.acceptance import proposal_accept as proposal_accept
+from core.services.acceptance import proposal_decline as proposal_decline
 from core.services.clients import CLIENT_FIELDS as CLIENT_FIELDS
 from core.services.clients import CONTACT_FIELDS as CONTACT_FIELDS
 from core.services.clients import CONTRACT_FIELDS as CONTRACT_FIELDS

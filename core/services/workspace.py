@@ -17,6 +17,7 @@ WORKSPACE_FIELDS = (
     "invoice_prefix",
     "default_currency",
     "payment_terms_days",
+    "deposit_percent",
 )
 
 
