@@ -232,6 +232,7 @@ def _billing(input: WriteInput) -> list[ProposedAction]:  # noqa: A002
         f"Best regards,\n{workspace['operator_name']}\n{workspace['name']}\n"
     )
     return [
+        *_reminders_pause(input, "the client asked about it"),
         ProposedAction(
             kind="email.send",
             payload={**_thread(read), "subject": _reply_subject(read.subject), "body": body},
@@ -246,7 +247,7 @@ def _billing(input: WriteInput) -> list[ProposedAction]:  # noqa: A002
                 ),
             ],
             source=_source(read),
-        )
+        ),
     ]
 
 
@@ -397,6 +398,28 @@ def _decline(input: WriteInput) -> list[ProposedAction]:  # noqa: A002
     return [decline, reply]
 
 
+def _reminders_pause(input: WriteInput, why: str) -> list[ProposedAction]:  # noqa: A002
+    """Hold the reminders of the client's own open invoices the mail names, until the operator looks."""
+    read = input.read
+    invoices = core_selectors.client_open_invoices_named(
+        client_id=read.client_id, numbers=list(input.intake.get("invoice_numbers") or [])
+    )
+    if not invoices:
+        return []
+    return [
+        ProposedAction(
+            kind="invoice.reminders_pause",
+            payload={
+                "invoice_ids": [invoice.pk for invoice in invoices],
+                "reason": f"{why} ({read.subject})",
+            },
+            summary=f"Hold reminders of {', '.join(invoice.number for invoice in invoices)}: {why}",
+            confidence=input.route.confidence,
+            source=_source(read),
+        )
+    ]
+
+
 def _payment(input: WriteInput) -> list[ProposedAction]:  # noqa: A002
     """A payment the client says was made: the operator checks it against the bank before anything is
     marked paid (recording a payment is a money action; a mail alone never changes money)."""
@@ -407,7 +430,10 @@ def _payment(input: WriteInput) -> list[ProposedAction]:  # noqa: A002
         else "no amount stated"
     )
     numbers = ", ".join(input.intake.get("invoice_numbers") or []) or "no invoice named"
-    return _review(input, why=f"Payment notice: {said}, for {numbers}. Check it against the bank statement.")
+    return [
+        *_reminders_pause(input, "the client says it is paid"),
+        *_review(input, why=f"Payment notice: {said}, for {numbers}. Check it against the bank statement."),
+    ]
 
 
 ROUTES = {

@@ -8,6 +8,7 @@ from agents import (
     memory,
     operator,
     proposal_writer,
+    reminders,
     summariser,
 )
 from agents.kernel import Step, Workflow, workflow_one_step, workflow_register
@@ -69,6 +70,13 @@ MEMORY_COMPRESS = workflow_register(
         ),
         input_schema=memory.CompressInput,
     )
+)
+
+INVOICE_REMIND = workflow_one_step(
+    name="invoice.remind",
+    step="write",
+    agent=reminders.ReminderWriter,
+    description="Draft the payment reminders the receivables sweep found due, each for approval.",
 )
 
 NOTICE_OPERATOR = workflow_one_step(

@@ -178,6 +178,41 @@ def proposal_answered(*, client_id: int | None, subject: str) -> Proposal | None
     return (named or sent or [None])[0]
 
 
+def client_open_invoices_named(*, client_id: int | None, numbers: list[str]) -> list[Invoice]:
+    """The open invoices of this client among `numbers`; another client's numbers find nothing."""
+    if not client_id or not numbers:
+        return []
+    return list(
+        Invoice.objects.filter(
+            client_id=client_id, number__in=numbers, status__in=OPEN_INVOICE_STATUSES
+        ).order_by("number")
+    )
+
+
+def invoice_for_reminder(*, invoice_id: int) -> Invoice | None:
+    """An invoice with what a reminder about it needs: its client, and the client's primary contact."""
+    return Invoice.objects.select_related("client").filter(pk=invoice_id).first()
+
+
+def invoice_reminder_recipients(*, invoice: Invoice) -> tuple[str, str]:
+    """(address, name) a reminder goes to: the client's primary contact, else the client's own address."""
+    contact = invoice.client.contacts.order_by("-is_primary", "pk").first()
+    if contact is not None and contact.email:
+        return contact.email, contact.name
+    return invoice.client.email or "", invoice.client.name
+
+
+def invoice_thread(*, invoice: Invoice) -> Message | None:
+    """The latest message of the invoice's client that names the invoice: a reminder answers in it."""
+    if not invoice.number:
+        return None
+    return (
+        Message.objects.filter(conversation__client_id=invoice.client_id, subject__icontains=invoice.number)
+        .order_by("-created_at")
+        .first()
+    )
+
+
 def invoices_mentioned(*, text: str, client_id: int | None = None) -> list[Invoice]:
     """Invoices whose number appears in `text`, and with a client the client's open ones."""
     import re

@@ -290,6 +290,7 @@ class Policy(models.Model):
         BUDGET = "budget", "Budget"
         RETENTION = "retention", "Retention"
         AUTONOMY = "autonomy", "Autonomy"
+        REMINDER = "reminder", "Payment reminders"
 
     name = models.CharField(max_length=200, unique=True)
     kind = models.CharField(max_length=20, choices=Kind.choices, db_index=True)

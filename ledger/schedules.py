@@ -31,6 +31,8 @@ SCHEDULES = (
     Periodic("approvals-expire", "ledger.tasks.approvals_expire", Schedule.MINUTES, minutes=5),
     # One email a day to the operator: what waits for approval, what was dead-lettered.
     Periodic("approvals-digest", "ledger.tasks.approvals_digest", Schedule.DAILY),
+    # Invoices past due become overdue; in working hours the reminders due are drafted for approval.
+    Periodic("receivables-sweep", "ledger.tasks.receivables_sweep", Schedule.HOURLY),
     # Email in: every enabled IMAP mailbox, incrementally by UID.
     Periodic("mail-imap-poll", "connectors.tasks.imap_poll_all", Schedule.MINUTES, minutes=1),
 )

@@ -5,7 +5,7 @@ import datetime as dt
 from django.utils import timezone
 
 from core import clock
-from ledger import approvals, memory_jobs, services
+from ledger import approvals, memory_jobs, reminders, services
 
 
 def task_run(task_id: str) -> str:
@@ -26,6 +26,10 @@ def cost_report_daily() -> str:
         requested_by="schedule:ledger-daily-cost-report",
     )
     return str(task.pk)
+
+
+def receivables_sweep() -> dict:
+    return reminders.receivables_sweep()
 
 
 def memory_maintain() -> dict:

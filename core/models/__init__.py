@@ -20,6 +20,7 @@ from core.models.memory import MemoryItem as MemoryItem
 from core.models.memory import MemoryRecall as MemoryRecall
 from core.models.money import Invoice as Invoice
 from core.models.money import InvoiceLine as InvoiceLine
+from core.models.money import InvoiceReminder as InvoiceReminder
 from core.models.money import InvoiceSequence as InvoiceSequence
 from core.models.money import MoneyLine as MoneyLine
 from core.models.money import Proposal as Proposal

@@ -166,6 +166,11 @@ class Invoice(MoneyDocument):
     paid_at = models.DateTimeField(null=True, blank=True)
     voided_at = models.DateTimeField(null=True, blank=True)
     void_reason = models.TextField(blank=True)
+    overdue_since = models.DateField(null=True, blank=True, help_text="The first day it was past due.")
+    # A client's question or dispute, or their word that they paid, holds the reminders until the
+    # operator resumes them (or the invoice is paid).
+    reminders_paused = models.BooleanField(default=False)
+    reminders_pause_reason = models.TextField(blank=True)
     history = HistoricalRecords()
 
     class Meta:
@@ -230,3 +235,31 @@ class InvoiceLine(MoneyLine):
 
     def __str__(self) -> str:
         return self.description
+
+
+class InvoiceReminder(models.Model):
+    """One reminder level of one invoice: proposed by the daily sweep once, then sent, or cancelled by the
+    operator or by a payment. The unique pair keeps an invoice from being reminded twice at one level."""
+
+    class Status(models.TextChoices):
+        PROPOSED = "proposed", "Waiting for approval"
+        SENT = "sent", "Sent"
+        CANCELLED = "cancelled", "Cancelled"
+
+    invoice = models.ForeignKey(Invoice, on_delete=models.CASCADE, related_name="reminders")
+    level = models.CharField(max_length=30)
+    days_overdue = models.PositiveIntegerField()
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PROPOSED)
+    task_id = models.UUIDField(null=True, blank=True, help_text="The ledger task that drafted it.")
+    created_at = models.DateTimeField()
+    sent_at = models.DateTimeField(null=True, blank=True)
+    note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["invoice_id", "created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["invoice", "level"], name="invoicereminder_once_per_level")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.level} reminder of {self.invoice}"

@@ -76,6 +76,15 @@ from core.services.money import proposal_line_save as proposal_line_save
 from core.services.money import proposal_send_record as proposal_send_record
 from core.services.money import proposal_transition as proposal_transition
 from core.services.money import proposal_update as proposal_update
+from core.services.receivables import ReminderDue as ReminderDue
+from core.services.receivables import ReminderLevel as ReminderLevel
+from core.services.receivables import invoice_reminder_cancel as invoice_reminder_cancel
+from core.services.receivables import invoice_reminder_sent as invoice_reminder_sent
+from core.services.receivables import invoice_reminders_due as invoice_reminders_due
+from core.services.receivables import invoice_reminders_pause as invoice_reminders_pause
+from core.services.receivables import invoice_reminders_propose as invoice_reminders_propose
+from core.services.receivables import invoice_reminders_resume as invoice_reminders_resume
+from core.services.receivables import invoices_overdue_mark as invoices_overdue_mark
 from core.services.records import RecordChange as RecordChange
 from core.services.records import record_delete as record_delete
 from core.services.records import record_revert as record_revert

@@ -5,7 +5,7 @@ module per domain of action kinds (email, the canonical record and money documen
 committers there when this package is imported.
 """
 
-from ledger.commit import email, memory, proposals, records
+from ledger.commit import email, memory, proposals, records, reminders
 from ledger.commit.email import EmailPayload, message_id_for, sender_address
 from ledger.commit.registry import (
     DELETE,
@@ -49,5 +49,6 @@ __all__ = [
     "payload_validate",
     "proposals",
     "records",
+    "reminders",
     "sender_address",
 ]

@@ -22,7 +22,8 @@ from core import services as core_services
 from ledger.models import Action, Task
 
 # Effect classes of action kinds.
-INTERNAL = "internal"  # the workspace's own memory: no business record, nothing leaves
+# The workspace's own bookkeeping (memory, holding reminders back): nothing leaves, no money moves.
+INTERNAL = "internal"
 RECORD = "record"  # a canonical record changes
 MONEY = "money"  # a money record changes (payments, marking paid, voids, refunds)
 EXTERNAL = "external"  # something leaves the workspace (email, webhook call)

@@ -63,7 +63,7 @@ def action_decide(
     if commit.committer_effect(action.kind) == INTERNAL:
         return Verdict(
             COMMIT,
-            f"{action.kind} only writes the workspace's own memory.",
+            f"{action.kind} only changes the workspace's own bookkeeping: nothing leaves, no money moves.",
             "builtin:internal-memory",
             [_builtin("internal-memory")],
         )

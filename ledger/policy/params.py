@@ -144,11 +144,46 @@ class AutonomyParams(_Params):
     agents: KnownAgents = Field(default=[], description="Agents it watches; empty: every agent.")
 
 
+class ReminderLevelParams(_Params):
+    name: str = Field(pattern=r"^[a-z][a-z0-9_]{0,29}$", description="friendly, firm, final…")
+    after_days: int = Field(ge=1, le=365, description="Days past the due date.")
+    template: str = Field(default="payment_reminder", description="The action template of its text.")
+
+
+class ReminderParams(_Params):
+    levels: list[ReminderLevelParams] = Field(min_length=1, max_length=6)
+    min_gap_days: int = Field(default=3, ge=0, le=90, description="Days at least between two reminders.")
+    working_days: list[int] = Field(
+        default=[0, 1, 2, 3, 4], description="Days reminders are drafted on, 0 = Monday … 6 = Sunday."
+    )
+    working_hours: str = Field(
+        default="09:00-17:00",
+        pattern=r"^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-4]):[0-5]\d$",
+        description="Hours (in the workspace's time zone) reminders are drafted in.",
+    )
+
+    @model_validator(mode="after")
+    def _order(self) -> ReminderParams:
+        names = [level.name for level in self.levels]
+        if len(set(names)) != len(names):
+            raise ValueError("each level needs its own name")
+        days = [level.after_days for level in self.levels]
+        if days != sorted(set(days)):
+            raise ValueError("levels go from the earliest to the latest, each on its own day")
+        if not set(self.working_days) <= set(range(7)) or not self.working_days:
+            raise ValueError("working days are numbers from 0 (Monday) to 6 (Sunday)")
+        start, end = self.working_hours.split("-")
+        if start >= end:
+            raise ValueError("working hours end after they start")
+        return self
+
+
 PARAMS: dict[str, type[_Params]] = {
     Policy.Kind.APPROVAL: ApprovalParams,
     Policy.Kind.BUDGET: BudgetParams,
     Policy.Kind.RETENTION: RetentionParams,
     Policy.Kind.AUTONOMY: AutonomyParams,
+    Policy.Kind.REMINDER: ReminderParams,
 }
 
 
