@@ -23,7 +23,7 @@ from ledger.policy.store import policies_enabled
 from ledger.services import task_submit
 
 # Reminders drafted by one task: each is its own action (approved one by one or in a batch).
-REMINDERS_PER_TASK = 25
+REMINDERS_PER_TASK = 100
 
 
 def reminder_policy() -> ReminderParams | None:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from django.contrib.postgres.aggregates import ArrayAgg
 from django.db import connection, transaction
-from django.db.models import Max, Q
+from django.db.models import Exists, Max, OuterRef, Q
 from django.utils import timezone
 
 from core import clock
@@ -78,9 +78,16 @@ def invoice_reminders_due(
     if not levels:
         return []
     ordered = sorted(levels, key=lambda level: level.after_days)
-    earliest = today - dt.timedelta(days=ordered[0].after_days)
+    # Only invoices missing a level whose day has passed: an anti-join per level on the unique
+    # (invoice, level) index, so a workspace whose invoices are up to date reads few rows.
+    missing = Q()
+    for level in ordered:
+        missing |= Q(due_date__lte=today - dt.timedelta(days=level.after_days)) & ~Exists(
+            InvoiceReminder.objects.filter(invoice=OuterRef("pk"), level=level.name)
+        )
     rows = (
-        Invoice.objects.filter(status=Invoice.Status.OVERDUE, reminders_paused=False, due_date__lte=earliest)
+        Invoice.objects.filter(status=Invoice.Status.OVERDUE, reminders_paused=False)
+        .filter(missing)
         .annotate(
             had=ArrayAgg("reminders__level", default=[], filter=Q(reminders__isnull=False)),
             last=Max("reminders__created_at"),

@@ -19,12 +19,14 @@ def test_the_workspace_is_configured_once_then_changed(operator_client, operator
             "invoice_prefix": "ST",
             "default_currency": "EUR",
             "payment_terms_days": "14",
+            "deposit_percent": "30",
         },
     )
 
     assert response.status_code == 302
     workspace = Workspace.objects.get()
     assert (workspace.pk, workspace.operator_email) == (1, "ann@studio.se")
+    assert workspace.deposit_percent == Decimal("30")
     assert workspace.history.get().history_user == operator
     assert operator_client.get(url(Workspace, "add")).status_code == 403
 
