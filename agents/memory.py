@@ -31,6 +31,8 @@ class CaptureOutput(BaseModel):
     project: int | None = None
     importance: float = 0.5
     chunks: list[str] = []
+    untrusted: bool = False  # text from outside the business: remembered as data, never as instructions
+    origin: str = ""
 
 
 @agent_register
@@ -58,6 +60,8 @@ class MemoryReader(Agent):
             project=capture.project_id,
             importance=capture.importance,
             chunks=capture.chunks,
+            untrusted=capture.untrusted,
+            origin=capture.origin,
         )
         actions = []
         if capture.chunks:
@@ -78,6 +82,8 @@ class CompressItem(BaseModel):
     id: int
     text: str
     created_at: str = ""
+    untrusted: bool = True  # unmarked memory is quoted to a model as untrusted data
+    origin: str = ""
 
 
 class CompressInput(BaseModel):

@@ -5,6 +5,12 @@ brief (summary and change estimate), a reply to billing or scheduling mail, or a
 Everything inferred travels with the action as fields with their source span and confidence, so the
 approval page can show the operator where each value came from. The mail's text is data: nothing in
 it is followed, only read for the fields.
+
+Records are read only through the step's client scope (`ctx.scope`): a reply states the sender's own
+client's invoices and nothing else. Numbers of another client's invoices are answered like unknown
+numbers, and shown to the operator beside the draft as links with figures (`source["other_clients"]`);
+a sender the workspace does not know (or who writes in another client's thread) gets no record data:
+their billing and change mail goes to the operator's review (docs/adr/0013-client-scope.md).
 """
 
 from __future__ import annotations
@@ -19,9 +25,18 @@ from pydantic import BaseModel
 from agents.coordinator import Route
 from agents.estimator import Estimate
 from agents.intake import MailRead
-from agents.kernel import Agent, AgentContext, AgentResult, InferredField, ProposedAction, agent_register
+from agents.kernel import (
+    Agent,
+    AgentContext,
+    AgentResult,
+    InferredField,
+    NeedsReview,
+    ProposedAction,
+    Scope,
+    agent_register,
+)
 from agents.summariser import extractive_summary
-from core import selectors as core_selectors
+from core import workspace_data
 
 PROPOSAL_TEMPLATE = "proposal_cover"
 VALID_DAYS = 30
@@ -46,7 +61,7 @@ def _reply_subject(subject: str) -> str:
 
 
 def _render(template_key: str, context: dict[str, Any], fallback_subject: str, fallback_body: str):
-    template = core_selectors.action_template_get(key=template_key)
+    template = workspace_data.action_template_get(key=template_key)
     if template is None:
         return fallback_subject, fallback_body
     rendered = Context(context, autoescape=False)  # plain-text mail: "Vos & Partners" stays as written
@@ -55,18 +70,15 @@ def _render(template_key: str, context: dict[str, Any], fallback_subject: str, f
 
 
 def _workspace() -> dict[str, str]:
-    workspace = core_selectors.workspace_get()
-    if workspace is None:
-        return {"name": "", "operator_name": "", "operator_email": ""}
-    return {
-        "name": workspace.name,
-        "operator_name": workspace.operator_name,
-        "operator_email": workspace.operator_email,
-    }
+    return workspace_data.workspace_identity()
 
 
-def _source(read: MailRead) -> dict[str, Any]:
-    return {
+def _source(read: MailRead, other_clients: list[Any] = ()) -> dict[str, Any]:
+    # Other clients' records as links with figures, for the approval page only (the committers never
+    # read the source; nothing here reaches the draft, memory or a prompt).
+    refs = [ref if isinstance(ref, dict) else ref.as_dict() for ref in other_clients]
+    refs = {"other_clients": refs} if refs else {}
+    return refs | {
         "type": "message",
         "id": read.message_pk,
         "conversation_id": read.conversation_id,
@@ -121,10 +133,10 @@ def _thread(read: MailRead) -> dict[str, Any]:
     }
 
 
-def _proposal(input: WriteInput) -> list[ProposedAction]:  # noqa: A002
+def _proposal(input: WriteInput, scope: Scope) -> list[ProposedAction]:  # noqa: A002
     read, intake, estimate = input.read, input.intake, input.estimate
     if estimate.skipped or not estimate.lines or not estimate.currency:
-        return _review(input, "The estimate found nothing to price in one currency.")
+        return _review(input, scope, "The estimate found nothing to price in one currency.")
     who = intake.get("company") or intake.get("sender_name") or read.from_email
     names = " and ".join(line.description for line in estimate.lines)
     title = f"{names} for {who}"[:200]
@@ -183,13 +195,15 @@ def _proposal(input: WriteInput) -> list[ProposedAction]:  # noqa: A002
             amount=estimate.total,
             currency=estimate.currency,
             inferred=inferred_fields(intake, estimate),
-            source=_source(read),
+            source=_source(read, estimate.references),
         )
     ]
 
 
-def _change(input: WriteInput) -> list[ProposedAction]:  # noqa: A002
+def _change(input: WriteInput, scope: Scope) -> list[ProposedAction]:  # noqa: A002
     read, estimate = input.read, input.estimate
+    if not scope.known:
+        return _review(input, scope, f"A change to work under way, but: {scope.reason}")
     summary = extractive_summary(text=read.new_text, max_sentences=3).summary
     lines = [f"Change requested by {read.from_email} ({read.subject}):", "", summary]
     if estimate.lines:
@@ -213,44 +227,55 @@ def _change(input: WriteInput) -> list[ProposedAction]:  # noqa: A002
     ]
 
 
-def _billing(input: WriteInput) -> list[ProposedAction]:  # noqa: A002
+def _billing(input: WriteInput, scope: Scope) -> list[ProposedAction]:  # noqa: A002
     read = input.read
-    text = f"{read.subject}\n{read.new_text}"
-    invoices = core_selectors.invoices_mentioned(text=text, client_id=read.client_id)
+    mentioned = scope.invoices_mentioned(text=f"{read.subject}\n{read.new_text}")
+    if not scope.known:
+        return _review(input, scope, f"A billing question, but: {scope.reason}", mentioned.others)
     workspace = _workspace()
-    if invoices:
+    about = ""
+    if mentioned.own:
         listed = "\n".join(
-            f"- {invoice.number}: {invoice.total} {invoice.currency}, {invoice.get_status_display().lower()}"
+            f"- {invoice.number}: {invoice.total} {invoice.currency}, {invoice.status_label.lower()}"
             + (f", due {invoice.due_date:%d %B %Y}" if invoice.due_date else "")
-            for invoice in invoices
+            for invoice in mentioned.own
         )
         about = f"Here is what I have on file:\n\n{listed}\n"
-    else:
+    if mentioned.unmatched:
+        # Unknown numbers and another client's read the same: the reply tells a guesser nothing.
+        about += (
+            f"\nI could not find {', '.join(mentioned.unmatched)} among your invoices; could you check "
+            "the number?\n"
+        )
+    if not about:
         about = "I could not match your message to an invoice yet; could you send me its number?\n"
     body = (
         f"Hello {read.from_name or ''},\n\nthank you for your message. {about}\n"
         f"Best regards,\n{workspace['operator_name']}\n{workspace['name']}\n"
     )
+    numbers = [invoice.number for invoice in mentioned.own]
+    summary = f"Billing reply to {read.from_email}" + (f" about {', '.join(numbers)}" if numbers else "")
+    if mentioned.others:
+        summary += f" (the mail names {len(mentioned.others)} invoice(s) of another client)"
     return [
         ProposedAction(
             kind="email.send",
             payload={**_thread(read), "subject": _reply_subject(read.subject), "body": body},
-            summary=f"Billing reply to {read.from_email}"
-            + (f" about {', '.join(invoice.number for invoice in invoices)}" if invoices else ""),
+            summary=summary[:500],
             confidence=input.route.confidence,
             inferred=[
                 *inferred_fields(input.intake),
                 *(
-                    InferredField(field=f"invoice {invoice.number}", value=invoice.get_status_display())
-                    for invoice in invoices
+                    InferredField(field=f"invoice {invoice.number}", value=invoice.status_label)
+                    for invoice in mentioned.own
                 ),
             ],
-            source=_source(read),
+            source=_source(read, mentioned.others),
         )
     ]
 
 
-def _scheduling(input: WriteInput) -> list[ProposedAction]:  # noqa: A002
+def _scheduling(input: WriteInput, scope: Scope) -> list[ProposedAction]:  # noqa: A002
     read = input.read
     workspace = _workspace()
     body = (
@@ -270,7 +295,12 @@ def _scheduling(input: WriteInput) -> list[ProposedAction]:  # noqa: A002
     ]
 
 
-def _review(input: WriteInput, why: str = "") -> list[ProposedAction]:  # noqa: A002
+def _review(
+    input: WriteInput,  # noqa: A002
+    scope: Scope | None = None,
+    why: str = "",
+    other_clients: list[Any] = (),
+) -> list[ProposedAction]:
     read = input.read
     reasons = [*input.route.reasons, *([why] if why else [])]
     return [
@@ -289,7 +319,7 @@ def _review(input: WriteInput, why: str = "") -> list[ProposedAction]:  # noqa: 
             summary=f"Review: {read.subject or read.from_email}"[:500],
             confidence=input.route.confidence,
             inferred=inferred_fields(input.intake),
-            source=_source(read),
+            source=_source(read, other_clients),
         )
     ]
 
@@ -312,8 +342,10 @@ class ProposalWriter(Agent):
     Output = Written
 
     def run(self, ctx: AgentContext, input: WriteInput) -> AgentResult:  # noqa: A002
+        if ctx.scope is None:
+            raise NeedsReview("The proposal writer runs only in work started by a message (no client scope).")
         write = ROUTES.get(input.route.route)
-        actions = write(input) if write else []
+        actions = write(input, ctx.scope) if write else []
         return AgentResult(
             output=Written(
                 route=input.route.route,
