@@ -242,10 +242,13 @@ def _billing(input: WriteInput, scope: Scope) -> list[ProposedAction]:  # noqa: 
         )
         about = f"Here is what I have on file:\n\n{listed}\n"
     if mentioned.unmatched:
-        # Unknown numbers and another client's read the same: the reply tells a guesser nothing.
+        # Unknown numbers and another client's read the same, and none is repeated: the reply tells a
+        # guesser nothing, and no other client's number stands in a mail to this one.
+        other = "other " if mentioned.named else ""
+        numbers = "number" if len(mentioned.unmatched) == 1 else "numbers"
         about += (
-            f"\nI could not find {', '.join(mentioned.unmatched)} among your invoices; could you check "
-            "the number?\n"
+            f"\nI could not find the {other}invoice {numbers} you mention among your invoices; could you "
+            "check it?\n"
         )
     if not about:
         about = "I could not match your message to an invoice yet; could you send me its number?\n"

@@ -31,7 +31,7 @@ from typing import Any
 from django.urls import NoReverseMatch, reverse
 
 from core import selectors
-from core.models import Invoice, Message, Proposal
+from core.models import Client, Invoice, Message, Proposal
 
 OPEN_INVOICE_STATUSES = selectors.OPEN_INVOICE_STATUSES
 INVOICE_NUMBER = re.compile(r"\b[A-Z]{1,10}-\d{4}-\d{3,6}\b", re.IGNORECASE)
@@ -233,7 +233,6 @@ class ClientScope:
             return []
         proposals = (
             Proposal.objects.filter(lines__service_key__in=keys)
-            .exclude(status=Proposal.Status.DRAFT)
             .distinct()
             .order_by("-created_at", "-pk")
         )
@@ -254,6 +253,13 @@ def scope_restore(data: dict[str, Any]) -> ClientScope:
         reason=data.get("reason") or "",
         _message_pk=data.get("message"),
     )
+
+
+def scope_for_client(*, client_pk: int) -> ClientScope:
+    """The scope of work the operator (or the system on their behalf) started for one client."""
+    if not Client.objects.filter(pk=client_pk).exists():
+        raise ScopeError(f"No client {client_pk}.")
+    return ClientScope(client_id=client_pk, sender="", reason="Started for this client.")
 
 
 def _operator_email() -> str:
@@ -319,6 +325,7 @@ __all__ = [
     "InvoicesMentioned",
     "ScopeError",
     "TriggerMessage",
+    "scope_for_client",
     "scope_for_message",
     "scope_none",
     "scope_restore",

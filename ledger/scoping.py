@@ -18,6 +18,8 @@ from ledger.models import Task, TaskEvent
 
 def step_scope(*, task: Task, definition: kernel.Workflow) -> core_scope.ClientScope:
     """The scope the steps of `task` read in: its message's sender's client, or none."""
+    if definition.scope_client_key:
+        return _client_scope(task=task, key=definition.scope_client_key)
     key = definition.scope_message_key
     if not key:
         return core_scope.scope_none()
@@ -28,6 +30,20 @@ def step_scope(*, task: Task, definition: kernel.Workflow) -> core_scope.ClientS
         return core_scope.scope_for_message(message_pk=message_pk)
     except Message.DoesNotExist:
         raise kernel.NeedsReview(f"Message {message_pk} is gone: nothing to answer.") from None
+
+
+def _client_scope(*, task: Task, key: str) -> core_scope.ClientScope:
+    if task.requested_by_kind == Task.Requester.CONNECTOR:
+        raise kernel.NeedsReview("Work started from outside may not name the client it reads.")
+    client_pk = (task.input or {}).get(key)
+    if client_pk is None:
+        return core_scope.scope_none()
+    if not isinstance(client_pk, int):
+        raise kernel.NeedsReview(f"The task's input names no client under {key!r}.")
+    try:
+        return core_scope.scope_for_client(client_pk=client_pk)
+    except core_scope.ScopeError as exc:
+        raise kernel.NeedsReview(str(exc)) from None
 
 
 def recorded_scope(*, task: Task, step: str, definition: kernel.Workflow) -> core_scope.ClientScope:

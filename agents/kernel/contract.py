@@ -104,3 +104,6 @@ class Workflow:
     # The input key holding the inbound message (core.Message pk) the work answers: the ledger builds the
     # steps' client scope from that message's sender. Empty: the work is for no client's records.
     scope_message_key: str = ""
+    # Or the input key holding the client (core.Client pk) the operator started the work for; never taken
+    # from work a connector started (untrusted input does not get to name a client).
+    scope_client_key: str = ""
