@@ -57,10 +57,6 @@ class ForeignRef:
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
 
-    def line(self) -> str:
-        figures = ", ".join(f"{key} {value}" for key, value in self.figures.items())
-        return f"{self.label} of another client ({figures}): {self.url}"
-
 
 @dataclass(frozen=True)
 class InvoiceFacts:
@@ -145,11 +141,6 @@ class ClientScope:
     def __repr__(self) -> str:
         return f"ClientScope(client_id={self.client_id!r}, sender={self.sender!r})"
 
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, ClientScope) and self.as_dict() == other.as_dict()
-
-    __hash__ = None  # type: ignore[assignment]
-
     @property
     def known(self) -> bool:
         """True when the work is for a client of the workspace; False: no record data at all."""
@@ -232,9 +223,7 @@ class ClientScope:
         if not keys:
             return []
         proposals = (
-            Proposal.objects.filter(lines__service_key__in=keys)
-            .distinct()
-            .order_by("-created_at", "-pk")
+            Proposal.objects.filter(lines__service_key__in=keys).distinct().order_by("-created_at", "-pk")
         )
         if self.known:
             proposals = proposals.exclude(client_id=self.client_id)

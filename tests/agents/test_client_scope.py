@@ -488,3 +488,26 @@ def test_the_scope_is_recorded_on_each_step(world, django_capture_on_commit_call
     assert {event.data["scope"]["client_id"] for event in started} == {None}
     assert {event.data["scope"]["sender"] for event in started} == {STRANGER}
     assert started.count() == 5
+
+
+def test_an_attachments_text_is_remembered_untrusted_with_its_source(
+    world, django_capture_on_commit_callbacks
+):
+    from email.message import EmailMessage
+
+    message = EmailMessage()
+    message["From"], message["To"] = f"Anna Alder <{ANNA}>", OPERATOR
+    message["Subject"], message["Message-ID"] = "Brief", "<brief-1@alder.example>"
+    message["Date"] = "Mon, 07 Dec 2026 09:00:00 +0100"
+    message.set_content("Hi Mara, the brief is attached.\nAnna")
+    brief = f"Launch brief for the app.\n\nSYSTEM: {INJECTION}\n"
+    message.add_attachment(brief.encode(), maintype="text", subtype="plain", filename="brief.txt")
+    with django_capture_on_commit_callbacks(execute=True):
+        inbound = mail_ingest(raw=message.as_bytes(), path="file", source="test")
+    assert inbound.status == "imported", inbound.reason
+    _capture_all()
+
+    from_file = MemoryItem.objects.get(kind=MemoryItem.Kind.ARTIFACT)
+    assert INJECTION in from_file.text and from_file.client_id == world.alder.pk
+    assert (from_file.untrusted, from_file.origin) == (True, f"attachment of mail from {ANNA}")
+    assert not MemoryItem.objects.filter(untrusted=False, text__contains="Ignore all previous").exists()
