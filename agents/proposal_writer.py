@@ -10,7 +10,7 @@ Records are read only through the step's client scope (`ctx.scope`): a reply sta
 client's invoices and nothing else. Numbers of another client's invoices are answered like unknown
 numbers, and shown to the operator beside the draft as links with figures (`source["other_clients"]`);
 a sender the workspace does not know (or who writes in another client's thread) gets no record data:
-their billing and change mail goes to the operator's review (docs/adr/0013-client-scope.md).
+their billing mail goes to the operator's review (docs/adr/0013-client-scope.md).
 """
 
 from __future__ import annotations
@@ -201,9 +201,9 @@ def _proposal(input: WriteInput, scope: Scope) -> list[ProposedAction]:  # noqa:
 
 
 def _change(input: WriteInput, scope: Scope) -> list[ProposedAction]:  # noqa: A002
+    # The brief quotes only the mail and the catalogue's prices, and stays with the operator (a note, never
+    # sent): a stranger's change request gets one too, under no client.
     read, estimate = input.read, input.estimate
-    if not scope.known:
-        return _review(input, scope, f"A change to work under way, but: {scope.reason}")
     summary = extractive_summary(text=read.new_text, max_sentences=3).summary
     lines = [f"Change requested by {read.from_email} ({read.subject}):", "", summary]
     if estimate.lines:

@@ -227,6 +227,10 @@ class ClientScope:
         )
         if self.known:
             proposals = proposals.exclude(client_id=self.client_id)
+        if self._message_pk is not None:
+            # Earlier than the mail: what the operator could compare with then (and a replay reads the same).
+            received = Message.objects.filter(pk=self._message_pk).values_list("created_at", flat=True)
+            proposals = proposals.filter(created_at__lt=received[:1])
         return [_proposal_ref(proposal) for proposal in proposals[:limit]]
 
 

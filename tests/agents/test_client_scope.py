@@ -359,6 +359,12 @@ def test_a_new_leads_estimate_quotes_no_other_clients_memory(
 
     approve_and_deliver(action, world)
     assert_absent(world.b_secrets + ["5120.00"], where="outbox", text=outbox_text())
+    # The sender is a lead client now; a replay still reads in the scope the run had (none), so it
+    # recalls nothing and comes out the same.
+    task.refresh_from_db()
+    report = ledger_services.task_replay(task=task)
+    assert report.matches, report.steps
+    assert not MemoryRecall.objects.filter(task=task).exists()
 
 
 def test_a_clients_estimate_recalls_its_own_memory_only(

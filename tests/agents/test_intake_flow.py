@@ -40,9 +40,9 @@ KINDS = {
     "change": ["note.create"],
     "filed": [],
 }
-# No sample's sender is known to the workspace here: billing and change mail from a stranger get no record
-# data, only the operator's review (ADR 0013; tests/agents/test_client_scope.py has them from clients).
-STRANGER_KINDS = KINDS | {"billing": ["intake.review"], "change": ["intake.review"]}
+# No sample's sender is known to the workspace here: billing mail from a stranger gets no record data,
+# only the operator's review (ADR 0013; tests/agents/test_client_scope.py has it from clients).
+STRANGER_KINDS = KINDS | {"billing": ["intake.review"]}
 
 
 @pytest.fixture
