@@ -2,9 +2,11 @@
 
 Rules tier (offline, deterministic): each requested service maps to its pricing rule; the quantity is
 what the mail says for the rule's unit ("6 pages", "ten illustrations", "3 months"), never below the
-rule's minimum; copy written for a site follows the site's page count. Similar past proposals of the
-client (and of the workspace) are recalled from memory and named in the reasons, so the operator sees
-what the price is compared with. A budget is never silently exceeded: when the estimate is over what
+rule's minimum; copy written for a site follows the site's page count. Similar past work of the
+sender's own client is recalled from memory (bound to the step's client scope) and named in the reasons;
+earlier proposals of other clients for the same services are only `references` — a link and figures for
+the operator, never their text, so nothing another client wrote can reach a draft or a prompt for this
+one (docs/adr/0013-client-scope.md). A budget is never silently exceeded: when the estimate is over what
 the client said, the output says so (and by how much) and the confidence drops. Amounts are Decimal.
 """
 
@@ -49,7 +51,6 @@ class EstimateInput(BaseModel):
     text: str = ""
     budget_amount: Decimal | None = None
     budget_currency: str = ""
-    client_id: int | None = None
     rules: list[ServiceRule] = []
 
 
@@ -72,7 +73,10 @@ class Estimate(BaseModel):
     over_budget: bool = False
     budget_note: str = ""
     reasons: list[str] = []
-    similar: list[dict] = []
+    similar: list[dict] = []  # the sender's own client's earlier work, from memory
+    # Other clients' earlier proposals for the same services: {kind, id, label, url, figures}, for the
+    # operator only (never text, never in a draft or a prompt).
+    references: list[dict] = []
 
 
 def quantity_in(text: str, unit: str) -> tuple[Decimal | None, str]:
@@ -95,7 +99,12 @@ def _money(value: Decimal) -> Decimal:
     return value.quantize(CENT, rounding=ROUND_HALF_UP)
 
 
-def estimate(*, input: EstimateInput, similar: list[dict] | None = None) -> Estimate:  # noqa: A002
+def estimate(
+    *,
+    input: EstimateInput,  # noqa: A002
+    similar: list[dict] | None = None,
+    references: list[dict] | None = None,
+) -> Estimate:
     rules = {rule.key: rule for rule in input.rules}
     lines: list[EstimateLine] = []
     reasons: list[str] = []
@@ -170,6 +179,7 @@ def estimate(*, input: EstimateInput, similar: list[dict] | None = None) -> Esti
         budget_note=budget_note,
         reasons=reasons,
         similar=similar or [],
+        references=references or [],
     )
 
 
@@ -193,10 +203,16 @@ class Estimator(Agent):
             # the time of a whole mail).
             names = {rule.key: rule.name for rule in input.rules}
             query = "Proposal for " + ", ".join(names.get(key, key) for key in input.services)
-            found = ctx.memory.recall(query=query, client=input.client_id, mode="recall", k=5)
+            # Bound to the step's client scope: the sender's own client's memory, none for a stranger.
+            found = ctx.memory.recall(query=query, mode="recall", k=5)
             similar = [
                 {"item": item.get("item"), "kind": item.get("kind"), "text": item.get("text", "")}
                 for item in found
                 if item.get("kind") in ("proposal", "summary", "decision")
             ][:3]
-        return AgentResult(output=estimate(input=input, similar=similar))
+        references = (
+            [ref.as_dict() for ref in ctx.scope.similar_work(service_keys=input.services)]
+            if ctx.scope
+            else []
+        )
+        return AgentResult(output=estimate(input=input, similar=similar, references=references))

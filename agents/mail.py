@@ -8,7 +8,7 @@ from django.template import Context, Template
 from pydantic import BaseModel, EmailStr, Field
 
 from agents.kernel import Agent, AgentContext, AgentResult, ProposedAction, agent_register
-from core import selectors as core_selectors
+from core import workspace_data
 
 
 class MailInput(BaseModel):
@@ -41,7 +41,7 @@ class MailComposer(Agent):
     def run(self, ctx: AgentContext, input: MailInput) -> AgentResult:  # noqa: A002
         subject, body = input.subject, input.body
         if input.template:
-            template = core_selectors.action_template_get(key=input.template)
+            template = workspace_data.action_template_get(key=input.template)
             if template is None:
                 raise LookupError(f"No active action template {input.template!r}")
             # Plain-text mail: nothing to escape, and "Vos & Partners" must stay as written.

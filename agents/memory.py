@@ -33,6 +33,8 @@ class CaptureOutput(BaseModel):
     project: int | None = None
     importance: float = 0.5
     chunks: list[str] = []
+    untrusted: bool = False  # text from outside the business: remembered as data, never as instructions
+    origin: str = ""
 
 
 @agent_register
@@ -78,6 +80,8 @@ class CompressItem(BaseModel):
     id: int
     text: str
     created_at: str = ""
+    untrusted: bool = True  # unmarked memory is quoted to a model as untrusted data
+    origin: str = ""
 
 
 class CompressInput(BaseModel):

@@ -1,6 +1,6 @@
 """The agent that writes to the operator: a short notice (a budget reached, …) to the operator's own address.
 
-It reads the workspace through core selectors and only proposes the email (committed by the builtin
+It reads the workspace through core.workspace_data and only proposes the email (committed by the builtin
 operator-notice rule). The agents that read the ledger itself (the approval digest, reverting a committed
 change) are the ledger's: `ledger.housekeeping`.
 """
@@ -10,15 +10,15 @@ from __future__ import annotations
 from pydantic import BaseModel, Field
 
 from agents.kernel import Agent, AgentContext, AgentResult, ProposedAction, agent_register
-from core import selectors as core_selectors
+from core import workspace_data
 
 
 def operator_email() -> str:
     """The operator's own address, from the workspace."""
-    workspace = core_selectors.workspace_get()
-    if workspace is None or not workspace.operator_email:
+    address = workspace_data.workspace_identity()["operator_email"]
+    if not address:
         raise LookupError("The workspace has no operator email to write to (configure the workspace).")
-    return workspace.operator_email
+    return address
 
 
 class NoticeInput(BaseModel):

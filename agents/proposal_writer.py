@@ -5,6 +5,12 @@ brief (summary and change estimate), a reply to billing or scheduling mail, or a
 Everything inferred travels with the action as fields with their source span and confidence, so the
 approval page can show the operator where each value came from. The mail's text is data: nothing in
 it is followed, only read for the fields.
+
+Records are read only through the step's client scope (`ctx.scope`): a reply states the sender's own
+client's invoices and nothing else. Numbers of another client's invoices are answered like unknown
+numbers, and shown to the operator beside the draft as links with figures (`source["other_clients"]`);
+a sender the workspace does not know (or who writes in another client's thread) gets no record data:
+their billing mail goes to the operator's review (docs/adr/0013-client-scope.md).
 """
 
 from __future__ import annotations
@@ -19,9 +25,18 @@ from pydantic import BaseModel
 from agents.coordinator import Route
 from agents.estimator import Estimate
 from agents.intake import MailRead
-from agents.kernel import Agent, AgentContext, AgentResult, InferredField, ProposedAction, agent_register
+from agents.kernel import (
+    Agent,
+    AgentContext,
+    AgentResult,
+    InferredField,
+    NeedsReview,
+    ProposedAction,
+    Scope,
+    agent_register,
+)
 from agents.summariser import extractive_summary
-from core import selectors as core_selectors
+from core import workspace_data
 
 PROPOSAL_TEMPLATE = "proposal_cover"
 VALID_DAYS = 30
@@ -46,7 +61,7 @@ def _reply_subject(subject: str) -> str:
 
 
 def _render(template_key: str, context: dict[str, Any], fallback_subject: str, fallback_body: str):
-    template = core_selectors.action_template_get(key=template_key)
+    template = workspace_data.action_template_get(key=template_key)
     if template is None:
         return fallback_subject, fallback_body
     rendered = Context(context, autoescape=False)  # plain-text mail: "Vos & Partners" stays as written
@@ -55,18 +70,15 @@ def _render(template_key: str, context: dict[str, Any], fallback_subject: str, f
 
 
 def _workspace() -> dict[str, str]:
-    workspace = core_selectors.workspace_get()
-    if workspace is None:
-        return {"name": "", "operator_name": "", "operator_email": ""}
-    return {
-        "name": workspace.name,
-        "operator_name": workspace.operator_name,
-        "operator_email": workspace.operator_email,
-    }
+    return workspace_data.workspace_identity()
 
 
-def _source(read: MailRead) -> dict[str, Any]:
-    return {
+def _source(read: MailRead, other_clients: list[Any] = ()) -> dict[str, Any]:
+    # Other clients' records as links with figures, for the approval page only (the committers never
+    # read the source; nothing here reaches the draft, memory or a prompt).
+    refs = [ref if isinstance(ref, dict) else ref.as_dict() for ref in other_clients]
+    refs = {"other_clients": refs} if refs else {}
+    return refs | {
         "type": "message",
         "id": read.message_pk,
         "conversation_id": read.conversation_id,
@@ -121,10 +133,10 @@ def _thread(read: MailRead) -> dict[str, Any]:
     }
 
 
-def _proposal(input: WriteInput) -> list[ProposedAction]:  # noqa: A002
+def _proposal(input: WriteInput, scope: Scope) -> list[ProposedAction]:  # noqa: A002
     read, intake, estimate = input.read, input.intake, input.estimate
     if estimate.skipped or not estimate.lines or not estimate.currency:
-        return _review(input, "The estimate found nothing to price in one currency.")
+        return _review(input, scope, "The estimate found nothing to price in one currency.")
     who = intake.get("company") or intake.get("sender_name") or read.from_email
     names = " and ".join(line.description for line in estimate.lines)
     title = f"{names} for {who}"[:200]
@@ -183,12 +195,14 @@ def _proposal(input: WriteInput) -> list[ProposedAction]:  # noqa: A002
             amount=estimate.total,
             currency=estimate.currency,
             inferred=inferred_fields(intake, estimate),
-            source=_source(read),
+            source=_source(read, estimate.references),
         )
     ]
 
 
-def _change(input: WriteInput) -> list[ProposedAction]:  # noqa: A002
+def _change(input: WriteInput, scope: Scope) -> list[ProposedAction]:  # noqa: A002
+    # The brief quotes only the mail and the catalogue's prices, and stays with the operator (a note, never
+    # sent): a stranger's change request gets one too, under no client.
     read, estimate = input.read, input.estimate
     summary = extractive_summary(text=read.new_text, max_sentences=3).summary
     lines = [f"Change requested by {read.from_email} ({read.subject}):", "", summary]
@@ -213,45 +227,59 @@ def _change(input: WriteInput) -> list[ProposedAction]:  # noqa: A002
     ]
 
 
-def _billing(input: WriteInput) -> list[ProposedAction]:  # noqa: A002
+def _billing(input: WriteInput, scope: Scope) -> list[ProposedAction]:  # noqa: A002
     read = input.read
-    text = f"{read.subject}\n{read.new_text}"
-    invoices = core_selectors.invoices_mentioned(text=text, client_id=read.client_id)
+    mentioned = scope.invoices_mentioned(text=f"{read.subject}\n{read.new_text}")
+    if not scope.known:
+        return _review(input, scope, f"A billing question, but: {scope.reason}", mentioned.others)
     workspace = _workspace()
-    if invoices:
+    about = ""
+    if mentioned.own:
         listed = "\n".join(
-            f"- {invoice.number}: {invoice.total} {invoice.currency}, {invoice.get_status_display().lower()}"
+            f"- {invoice.number}: {invoice.total} {invoice.currency}, {invoice.status_label.lower()}"
             + (f", due {invoice.due_date:%d %B %Y}" if invoice.due_date else "")
-            for invoice in invoices
+            for invoice in mentioned.own
         )
         about = f"Here is what I have on file:\n\n{listed}\n"
-    else:
+    if mentioned.unmatched:
+        # Unknown numbers and another client's read the same, and none is repeated: the reply tells a
+        # guesser nothing, and no other client's number stands in a mail to this one.
+        other = "other " if mentioned.named else ""
+        numbers = "number" if len(mentioned.unmatched) == 1 else "numbers"
+        about += (
+            f"\nI could not find the {other}invoice {numbers} you mention among your invoices; could you "
+            "check it?\n"
+        )
+    if not about:
         about = "I could not match your message to an invoice yet; could you send me its number?\n"
     body = (
         f"Hello {read.from_name or ''},\n\nthank you for your message. {about}\n"
         f"Best regards,\n{workspace['operator_name']}\n{workspace['name']}\n"
     )
+    numbers = [invoice.number for invoice in mentioned.own]
+    summary = f"Billing reply to {read.from_email}" + (f" about {', '.join(numbers)}" if numbers else "")
+    if mentioned.others:
+        summary += f" (the mail names {len(mentioned.others)} invoice(s) of another client)"
     return [
-        *_reminders_pause(input, "the client asked about it"),
+        *_reminders_pause(input, scope, "the client asked about it"),
         ProposedAction(
             kind="email.send",
             payload={**_thread(read), "subject": _reply_subject(read.subject), "body": body},
-            summary=f"Billing reply to {read.from_email}"
-            + (f" about {', '.join(invoice.number for invoice in invoices)}" if invoices else ""),
+            summary=summary[:500],
             confidence=input.route.confidence,
             inferred=[
                 *inferred_fields(input.intake),
                 *(
-                    InferredField(field=f"invoice {invoice.number}", value=invoice.get_status_display())
-                    for invoice in invoices
+                    InferredField(field=f"invoice {invoice.number}", value=invoice.status_label)
+                    for invoice in mentioned.own
                 ),
             ],
-            source=_source(read),
+            source=_source(read, mentioned.others),
         ),
     ]
 
 
-def _scheduling(input: WriteInput) -> list[ProposedAction]:  # noqa: A002
+def _scheduling(input: WriteInput, scope: Scope) -> list[ProposedAction]:  # noqa: A002
     read = input.read
     workspace = _workspace()
     body = (
@@ -271,7 +299,12 @@ def _scheduling(input: WriteInput) -> list[ProposedAction]:  # noqa: A002
     ]
 
 
-def _review(input: WriteInput, why: str = "") -> list[ProposedAction]:  # noqa: A002
+def _review(
+    input: WriteInput,  # noqa: A002
+    scope: Scope | None = None,
+    why: str = "",
+    other_clients: list[Any] = (),
+) -> list[ProposedAction]:
     read = input.read
     reasons = [*input.route.reasons, *([why] if why else [])]
     return [
@@ -299,7 +332,7 @@ def _review(input: WriteInput, why: str = "") -> list[ProposedAction]:  # noqa: 
             summary=f"Review: {read.subject or read.from_email}"[:500],
             confidence=input.route.confidence,
             inferred=inferred_fields(input.intake),
-            source=_source(read),
+            source=_source(read, other_clients),
         )
     ]
 
@@ -321,20 +354,16 @@ def _answer_reply(
     )
 
 
-def _answered(input: WriteInput) -> Any:  # noqa: A002
-    """The sent proposal of the sender's client this mail answers, or None (a stranger's yes is no yes)."""
-    return core_selectors.proposal_answered(client_id=input.read.client_id, subject=input.read.subject)
-
-
-def _acceptance(input: WriteInput) -> list[ProposedAction]:  # noqa: A002
+def _acceptance(input: WriteInput, scope: Scope) -> list[ProposedAction]:  # noqa: A002
     """A yes to a sent proposal: accept it (project active, first invoice drafted) and thank the client.
     The client's words travel as a note, so a small change asked with the yes is not lost."""
     read = input.read
-    proposal = _answered(input)
+    proposal = scope.proposal_answered(subject=read.subject)
     if proposal is None:
-        return _review(input, why="An acceptance, but no sent proposal of this sender's client to accept.")
-    workspace = core_selectors.workspace_get()
-    deposit = workspace.deposit_percent if workspace is not None else Decimal("0")
+        return _review(
+            input, scope, why="An acceptance, but no sent proposal of this sender's client to accept."
+        )
+    deposit = workspace_data.workspace_terms()["deposit_percent"]
     first_invoice = (
         f"a {deposit.normalize():f} % deposit invoice" if Decimal("0") < deposit < 100 else "the invoice"
     )
@@ -369,12 +398,14 @@ def _acceptance(input: WriteInput) -> list[ProposedAction]:  # noqa: A002
     return [accept, thanks]
 
 
-def _decline(input: WriteInput) -> list[ProposedAction]:  # noqa: A002
+def _decline(input: WriteInput, scope: Scope) -> list[ProposedAction]:  # noqa: A002
     """A no to a sent proposal: mark it declined (the reason kept as a decision) and answer courteously."""
     read = input.read
-    proposal = _answered(input)
+    proposal = scope.proposal_answered(subject=read.subject)
     if proposal is None:
-        return _review(input, why="A decline, but no sent proposal of this sender's client to decline.")
+        return _review(
+            input, scope, why="A decline, but no sent proposal of this sender's client to decline."
+        )
     name = _workspace()
     decline = ProposedAction(
         kind="proposal.decline",
@@ -398,12 +429,10 @@ def _decline(input: WriteInput) -> list[ProposedAction]:  # noqa: A002
     return [decline, reply]
 
 
-def _reminders_pause(input: WriteInput, why: str) -> list[ProposedAction]:  # noqa: A002
+def _reminders_pause(input: WriteInput, scope: Scope, why: str) -> list[ProposedAction]:  # noqa: A002
     """Hold the reminders of the client's own open invoices the mail names, until the operator looks."""
     read = input.read
-    invoices = core_selectors.client_open_invoices_named(
-        client_id=read.client_id, numbers=list(input.intake.get("invoice_numbers") or [])
-    )
+    invoices = scope.open_invoices_named(numbers=list(input.intake.get("invoice_numbers") or []))
     if not invoices:
         return []
     return [
@@ -420,7 +449,7 @@ def _reminders_pause(input: WriteInput, why: str) -> list[ProposedAction]:  # no
     ]
 
 
-def _payment(input: WriteInput) -> list[ProposedAction]:  # noqa: A002
+def _payment(input: WriteInput, scope: Scope) -> list[ProposedAction]:  # noqa: A002
     """A payment the client says was made: the operator checks it against the bank before anything is
     marked paid (recording a payment is a money action; a mail alone never changes money)."""
     payment = input.intake.get("payment") or {}
@@ -431,8 +460,10 @@ def _payment(input: WriteInput) -> list[ProposedAction]:  # noqa: A002
     )
     numbers = ", ".join(input.intake.get("invoice_numbers") or []) or "no invoice named"
     return [
-        *_reminders_pause(input, "the client says it is paid"),
-        *_review(input, why=f"Payment notice: {said}, for {numbers}. Check it against the bank statement."),
+        *_reminders_pause(input, scope, "the client says it is paid"),
+        *_review(
+            input, scope, why=f"Payment notice: {said}, for {numbers}. Check it against the bank statement."
+        ),
     ]
 
 
@@ -457,8 +488,10 @@ class ProposalWriter(Agent):
     Output = Written
 
     def run(self, ctx: AgentContext, input: WriteInput) -> AgentResult:  # noqa: A002
+        if ctx.scope is None:
+            raise NeedsReview("The proposal writer runs only in work started by a message (no client scope).")
         write = ROUTES.get(input.route.route)
-        actions = write(input) if write else []
+        actions = write(input, ctx.scope) if write else []
         return AgentResult(
             output=Written(
                 route=input.route.route,

@@ -10,9 +10,16 @@ from django.template import Context, Template
 from django.utils import timezone
 from pydantic import BaseModel, Field
 
-from agents.kernel import Agent, AgentContext, AgentResult, InferredField, ProposedAction, agent_register
-from core import clock
-from core import selectors as core_selectors
+from agents.kernel import (
+    Agent,
+    AgentContext,
+    AgentResult,
+    InferredField,
+    NeedsReview,
+    ProposedAction,
+    agent_register,
+)
+from core import clock, workspace_data
 
 _LEVEL_WORDS = {
     "friendly": "A friendly reminder",
@@ -33,6 +40,7 @@ class ReminderItem(BaseModel):
 
 
 class RemindInput(BaseModel):
+    client_id: int  # the client whose invoices these are: the work's scope (one client a task)
     reminders: list[ReminderItem] = Field(min_length=1)
 
 
@@ -61,7 +69,7 @@ def _fallback(level: str, final: bool) -> tuple[str, str]:
 
 
 def _render(item: ReminderItem, context: dict[str, Any]) -> tuple[str, str]:
-    template = core_selectors.action_template_get(key=item.template)
+    template = workspace_data.action_template_get(key=item.template)
     subject, body = _fallback(item.level, item.final)
     if template is not None:
         subject, body = template.subject or subject, template.body or body
@@ -78,51 +86,50 @@ class ReminderWriter(Agent):
     Output = RemindOutput
 
     def run(self, ctx: AgentContext, input: RemindInput) -> AgentResult:  # noqa: A002
-        workspace = core_selectors.workspace_get()
-        late_text = (getattr(workspace, "late_payment_text", "") or "").strip() or DEFAULT_LATE_TEXT
+        if ctx.scope is None or ctx.scope.client_id != input.client_id:
+            raise NeedsReview("Reminders are written in the scope of their own client only.")
+        workspace = workspace_data.workspace_identity()
+        late_text = workspace_data.workspace_terms()["late_payment_text"] or DEFAULT_LATE_TEXT
         actions, drafted, skipped = [], [], []
         for item in input.reminders:
-            invoice = core_selectors.invoice_for_reminder(invoice_id=item.invoice_id)
+            invoice = ctx.scope.invoice_for_reminder(invoice_id=item.invoice_id)
             if invoice is None or invoice.status != "overdue" or invoice.reminders_paused:
-                skipped.append(f"{item.invoice_id}: {item.level} (no longer overdue or paused)")
+                skipped.append(
+                    f"{item.invoice_id}: {item.level} (not this client's, no longer overdue or paused)"
+                )
                 continue
-            to, name = core_selectors.invoice_reminder_recipients(invoice=invoice)
-            if not to:
+            if not invoice.to:
                 skipped.append(f"{invoice.number}: {item.level} (the client has no address)")
                 continue
-            thread = core_selectors.invoice_thread(invoice=invoice)
             subject, body = _render(
                 item,
                 {
                     "invoice": invoice,
-                    "client": invoice.client,
-                    "contact": {"name": name},
-                    "contact_name": name or invoice.client.name,
+                    "client": {"name": invoice.client_name},
+                    "contact": {"name": invoice.contact_name},
+                    "contact_name": invoice.contact_name or invoice.client_name,
                     "days_overdue": item.days_overdue,
                     "late_payment_text": late_text,
                     "workspace": workspace,
                     "today": timezone.localdate(clock.now()),
                 },
             )
-            references = ""
-            if thread is not None and thread.message_id:
-                references = " ".join(part for part in (thread.references, f"<{thread.message_id}>") if part)
+            in_reply_to = f"<{invoice.thread_message_id}>" if invoice.thread_message_id else ""
+            references = " ".join(part for part in (invoice.thread_references, in_reply_to) if part)
             actions.append(
                 ProposedAction(
                     kind="invoice.remind",
                     payload={
                         "invoice_id": invoice.pk,
                         "level": item.level,
-                        "to": [to],
+                        "to": [invoice.to],
                         "subject": subject,
                         "body": body,
-                        "in_reply_to": f"<{thread.message_id}>"
-                        if thread is not None and thread.message_id
-                        else "",
+                        "in_reply_to": in_reply_to,
                         "references": references,
-                        "conversation_id": thread.conversation_id if thread is not None else None,
+                        "conversation_id": invoice.thread_conversation_id,
                     },
-                    summary=f"{item.level.capitalize()} reminder: {invoice.number} to {invoice.client.name}, "
+                    summary=f"{item.level.capitalize()} reminder: {invoice.number} to {invoice.client_name}, "
                     f"{item.days_overdue} days overdue",
                     confidence=0.9,
                     amount=invoice.total,

@@ -48,6 +48,11 @@ def _compress_summarise_input(workflow_input, outputs):
         "text": memory.compress_text(items),
         "max_sentences": memory.compress_sentences(len(items)),
         "central_by": "meaning",
+        # Each memory goes to a model as its own data block, with its origin and trust.
+        "sources": [
+            {"text": item.text, "origin": item.origin or f"memory {item.id}", "untrusted": item.untrusted}
+            for item in items
+        ],
     }
 
 
@@ -76,7 +81,8 @@ INVOICE_REMIND = workflow_one_step(
     name="invoice.remind",
     step="write",
     agent=reminders.ReminderWriter,
-    description="Draft the payment reminders the receivables sweep found due, each for approval.",
+    description="Draft one client's payment reminders the receivables sweep found due, each for approval.",
+    scope_client_key="client_id",
 )
 
 NOTICE_OPERATOR = workflow_one_step(
@@ -114,7 +120,6 @@ def _intake_estimate_input(workflow_input, outputs):
         "text": read["new_text"],
         "budget_amount": budget.get("amount"),
         "budget_currency": budget.get("currency") or "",
-        "client_id": read["client_id"],
         "rules": read["services"],
     }
 
@@ -149,5 +154,7 @@ INTAKE_PROCESS = workflow_register(
         input_schema=intake.ReadInput,
         # The value stream: over a budget it keeps going on the rules rather than waiting.
         critical=True,
+        # Every step reads records as the mail's sender's client may see them (core.scope).
+        scope_message_key="message_id",
     )
 )

@@ -9,7 +9,8 @@ mail_ingest(raw, path, source, mailbox)
     too large · parser's fatal · broken MIME · unknown charset · no Message-ID · no sender
       · no body and no attachments · an attachment over the limit          ⇒ review (reason)
     Message-ID already stored                                               ⇒ duplicate
-    thread by In-Reply-To / References, else a new conversation (client by the sender's address)
+    thread by In-Reply-To / References if the sender may join it (the thread's client's people or the
+      operator; core.selectors.thread_admits), else a new conversation (client by the sender's address)
     core.services.message_record (the unique Message-ID decides a race ⇒ duplicate), attachments as
     artifacts (sha256 dedupe) ⇒ imported; after commit: intake_submit (connectors.intake_hook)
   anything unexpected ⇒ review with the exception's message
@@ -283,7 +284,9 @@ def _import_locked(*, inbound: InboundMail, raw: bytes) -> None:
     try:
         # A savepoint: losing the race to another delivery undoes the conversation made for it.
         with transaction.atomic():
-            message = _message_store(parsed=parsed, message_id=message_id, recipients=recipients)
+            message = _message_store(
+                parsed=parsed, message_id=message_id, recipients=recipients, problems=problems
+            )
     except _AlreadyStored as lost:
         _mark_duplicate(inbound=inbound, message=lost.message, problems=problems)
         return
@@ -327,9 +330,19 @@ def _thread_parent(parsed: ParsedMail) -> Message | None:
     return next((found[value] for value in wanted if value in found), None)
 
 
-def _message_store(*, parsed: ParsedMail, message_id: str, recipients: _Recipients) -> Message:
+def _message_store(
+    *, parsed: ParsedMail, message_id: str, recipients: _Recipients, problems: list[str]
+) -> Message:
     subject = _clean_text(parsed.subject).strip()
     parent = _thread_parent(parsed)
+    if parent is not None and not core_selectors.thread_admits(
+        conversation=parent.conversation, email=parsed.from_email
+    ):
+        problems.append(
+            "In-Reply-To/References point into a thread its sender is not part of: "
+            "started a thread of its own."
+        )
+        parent = None
     if parent is not None:
         conversation = parent.conversation
     else:

@@ -8,6 +8,7 @@ from core.models import (
     ActionTemplate,
     Client,
     Contact,
+    Conversation,
     Invoice,
     Message,
     PricingRule,
@@ -165,66 +166,6 @@ def service_catalogue() -> list[dict[str, str]]:
     ]
 
 
-def proposal_answered(*, client_id: int | None, subject: str) -> Proposal | None:
-    """The sent proposal a client's reply answers: of that client only (a stranger answers none), the
-    one whose title the subject names, else the client's most recently sent one."""
-    if not client_id:
-        return None
-    sent = list(
-        Proposal.objects.filter(client_id=client_id, status=Proposal.Status.SENT).order_by("-sent_at", "-pk")
-    )
-    folded = " ".join((subject or "").lower().split())
-    named = [proposal for proposal in sent if " ".join(proposal.title.lower().split()) in folded]
-    return (named or sent or [None])[0]
-
-
-def client_open_invoices_named(*, client_id: int | None, numbers: list[str]) -> list[Invoice]:
-    """The open invoices of this client among `numbers`; another client's numbers find nothing."""
-    if not client_id or not numbers:
-        return []
-    return list(
-        Invoice.objects.filter(
-            client_id=client_id, number__in=numbers, status__in=OPEN_INVOICE_STATUSES
-        ).order_by("number")
-    )
-
-
-def invoice_for_reminder(*, invoice_id: int) -> Invoice | None:
-    """An invoice with what a reminder about it needs: its client, and the client's primary contact."""
-    return Invoice.objects.select_related("client").filter(pk=invoice_id).first()
-
-
-def invoice_reminder_recipients(*, invoice: Invoice) -> tuple[str, str]:
-    """(address, name) a reminder goes to: the client's primary contact, else the client's own address."""
-    contact = invoice.client.contacts.order_by("-is_primary", "pk").first()
-    if contact is not None and contact.email:
-        return contact.email, contact.name
-    return invoice.client.email or "", invoice.client.name
-
-
-def invoice_thread(*, invoice: Invoice) -> Message | None:
-    """The latest message of the invoice's client that names the invoice: a reminder answers in it."""
-    if not invoice.number:
-        return None
-    return (
-        Message.objects.filter(conversation__client_id=invoice.client_id, subject__icontains=invoice.number)
-        .order_by("-created_at")
-        .first()
-    )
-
-
-def invoices_mentioned(*, text: str, client_id: int | None = None) -> list[Invoice]:
-    """Invoices whose number appears in `text`, and with a client the client's open ones."""
-    import re
-
-    numbers = {match.upper() for match in re.findall(r"\b[A-Z]{1,10}-\d{4}-\d{3,6}\b", text or "", re.I)}
-    found = list(Invoice.objects.filter(number__in=numbers).order_by("number")) if numbers else []
-    if not found and client_id:
-        open_ones = Invoice.objects.filter(client_id=client_id, status__in=OPEN_INVOICE_STATUSES)
-        found = list(open_ones.order_by("due_date")[:5])
-    return found
-
-
 # --- Email in (connectors) -------------------------------------------------------------------
 
 
@@ -243,6 +184,36 @@ def client_for_address(*, email: str) -> Client | None:
     if contact is not None:
         return contact.client
     return Client.objects.filter(email=address).order_by("pk").first()
+
+
+def client_has_address(*, client_id: int, email: str) -> bool:
+    """Whether `email` is one of the client's: a contact's address or the client's own."""
+    address = (email or "").strip().lower()
+    if not address:
+        return False
+    return (
+        Contact.objects.filter(client_id=client_id, email=address).exists()
+        or Client.objects.filter(pk=client_id, email=address).exists()
+    )
+
+
+def thread_admits(*, conversation: Conversation, email: str) -> bool:
+    """Whether a mail from `email` may join `conversation` by its In-Reply-To/References: the operator,
+    and anyone of the thread's client; a thread without a client only takes an address already in it.
+    Anyone else starts a thread of their own — a forged In-Reply-To must not make an outsider part of a
+    client's conversation (and so of what a reply in it may say)."""
+    address = (email or "").strip().lower()
+    if not address:
+        return False
+    workspace = workspace_get()
+    if workspace is not None and address == (workspace.operator_email or "").lower():
+        return True
+    if conversation.client_id is not None:
+        return client_has_address(client_id=conversation.client_id, email=address)
+    messages = Message.objects.filter(conversation=conversation)
+    if messages.filter(from_email=address).exists():
+        return True
+    return bool(addresses_among_recipients(rows=messages, addresses=[address]))
 
 
 def messages_by_message_id(*, message_ids: list[str]) -> dict[str, Message]:

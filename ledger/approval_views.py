@@ -321,6 +321,25 @@ def approval_list_page(request: HttpRequest) -> HttpResponse:
     )
 
 
+def _other_clients(refs: Any) -> list[dict[str, Any]]:
+    """Other clients' records the mail points at (core.scope.ForeignRef): a link and figures each; only a
+    relative link into the back office is kept as a link."""
+    rows = []
+    for ref in refs if isinstance(refs, list) else []:
+        if not isinstance(ref, dict):
+            continue
+        url = str(ref.get("url") or "")
+        figures = ref.get("figures") if isinstance(ref.get("figures"), dict) else {}
+        rows.append(
+            {
+                "label": str(ref.get("label") or ref.get("kind") or "record"),
+                "url": url if url.startswith("/") and not url.startswith("//") else "",
+                "figures": " · ".join(f"{key} {value}" for key, value in figures.items()),
+            }
+        )
+    return rows
+
+
 def _detail_context(approval: ApprovalRequest, *, form_values: dict[str, str] | None = None) -> dict:
     action, task = approval.action, approval.task
     source = action.source if isinstance(action.source, dict) else {}
@@ -341,7 +360,8 @@ def _detail_context(approval: ApprovalRequest, *, form_values: dict[str, str] | 
         "edit_open": form_values is not None,
         "source": {
             "text": source_highlighted(text, inferred) if text else "",
-            "about": {key: value for key, value in source.items() if key != "text"},
+            "about": {key: value for key, value in source.items() if key not in ("text", "other_clients")},
+            "other_clients": _other_clients(source.get("other_clients")),
         },
         "inferred": _inferred_rows(text, inferred),
         "confidence": _percent(action.confidence),

@@ -22,7 +22,7 @@ from ledger.policy.params import ReminderParams
 from ledger.policy.store import policies_enabled
 from ledger.services import task_submit
 
-# Reminders drafted by one task: each is its own action (approved one by one or in a batch).
+# Reminders of one client drafted by one task: each is its own action (approved one by one or in a batch).
 REMINDERS_PER_TASK = 100
 
 
@@ -68,26 +68,32 @@ def receivables_sweep(*, now: dt.datetime | None = None) -> dict[str, Any]:
         today=today, levels=levels, min_gap_days=params.min_gap_days, held=reminders_held()
     )
     templates = {level.name: level.template for level in params.levels}
+    # One task per client (its scope: a reminder writer reads one client's invoices), in chunks.
+    by_client: dict[int, list[core_services.ReminderDue]] = {}
+    for item in due:
+        by_client.setdefault(item.client_id, []).append(item)
     task_ids: dict[int, str] = {}
-    for start in range(0, len(due), REMINDERS_PER_TASK):
-        chunk = due[start : start + REMINDERS_PER_TASK]
-        task = task_submit(
-            workflow="invoice.remind",
-            input={
-                "reminders": [
-                    {
-                        "invoice_id": item.invoice_id,
-                        "level": item.level,
-                        "template": templates[item.level],
-                        "days_overdue": item.days_overdue,
-                        "final": item.level == params.levels[-1].name,
-                    }
-                    for item in chunk
-                ]
-            },
-            idempotency_key=f"reminders:{today.isoformat()}:{chunk[0].invoice_id}:{chunk[0].level}",
-            requested_by="schedule:receivables-sweep",
-        )
-        task_ids.update({item.invoice_id: str(task.pk) for item in chunk})
+    for client_id, items in sorted(by_client.items()):
+        for start in range(0, len(items), REMINDERS_PER_TASK):
+            chunk = items[start : start + REMINDERS_PER_TASK]
+            task = task_submit(
+                workflow="invoice.remind",
+                input={
+                    "client_id": client_id,
+                    "reminders": [
+                        {
+                            "invoice_id": item.invoice_id,
+                            "level": item.level,
+                            "template": templates[item.level],
+                            "days_overdue": item.days_overdue,
+                            "final": item.level == params.levels[-1].name,
+                        }
+                        for item in chunk
+                    ],
+                },
+                idempotency_key=f"reminders:{today.isoformat()}:{chunk[0].invoice_id}:{chunk[0].level}",
+                requested_by="schedule:receivables-sweep",
+            )
+            task_ids.update({item.invoice_id: str(task.pk) for item in chunk})
     core_services.invoice_reminders_propose(due=due, task_ids=task_ids)
     return {"overdue": marked, "reminders": len(due), "tasks": len(set(task_ids.values()))}

@@ -43,3 +43,21 @@ def test_a_backward_import_breaks_the_layers_contract(tmp_path):
     assert result.returncode == 1, result.stdout + result.stderr
     assert "core is not allowed to import ledger" in result.stdout
     assert "core.selectors -> ledger.models" in result.stdout
+
+
+def test_an_agent_reading_records_around_its_scope_breaks_the_agents_contract(tmp_path):
+    """ADR 0013: agents read records only through their client scope; importing the unscoped selectors (or
+    building a scope themselves) fails the check."""
+    for app in APPS:
+        shutil.copytree(ROOT / app, tmp_path / app, ignore=shutil.ignore_patterns("__pycache__", "data"))
+    shutil.copy(ROOT / "pyproject.toml", tmp_path / "pyproject.toml")
+    writer = tmp_path / "agents" / "proposal_writer.py"
+    writer.write_text(
+        writer.read_text() + "\n\ndef _around_the_scope():\n    from core import scope, selectors  # noqa\n"
+    )
+
+    result = _lint_imports(tmp_path)
+
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "agents.proposal_writer -> core.selectors" in result.stdout
+    assert "agents.proposal_writer -> core.scope" in result.stdout

@@ -2,7 +2,10 @@
 (quoted history and forwarded blocks apart), its headers and the workspace's service catalogue.
 
 The connector that submits the task parsed the raw mail and hands its parts over in the input
-(the intake hook); without them (no raw mail kept, or none readable) the stored body is read.
+(the intake hook); without them (no raw mail kept, or none readable) the stored body is read. The message
+is read through the step's client scope (the scope was built from it), and the client the rest of the
+workflow works for is the scope's — the sender's own client, or none — not whatever thread the mail
+claims to belong to.
 """
 
 from __future__ import annotations
@@ -11,8 +14,8 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from agents.kernel import Agent, AgentContext, AgentResult, agent_register
-from core import selectors as core_selectors
+from agents.kernel import Agent, AgentContext, AgentResult, NeedsReview, agent_register
+from core import workspace_data
 
 
 class MailParts(BaseModel):
@@ -44,7 +47,8 @@ class ServiceEntry(BaseModel):
 class MailRead(BaseModel):
     message_pk: int
     conversation_id: int
-    client_id: int | None
+    client_id: int | None  # the client scope's: the sender's own client, None for a stranger
+    scope_reason: str = ""
     message_id: str
     references: str
     received_at: str
@@ -63,7 +67,7 @@ class MailRead(BaseModel):
 
 def _split(message: Any, mail: MailParts | None) -> dict[str, Any]:
     """New text and flags from the parsed raw mail when the connector gave them, else from the stored body
-    of `message` (a core.Message, read through core.selectors)."""
+    of `message` (the scope's trigger message)."""
     if mail is not None:
         return mail.model_dump()
     return {
@@ -84,8 +88,11 @@ class IntakeReader(Agent):
     Output = MailRead
 
     def run(self, ctx: AgentContext, input: ReadInput) -> AgentResult:  # noqa: A002
-        message = core_selectors.message_for_intake(message_pk=input.message_id)
-        workspace = core_selectors.workspace_get()
+        if ctx.scope is None:
+            raise NeedsReview("The intake reader runs only in work started by a message (no client scope).")
+        message = ctx.scope.trigger_message()
+        if message.pk != input.message_id:
+            raise NeedsReview(f"Message {input.message_id} is not the one this work was started by.")
         parts = _split(message, input.mail)
         own = f"<{message.message_id}>" if message.message_id else ""
         references = " ".join(part for part in (message.references, own) if part)
@@ -93,15 +100,16 @@ class IntakeReader(Agent):
             output=MailRead(
                 message_pk=message.pk,
                 conversation_id=message.conversation_id,
-                client_id=message.conversation.client_id,
+                client_id=ctx.scope.client_id,
+                scope_reason=ctx.scope.reason,
                 message_id=f"<{message.message_id}>" if message.message_id else "",
                 references=references,
                 received_at=message.created_at.isoformat(),
                 from_email=message.from_email,
                 from_name=message.from_name,
                 subject=message.subject,
-                services=[ServiceEntry(**entry) for entry in core_selectors.service_catalogue()],
-                invoice_prefix=workspace.invoice_prefix if workspace is not None else "",
+                services=[ServiceEntry(**entry) for entry in workspace_data.service_catalogue()],
+                invoice_prefix=workspace_data.workspace_terms()["invoice_prefix"],
                 **parts,
             )
         )

@@ -14,7 +14,8 @@ from agents.kernel.contract import (
     Workflow,
 )
 from agents.kernel.errors import BudgetDeferred, LLMUnavailable, NeedsReview
-from agents.kernel.ports import LLM, Memory, StructuredResult
+from agents.kernel.ports import LLM, Memory, Scope, StructuredResult
+from agents.kernel.prompts import DATA_RULE, data_block, memory_blocks, with_data_rule
 from agents.kernel.registry import (
     _AGENTS,
     _WORKFLOWS,
@@ -30,6 +31,7 @@ from agents.kernel.registry import (
 )
 
 __all__ = [
+    "DATA_RULE",
     "LLM",
     "_AGENTS",
     "_WORKFLOWS",
@@ -43,6 +45,7 @@ __all__ = [
     "NeedsReview",
     "ProposedAction",
     "RegistryError",
+    "Scope",
     "Step",
     "StepInput",
     "StructuredResult",
@@ -50,9 +53,12 @@ __all__ = [
     "agent_get",
     "agent_register",
     "agents_all",
+    "data_block",
+    "memory_blocks",
     "workflow_get",
     "workflow_input_validate",
     "workflow_one_step",
     "workflow_register",
+    "with_data_rule",
     "workflows_all",
 ]

@@ -16,7 +16,7 @@ from typing import Any, ClassVar
 
 from pydantic import BaseModel, Field
 
-from agents.kernel.ports import LLM, Memory
+from agents.kernel.ports import LLM, Memory, Scope
 
 
 class InferredField(BaseModel):
@@ -63,6 +63,9 @@ class AgentContext:
     mode: str
     llm: LLM  # the ledger's LLM gateway, bound to this task and step
     memory: Memory | None = None  # recall and embeddings, recorded against this task and step
+    # Whose records this work may read (core.scope.ClientScope, built by the ledger from the task's
+    # trigger): the only way an agent reads invoices, proposals or the mail it answers. None: no records.
+    scope: Scope | None = None
 
 
 class Agent:
@@ -98,3 +101,9 @@ class Workflow:
     max_attempts: int | None = None
     # Critical work keeps running when an LLM budget is reached (on a cheaper tier); the rest is deferred.
     critical: bool = False
+    # The input key holding the inbound message (core.Message pk) the work answers: the ledger builds the
+    # steps' client scope from that message's sender. Empty: the work is for no client's records.
+    scope_message_key: str = ""
+    # Or the input key holding the client (core.Client pk) the operator started the work for; never taken
+    # from work a connector started (untrusted input does not get to name a client).
+    scope_client_key: str = ""

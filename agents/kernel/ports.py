@@ -46,15 +46,43 @@ class Memory(Protocol):
         self,
         *,
         query: str,
-        client: Any = None,
         project: Any = None,
         tiers: tuple[str, ...] = ("session", "working", "canonical"),
         mode: str = "recall",
         k: int = 8,
     ) -> list[dict[str, Any]]:
-        """The k best memories for `query` as plain dicts (item id, text, kind, tier, score…)."""
+        """The k best memories for `query` within the step's client scope, as plain dicts (item id, text,
+        kind, tier, score, untrusted, origin…). Without a client in scope: none."""
         ...
 
     def embed(self, texts: Sequence[str]) -> Any:
         """Embeddings of `texts` as one array, a row per text."""
         ...
+
+
+class Scope(Protocol):
+    """Whose records a piece of work may read (core.scope.ClientScope): one client's, or none.
+
+    Its reads return the scope's own records; another client's come back only as references (a link and
+    figures) for the operator, never as text (docs/adr/0013-client-scope.md)."""
+
+    client_id: int | None
+    sender: str
+    reason: str
+
+    @property
+    def known(self) -> bool: ...
+
+    def as_dict(self) -> dict[str, Any]: ...
+
+    def trigger_message(self) -> Any: ...
+
+    def invoices_mentioned(self, *, text: str) -> Any: ...
+
+    def similar_work(self, *, service_keys: list[str], limit: int = 3) -> list[Any]: ...
+
+    def proposal_answered(self, *, subject: str) -> Any: ...
+
+    def open_invoices_named(self, *, numbers: list[str]) -> list[Any]: ...
+
+    def invoice_for_reminder(self, *, invoice_id: int) -> Any: ...

@@ -69,8 +69,9 @@ class MemoryItemAdmin(ReadOnlyPermissions, admin.ModelAdmin):
         "last_recalled_at",
         "created_at",
         "superseded",
+        "untrusted",
     )
-    list_filter = ("tier", "kind", ("superseded_by", admin.EmptyFieldListFilter), "client")
+    list_filter = ("tier", "kind", "untrusted", ("superseded_by", admin.EmptyFieldListFilter), "client")
     list_select_related = ("client", "project")
     search_fields = ("text",)
     date_hierarchy = "created_at"
@@ -81,6 +82,8 @@ class MemoryItemAdmin(ReadOnlyPermissions, admin.ModelAdmin):
         "text",
         "client",
         "project",
+        "untrusted",
+        "origin",
         "source_link",
         "chunk",
         "task_link",

@@ -32,6 +32,9 @@ class Capture:
     project_id: int | None
     importance: float
     chunks: list[str]
+    # Whether the text came from outside the business, and from where (MemoryItem.untrusted / origin).
+    untrusted: bool = False
+    origin: str = ""
 
 
 def _message(message: Message) -> Capture:
@@ -50,6 +53,12 @@ def _message(message: Message) -> Capture:
         project_id=conversation.project_id,
         importance=0.5 if message.direction == "inbound" else 0.4,
         chunks=chunks,
+        untrusted=message.direction == Message.Direction.INBOUND,
+        origin=(
+            f"mail from {message.from_email}"
+            if message.direction == Message.Direction.INBOUND
+            else "mail we sent"
+        ),
     )
 
 
@@ -81,6 +90,9 @@ def _decision(decision: Decision) -> Capture:
         project_id=decision.project_id,
         importance=0.8,
         chunks=text_chunks(text),
+        # A review of a mail carries what was read in it (its subject, the fields found).
+        untrusted=_about_inbound_mail(decision),
+        origin="decision about a mail" if _about_inbound_mail(decision) else "decision",
     )
 
 
@@ -92,10 +104,15 @@ def _note(note: Note) -> Capture:
         project_id=note.project_id,
         importance=0.9 if note.pinned else 0.6,
         chunks=text_chunks(note.text),
+        # A note without an author was written by a task (a change brief quoting the client's mail).
+        untrusted=note.created_by_id is None,
+        origin="note by the operator" if note.created_by_id else "note written by a task from a mail",
     )
 
 
 def _artifact(artifact: Artifact) -> Capture:
+    # A file that came attached to an inbound mail is the sender's text; one the operator filed is not.
+    mail = artifact.messages.filter(direction=Message.Direction.INBOUND).order_by("pk").first()
     chunks = text_chunks(artifact.extracted_text)
     if chunks:
         chunks[0] = f"From the file {artifact.filename}: {chunks[0]}"
@@ -106,7 +123,16 @@ def _artifact(artifact: Artifact) -> Capture:
         project_id=artifact.project_id,
         importance=0.4,
         chunks=chunks,
+        untrusted=mail is not None,
+        origin=f"attachment of mail from {mail.from_email}" if mail is not None else "file",
     )
+
+
+def _about_inbound_mail(decision: Decision) -> bool:
+    subject_type = decision.subject_type
+    if subject_type is None or subject_type.model_class() is not Message:
+        return False
+    return Message.objects.filter(pk=decision.subject_id, direction=Message.Direction.INBOUND).exists()
 
 
 CAPTURERS = {

@@ -66,6 +66,8 @@ def memory_item_add(
     embedding_model: str | None = None,
     expires_at: datetime | None = None,
     created_at: datetime | None = None,
+    untrusted: bool = False,
+    origin: str = "",
 ) -> tuple[MemoryItem, str]:
     """Remember one chunk; returns (item, "created" | "duplicate" | "near_duplicate").
 
@@ -88,7 +90,9 @@ def memory_item_add(
     source_ref = _source_ref(source)
     existing = _existing(client, project, digest)
     if existing is not None:
-        return _mention(existing, tier=tier, source_ref=source_ref, importance=importance), DUPLICATE
+        return _mention(
+            existing, tier=tier, source_ref=source_ref, importance=importance, untrusted=untrusted
+        ), DUPLICATE
     if embedding is None:
         provider = embeddings.embedding_provider()
         embedding, embedding_model = provider.embed([text])[0], provider.name
@@ -117,6 +121,8 @@ def memory_item_add(
         expires_at=_expiry(tier, expires_at),
         superseded_by_id=twin_id,
         created_at=created_at or clock.now(),
+        untrusted=untrusted,
+        origin=(origin or "")[:300],
         **source_ref,
     )
     try:
@@ -127,7 +133,9 @@ def memory_item_add(
         existing = _existing(client, project, digest)
         if existing is None:
             raise
-        return _mention(existing, tier=tier, source_ref=source_ref, importance=importance), DUPLICATE
+        return _mention(
+            existing, tier=tier, source_ref=source_ref, importance=importance, untrusted=untrusted
+        ), DUPLICATE
     if twin_id is not None:
         MemoryItem.objects.filter(pk=twin_id).update(mentions=F("mentions") + 1)
         return item, NEAR_DUPLICATE
@@ -158,9 +166,15 @@ def _existing(client: Client | None, project: Project | None, digest: str) -> Me
     )
 
 
-def _mention(item: MemoryItem, *, tier: str, source_ref: dict[str, Any], importance: float) -> MemoryItem:
+def _mention(
+    item: MemoryItem, *, tier: str, source_ref: dict[str, Any], importance: float, untrusted: bool = False
+) -> MemoryItem:
     item.mentions += 1
     fields = ["mentions"]
+    if untrusted and not item.untrusted:
+        # The same words also came from outside: an operator's copy does not make a mail's text trusted.
+        item.untrusted = True
+        fields.append("untrusted")
     ref = (
         {
             "type": source_ref["source_type"].model,
@@ -216,6 +230,8 @@ def memory_store_chunks(
     source: Model | None,
     source_task: Any = None,
     importance: float = 0.5,
+    untrusted: bool = False,
+    origin: str = "",
 ) -> StoreResult:
     """Remember a source's chunks (embedded in one batch) and forget its chunks that are gone.
 
@@ -239,6 +255,8 @@ def memory_store_chunks(
             importance=importance,
             embedding=vector,
             embedding_model=provider.name,
+            untrusted=untrusted,
+            origin=origin,
         )
         result.items.append(item.pk)
         result.created += outcome == CREATED
@@ -474,7 +492,8 @@ def memory_compression_groups(*, now: datetime | None = None) -> list[dict[str, 
 
 def memory_compression_batches(*, now: datetime | None = None, size: int) -> list[dict[str, Any]]:
     """The groups due for compression cut into batches of at most `size` items (a batch of one is left out),
-    each with its items' text: [{client, project, items: [{id, text, created_at}]}], oldest first."""
+    each with its items' text: [{client, project, items: [{id, text, created_at, untrusted, origin}]}],
+    oldest first."""
     batches = []
     for group in memory_compression_groups(now=now):
         ids = group["items"]
@@ -483,10 +502,16 @@ def memory_compression_batches(*, now: datetime | None = None, size: int) -> lis
             if len(batch) < 2:
                 continue
             items = [
-                {"id": pk, "text": text, "created_at": created.isoformat()}
-                for pk, text, created in MemoryItem.objects.filter(pk__in=batch)
+                {
+                    "id": pk,
+                    "text": text,
+                    "created_at": created.isoformat(),
+                    "untrusted": untrusted,
+                    "origin": origin,
+                }
+                for pk, text, created, untrusted, origin in MemoryItem.objects.filter(pk__in=batch)
                 .order_by("created_at", "pk")
-                .values_list("pk", "text", "created_at")
+                .values_list("pk", "text", "created_at", "untrusted", "origin")
             ]
             batches.append({"client": group["client"], "project": group["project"], "items": items})
     return batches
@@ -520,6 +545,10 @@ def memory_compress(
             project=Project.objects.get(pk=project_id) if project_id else None,
             source_task=source_task,
             importance=max(original.importance for original in originals),
+            # A summary says what its originals said: untrusted if any of them was.
+            untrusted=any(original.untrusted for original in originals),
+            origin=f"summary of {len(originals)} memories"
+            + (" (some from outside the business)" if any(o.untrusted for o in originals) else ""),
         )
         if item.pk in {original.pk for original in originals}:
             return item, 0

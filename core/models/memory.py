@@ -64,6 +64,13 @@ class MemoryItem(models.Model):
     source_task = models.ForeignKey(
         "ledger.Task", on_delete=models.SET_NULL, null=True, blank=True, related_name="memory_items"
     )
+    # Text from outside the business (a mail's body, an attachment, a note or decision made from one) is
+    # kept as untrusted: agents quote it to models as data inside delimited blocks, never as instructions.
+    # Once any source of the same text is untrusted, the item stays untrusted.
+    untrusted = models.BooleanField(default=False, db_index=True)
+    origin = models.CharField(
+        max_length=300, blank=True, help_text="Where the text came from, e.g. “mail from x@example.com”."
+    )
     # Other records that said the same thing (dedupe keeps one item and remembers where else it came from).
     also_from = models.JSONField(default=list, blank=True)
     mentions = models.PositiveIntegerField(default=1)

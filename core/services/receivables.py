@@ -29,6 +29,7 @@ class ReminderLevel:
 @dataclass(frozen=True)
 class ReminderDue:
     invoice_id: int
+    client_id: int
     level: str
     days_overdue: int
 
@@ -92,11 +93,11 @@ def invoice_reminders_due(
             had=ArrayAgg("reminders__level", default=[], filter=Q(reminders__isnull=False)),
             last=Max("reminders__created_at"),
         )
-        .values_list("pk", "due_date", "had", "last")
+        .values_list("pk", "client_id", "due_date", "had", "last")
         .order_by("pk")
     )
     due = []
-    for pk, due_date, had, last in rows.iterator(chunk_size=5000):
+    for pk, client_id, due_date, had, last in rows.iterator(chunk_size=5000):
         if pk in held:
             continue
         if last is not None and (today - timezone.localdate(last)).days < min_gap_days:
@@ -106,7 +107,9 @@ def invoice_reminders_due(
             if level.name in had:
                 continue
             if days >= level.after_days:
-                due.append(ReminderDue(invoice_id=pk, level=level.name, days_overdue=days))
+                due.append(
+                    ReminderDue(invoice_id=pk, client_id=client_id, level=level.name, days_overdue=days)
+                )
             break  # levels go in order: never a firm reminder before the friendly one
     return due
 

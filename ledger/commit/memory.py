@@ -10,7 +10,7 @@ from django.utils.dateparse import parse_datetime
 from pydantic import BaseModel, Field
 
 from core.memory import services as memory_services
-from core.memory.capture import source_get
+from core.memory.capture import capture_of, source_get
 from core.models import Client, Project
 from ledger.commit.registry import INTERNAL, committer, row_or_none
 from ledger.models import Action, Task
@@ -33,6 +33,8 @@ def commit_memory_store(action: Action, task: Task) -> dict[str, Any]:
     record = source_get(label=payload.source, pk=payload.id)
     if record is None:
         return {"skipped": f"{payload.source} #{payload.id} was deleted before it was remembered"}
+    # Whether the text is from outside is read from the record itself, not taken from the payload.
+    trust = capture_of(record)
     stored = memory_services.memory_store_chunks(
         chunks=payload.chunks,
         kind=payload.kind,
@@ -42,8 +44,10 @@ def commit_memory_store(action: Action, task: Task) -> dict[str, Any]:
         source=record,
         source_task=task,
         importance=payload.importance,
+        untrusted=trust.untrusted,
+        origin=trust.origin,
     )
-    return stored.as_dict()
+    return stored.as_dict() | {"untrusted": trust.untrusted}
 
 
 class MemoryCompressPayload(BaseModel):

@@ -11,6 +11,7 @@ from agents import kernel
 from ledger.llm import LLMGateway
 from ledger.memory_access import MemoryAccess
 from ledger.models import Task, TaskEvent
+from ledger.scoping import recorded_scope
 from ledger.services.events import task_event
 
 
@@ -44,6 +45,7 @@ def task_replay(*, task: Task) -> ReplayReport:
     for step in definition.steps:
         agent_class = kernel.agent_get(step.agent)
         agent_input = agent_class.Input.model_validate(step.input(task.input, outputs))
+        scope = recorded_scope(task=task, step=step.name, definition=definition)
         ctx = kernel.AgentContext(
             task_id=str(task.pk),
             workflow=task.workflow,
@@ -51,7 +53,8 @@ def task_replay(*, task: Task) -> ReplayReport:
             attempt=task.attempts,
             mode="replay",
             llm=LLMGateway(task=task, step=step.name, agent=agent_class.name, replay=True),
-            memory=MemoryAccess(task=task, step=step.name, replay=True),
+            memory=MemoryAccess(task=task, step=step.name, scope=scope, replay=True),
+            scope=scope,
         )
         result = agent_class().run(ctx, agent_input)
         output = result.output.model_dump(mode="json")

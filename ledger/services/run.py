@@ -23,6 +23,7 @@ from ledger import logcontext
 from ledger.llm import LLMGateway
 from ledger.memory_access import MemoryAccess
 from ledger.models import Task, TaskEvent
+from ledger.scoping import step_scope
 from ledger.services.actions import action_propose, actions_commit_approved, actions_decide_pending
 from ledger.services.claim import Claim, attempt_end, task_claim
 from ledger.services.errors import BudgetDeferred, ClaimLost, NeedsReview
@@ -88,11 +89,12 @@ def _step_run(
 
     task = claim.task
     agent_class = kernel.agent_get(step.agent)
+    scope = step_scope(task=task, definition=definition)
     task_event(
         task=task,
         kind=TaskEvent.Kind.STEP_STARTED,
         step=step.name,
-        data={"agent": agent_class.name, "version": agent_class.version},
+        data={"agent": agent_class.name, "version": agent_class.version, "scope": scope.as_dict()},
     )
     try:
         agent_input = agent_class.Input.model_validate(step.input(task.input, outputs))
@@ -105,7 +107,8 @@ def _step_run(
         attempt=task.attempts,
         mode=task.mode,
         llm=LLMGateway(task=task, step=step.name, agent=agent_class.name),
-        memory=MemoryAccess(task=task, step=step.name),
+        memory=MemoryAccess(task=task, step=step.name, scope=scope),
+        scope=scope,
     )
     result = agent_class().run(ctx, agent_input)
     if not isinstance(result.output, agent_class.Output):

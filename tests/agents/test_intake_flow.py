@@ -42,6 +42,9 @@ KINDS = {
     "payment": ["intake.review"],
     "filed": [],
 }
+# No sample's sender is known to the workspace here: billing mail from a stranger gets no record data,
+# only the operator's review (ADR 0013; tests/agents/test_client_scope.py has it from clients).
+STRANGER_KINDS = KINDS | {"billing": ["intake.review"]}
 
 
 @pytest.fixture
@@ -83,7 +86,7 @@ def test_each_sample_takes_its_route_and_nothing_commits_alone(
 
     route = ROUTES[name]
     assert task.output["steps"]["route"]["route"] == route
-    assert [action.kind for action in task.actions.all()] == KINDS[route]
+    assert [action.kind for action in task.actions.all()] == STRANGER_KINDS[route]
     assert task.status == ("succeeded" if route == "filed" else "waiting_approval")
     assert not Action.objects.filter(task=task, status="committed").exists()
     assert not OutboxEmail.objects.exists()

@@ -25,7 +25,8 @@ class MemoryLooker(Agent):
     Output = LookOutput
 
     def run(self, ctx: AgentContext, input: LookInput) -> AgentResult:  # noqa: A002
-        found = ctx.memory.recall(query=input.query, client=input.client, k=3)
+        # Bound to the client the workflow was started for (Workflow.scope_client_key).
+        found = ctx.memory.recall(query=input.query, k=3)
         return AgentResult(
             output=LookOutput(items=[f["item"] for f in found], texts=[f["text"] for f in found])
         )
@@ -33,6 +34,9 @@ class MemoryLooker(Agent):
 
 workflow_register(
     Workflow(
-        name=RECALL_WORKFLOW, steps=(Step(name="look", agent=MemoryLooker.name),), input_schema=LookInput
+        name=RECALL_WORKFLOW,
+        steps=(Step(name="look", agent=MemoryLooker.name),),
+        input_schema=LookInput,
+        scope_client_key="client",
     )
 )

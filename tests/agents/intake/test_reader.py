@@ -19,12 +19,16 @@ from connectors.mime import parse_message
 from connectors.models import InboundMail
 from connectors.services import mail_ingest
 from core.models import Message
+from core.scope import scope_for_message
 from ledger.models import Task
 from tests.agents.intake.helpers import SAMPLES
 
 
 def read(workflow_input: dict[str, Any]) -> MailRead:
-    context = AgentContext(task_id="", workflow="", step="read", attempt=1, mode="test", llm=None)
+    scope = scope_for_message(message_pk=workflow_input["message_id"])
+    context = AgentContext(
+        task_id="", workflow="", step="read", attempt=1, mode="test", llm=None, scope=scope
+    )
     return IntakeReader().run(context, ReadInput.model_validate(workflow_input)).output
 
 

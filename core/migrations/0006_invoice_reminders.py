@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('core', '0004_workspace_deposit'),
+        ('core', '0005_workspace_deposit'),
     ]
 
     operations = [
