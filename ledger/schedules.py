@@ -33,6 +33,8 @@ SCHEDULES = (
     Periodic("approvals-digest", "ledger.tasks.approvals_digest", Schedule.DAILY),
     # Email in: every enabled IMAP mailbox, incrementally by UID.
     Periodic("mail-imap-poll", "connectors.tasks.imap_poll_all", Schedule.MINUTES, minutes=1),
+    # The whole workspace (database and data folder) to one archive; the newest AIOS_BACKUP_KEEP are kept.
+    Periodic("workspace-backup", "aios.tasks.backup_scheduled", Schedule.DAILY),
 )
 
 
