@@ -12,4 +12,7 @@ def backup_scheduled() -> str:
 
     A failure raises, so django-q2 records it as a failed task (Background work → Failed tasks)."""
     result = backup.backup_create(keep=settings.AIOS_BACKUP_KEEP)
-    return f"{result.path.name}: {result.size} bytes, {result.rows} rows, {result.files} files, {len(result.pruned)} pruned"
+    return (
+        f"{result.path.name}: {result.size} bytes, {result.rows} rows, {result.files} files, "
+        f"{len(result.pruned)} pruned"
+    )

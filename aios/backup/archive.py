@@ -25,6 +25,7 @@ import tempfile
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import partial
 from importlib import metadata
 from pathlib import Path, PurePosixPath
 from typing import IO, Any
@@ -71,7 +72,7 @@ class RestoreResult:
 def _sha256(path: Path) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as handle:
-        for chunk in iter(lambda: handle.read(_CHUNK), b""):
+        for chunk in iter(partial(handle.read, _CHUNK), b""):
             digest.update(chunk)
     return digest.hexdigest()
 
@@ -100,17 +101,19 @@ def backup_dir() -> Path:
     return Path(settings.AIOS_BACKUP_DIR)
 
 
-def data_files(data_dir: Path) -> list[Path]:
+def data_files(data_dir: Path, *, skip: tuple[Path, ...] = ()) -> list[Path]:
     """The files a backup keeps: everything under the data folder but live database clusters (the dump
     holds the database), earlier backups and collected static files (rebuilt by `collectstatic`)."""
-    skipped = {backup_dir().resolve(), (data_dir / "static").resolve()}
+    skipped = {backup_dir().resolve(), (data_dir / "static").resolve(), *(path.resolve() for path in skip)}
     kept = []
     for root, folders, names in os.walk(data_dir):
         here = Path(root)
         folders[:] = sorted(
             name
             for name in folders
-            if (here / name).resolve() not in skipped and not _is_cluster(here / name) and not name.startswith(".restore-")
+            if (here / name).resolve() not in skipped
+            and not _is_cluster(here / name)
+            and not name.startswith(".restore-")
         )
         for name in sorted(names):
             path = here / name
@@ -149,7 +152,9 @@ def _add_bytes(tar: tarfile.TarFile, name: str, data: bytes, mtime: float) -> No
     tar.addfile(info, io.BytesIO(data))
 
 
-def backup_create(*, destination: Path | None = None, progress: bool = False, keep: int | None = None) -> BackupResult:
+def backup_create(
+    *, destination: Path | None = None, progress: bool = False, keep: int | None = None
+) -> BackupResult:
     """Write one archive of the workspace (database and files) and, with `keep`, delete all but the newest
     `keep` archives of the backup folder."""
     data_dir = Path(settings.DATA_DIR)
@@ -164,7 +169,7 @@ def backup_create(*, destination: Path | None = None, progress: bool = False, ke
             dump = Path(scratch) / DUMP
             with database.snapshot_open(target) as snapshot:
                 database.dump_run(target=target, snapshot_id=snapshot.id, into=dump)
-            files = data_files(data_dir)
+            files = data_files(data_dir, skip=(directory,))
             total = dump.stat().st_size + sum(file.stat().st_size for file in files)
             sums: dict[str, str] = {}
             listed = []
@@ -172,7 +177,10 @@ def backup_create(*, destination: Path | None = None, progress: bool = False, ke
                 tqdm(total=total, unit="B", unit_scale=True, desc="backup", disable=not progress) as bar,
                 tarfile.open(partial, "w:gz", compresslevel=6) as tar,
             ):
-                for source, name in [(dump, DUMP), *((file, FILES + file.relative_to(data_dir).as_posix()) for file in files)]:
+                for source, name in [
+                    (dump, DUMP),
+                    *((file, FILES + file.relative_to(data_dir).as_posix()) for file in files),
+                ]:
                     info = tar.gettarinfo(str(source), arcname=name)
                     info.uid = info.gid = 0
                     info.uname = info.gname = ""
@@ -181,13 +189,18 @@ def backup_create(*, destination: Path | None = None, progress: bool = False, ke
                         tar.addfile(info, reading)
                     sums[name] = reading.digest.hexdigest()
                     if name != DUMP:
-                        listed.append({"path": name[len(FILES):], "size": info.size, "sha256": sums[name]})
+                        listed.append({"path": name[len(FILES) :], "size": info.size, "sha256": sums[name]})
                 manifest = {
                     "format": FORMAT,
                     "format_version": FORMAT_VERSION,
                     "created_at": clock.now().isoformat(),
                     "versions": _versions(snapshot),
-                    "database": {"name": target.name, "member": DUMP, "size": dump.stat().st_size, "sha256": sums[DUMP]},
+                    "database": {
+                        "name": target.name,
+                        "member": DUMP,
+                        "size": dump.stat().st_size,
+                        "sha256": sums[DUMP],
+                    },
                     "migrations": snapshot.migrations,
                     "tables": snapshot.tables,
                     "files": listed,
@@ -195,7 +208,9 @@ def backup_create(*, destination: Path | None = None, progress: bool = False, ke
                 manifest_bytes = json.dumps(manifest, indent=2, sort_keys=True).encode()
                 _add_bytes(tar, MANIFEST, manifest_bytes, mtime)
                 sums[MANIFEST] = hashlib.sha256(manifest_bytes).hexdigest()
-                _add_bytes(tar, SUMS, "".join(f"{digest}  {name}\n" for name, digest in sums.items()).encode(), mtime)
+                _add_bytes(
+                    tar, SUMS, "".join(f"{digest}  {name}\n" for name, digest in sums.items()).encode(), mtime
+                )
         os.replace(partial, path)
     except BaseException:
         partial.unlink(missing_ok=True)
@@ -237,7 +252,9 @@ def _safe_name(member: tarfile.TarInfo) -> str:
     name = member.name
     pure = PurePosixPath(name)
     if pure.is_absolute() or ".." in pure.parts or not member.isfile():
-        raise BackupError(f"The archive holds {name!r}, which is not a plain file inside it: refusing to restore.")
+        raise BackupError(
+            f"The archive holds {name!r}, which is not a plain file inside it: refusing to restore."
+        )
     return name
 
 
@@ -275,7 +292,7 @@ def backup_verify(*, path: Path, progress: bool = False) -> dict[str, Any]:
                 digest = hashlib.sha256()
                 kept = member.name in (MANIFEST, SUMS)
                 chunks = []
-                for chunk in iter(lambda: handle.read(_CHUNK), b""):
+                for chunk in iter(partial(handle.read, _CHUNK), b""):
                     digest.update(chunk)
                     bar.update(len(chunk))
                     if kept:
@@ -312,7 +329,9 @@ def backup_verify(*, path: Path, progress: bool = False) -> dict[str, Any]:
         )
     listed = {FILES + entry["path"]: entry["sha256"] for entry in manifest.get("files", [])}
     listed[DUMP] = manifest["database"]["sha256"]
-    if any(present.get(name) != digest for name, digest in listed.items()) or set(listed) | {MANIFEST} != set(present):
+    if any(present.get(name) != digest for name, digest in listed.items()) or set(listed) | {MANIFEST} != set(
+        present
+    ):
         raise BackupError(f"{path}: the manifest's file list does not match the archive.")
     return manifest
 
@@ -372,13 +391,13 @@ def backup_restore(
                     if member.name == DUMP:
                         out_path = staging / DUMP
                     elif member.name.startswith(FILES):
-                        out_path = staging / "files" / member.name[len(FILES):]
+                        out_path = staging / "files" / member.name[len(FILES) :]
                     else:
                         continue
                     out_path.parent.mkdir(parents=True, exist_ok=True)
                     digest = hashlib.sha256()
                     with out_path.open("wb") as out:
-                        for chunk in iter(lambda: handle.read(_CHUNK), b""):
+                        for chunk in iter(partial(handle.read, _CHUNK), b""):
                             digest.update(chunk)
                             out.write(chunk)
                             bar.update(len(chunk))

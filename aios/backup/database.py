@@ -111,7 +111,8 @@ def tool_path(name: str) -> Path:
 
 
 def tool_version(name: str) -> str:
-    result = subprocess.run([str(tool_path(name)), "--version"], capture_output=True, text=True, check=False)
+    command = [str(tool_path(name)), "--version"]
+    result = subprocess.run(command, capture_output=True, text=True, check=False)  # noqa: S603 - fixed argv
     return result.stdout.strip()
 
 
@@ -175,7 +176,8 @@ def dump_run(*, target: Target, snapshot_id: str, into: Path) -> None:
         "--no-privileges",
         f"--file={into}",
     ]
-    result = subprocess.run(command, capture_output=True, text=True, env=target.tool_env(), check=False)
+    # A fixed argv (no shell); the values are the workspace's own settings.
+    result = subprocess.run(command, capture_output=True, text=True, env=target.tool_env(), check=False)  # noqa: S603
     if result.returncode != 0:
         raise BackupError(f"pg_dump failed (exit {result.returncode}): {result.stderr.strip()[-2000:]}")
 
@@ -196,7 +198,8 @@ def restore_run(*, target: Target, dump: Path) -> None:
         "--no-privileges",
         str(dump),
     ]
-    result = subprocess.run(command, capture_output=True, text=True, env=target.tool_env(), check=False)
+    # A fixed argv (no shell); the values are the workspace's own settings.
+    result = subprocess.run(command, capture_output=True, text=True, env=target.tool_env(), check=False)  # noqa: S603
     if result.returncode != 0:
         raise BackupError(f"pg_restore failed (exit {result.returncode}): {result.stderr.strip()[-2000:]}")
 

@@ -145,6 +145,12 @@ def export(scope: ClientScope, bundle: ExportBundle) -> dict[str, int]:
         "records/core.Message.attachments.json",
         list(attachments.order_by("pk").values("message_id", "artifact_id")),
     )
+    for history_links in _history_m2m(Message):
+        counts[history_links._meta.label] = bundle.add_rows(
+            "history",
+            history_links._meta.label,
+            rows_of(history_links.objects.filter(message_id__in=scope.messages)),
+        )
     for artifact in Artifact.objects.filter(id__in=scope.artifacts).order_by("pk"):
         if artifact.file and artifact.file.storage.exists(artifact.file.name):
             with artifact.file.open("rb") as handle:

@@ -13,6 +13,7 @@ import hashlib
 import io
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tarfile
@@ -29,6 +30,7 @@ from aios.backup import database
 from core import clock, services
 from core.models import Artifact, Client, Invoice, Message
 from ledger.schedules import schedules_ensure
+from tests.ledger.cluster import QCluster, wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -123,13 +125,17 @@ def test_backup_and_restore_into_a_fresh_workspace_give_back_every_table_and_fil
     # Files of the data folder, not the live database cluster nor the backups.
     artifact_path = Path(artifact.file.path).relative_to(settings.DATA_DIR).as_posix()
     listed = {entry["path"]: entry for entry in manifest["files"]}
-    assert listed[artifact_path]["sha256"] == hashlib.sha256(Path(artifact.file.path).read_bytes()).hexdigest()
-    assert not any("PG_VERSION" in path or path.startswith("backups/") for path in listed)
-    sums = dict(
-        reversed(line.split("  ", 1)) for line in members["SHA256SUMS"].decode().splitlines()
+    assert (
+        listed[artifact_path]["sha256"] == hashlib.sha256(Path(artifact.file.path).read_bytes()).hexdigest()
     )
+    assert not any("PG_VERSION" in path or path.startswith("backups/") for path in listed)
+    sums = dict(reversed(line.split("  ", 1)) for line in members["SHA256SUMS"].decode().splitlines())
     assert set(sums) == set(members) - {"SHA256SUMS"}
     assert all(hashlib.sha256(members[name]).hexdigest() == digest for name, digest in sums.items())
+
+    out = io.StringIO()
+    call_command("restore", str(archive), verify_only=True, no_progress=True, stdout=out)
+    assert f"{archive} is intact: {len(source)} tables, {len(listed)} files" in out.getvalue()
 
     fresh = tmp_path / "fresh"
     fresh.mkdir()
@@ -162,7 +168,9 @@ def test_restore_refuses_a_data_folder_that_is_not_empty(tmp_path, empty_databas
     data_dir = tmp_path / "target"
     (data_dir / "media").mkdir(parents=True)
     (data_dir / "media" / "mine.txt").write_text("the operator's own file")
-    with pytest.raises(backup.BackupError, match=r"is not empty \(media\): restore into a fresh AIOS_DATA_DIR"):
+    with pytest.raises(
+        backup.BackupError, match=r"is not empty \(media\): restore into a fresh AIOS_DATA_DIR"
+    ):
         backup.backup_restore(path=archive, target=empty_database, data_dir=data_dir)
     assert database.database_is_empty(empty_database)
     assert [p.name for p in data_dir.rglob("*")] == ["media", "mine.txt"]
@@ -235,9 +243,47 @@ def test_the_daily_schedule_keeps_the_newest_backups(tmp_path, settings, frozen_
     assert not list((tmp_path / "daily").glob("*.partial"))
 
 
+def test_a_backup_folder_inside_the_data_folder_is_not_backed_up_into_itself(tmp_path, settings):
+    inside = Path(settings.DATA_DIR) / "elsewhere-backups"
+    try:
+        call_command("backup", dir=inside, no_progress=True, stdout=io.StringIO())
+        call_command("backup", dir=inside, no_progress=True, stdout=io.StringIO())
+        second = backup.backups_list(directory=inside)[-1]
+        listed = [entry["path"] for entry in json.loads(_members(second)["manifest.json"])["files"]]
+        assert not any(path.startswith("elsewhere-backups/") for path in listed)
+    finally:
+        shutil.rmtree(inside, ignore_errors=True)
+
+
 def test_backup_errors_are_clear_when_pg_dump_is_missing(tmp_path, settings):
     settings.AIOS_PG_BIN_DIR = str(tmp_path)
     with pytest.raises(CommandError, match=f"AIOS_PG_BIN_DIR is {tmp_path}, but it has no pg_dump"):
         call_command("backup", dir=tmp_path / "b", no_progress=True)
     assert backup.backups_list(directory=tmp_path / "b") == []
     assert not list((tmp_path / "b").glob("*.partial"))
+
+
+def test_the_schedule_runs_the_backup_in_a_real_cluster_and_prunes_old_archives(tmp_path):
+    folder = tmp_path / "scheduled"
+    folder.mkdir()
+    for old in ("aios-backup-20200101T000000Z.tar.gz", "aios-backup-20200102T000000Z.tar.gz"):
+        (folder / old).write_bytes(b"an old archive")
+    Client.objects.create(name="Scheduled")
+    schedules_ensure()
+    Schedule.objects.exclude(name="workspace-backup").delete()
+    cluster = QCluster("backup", tmp_path, workers=1, AIOS_BACKUP_DIR=str(folder), AIOS_BACKUP_KEEP="1")
+    try:
+        cluster.start(ready_seconds=90)
+        archives = wait_for(
+            lambda: [p for p in backup.backups_list(directory=folder) if "2020" not in p.name] or None,
+            seconds=120,
+            what=f"the scheduled backup:\n{cluster.log_tail()}",
+        )
+        wait_for(
+            lambda: len(backup.backups_list(directory=folder)) == 1, seconds=30, what="old archives pruned"
+        )
+    finally:
+        cluster.kill()
+    manifest = backup.backup_verify(path=archives[0])
+    assert manifest["tables"]["core_client"]["rows"] == 1
+    assert backup.backups_list(directory=folder) == archives

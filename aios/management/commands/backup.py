@@ -39,4 +39,6 @@ class Command(BaseCommand):
         for path in result.pruned:
             self.stdout.write(f"Deleted old backup: {path}")
         if settings.DATA_DIR in result.path.parents:
-            self.stdout.write("The archive is inside the data folder: copy it to another disk or machine too.")
+            self.stdout.write(
+                "The archive is inside the data folder: copy it to another disk or machine too."
+            )

@@ -37,7 +37,7 @@ class Command(BaseCommand):
         except backup.BackupError as exc:
             raise CommandError(str(exc)) from None
         self.stdout.write(
-            f"Restored {archive}: {result.tables} tables ({result.rows:,} rows, each table's content checksum "
-            f"matches the backup) and {result.files} files, written {result.manifest['created_at']}."
+            f"Restored {archive}: {result.tables} tables ({result.rows:,} rows, each table's content "
+            f"checksum matches the backup) and {result.files} files, written {result.manifest['created_at']}."
         )
         self.stdout.write("Start the workspace (`make run`); it applies any newer migrations first.")
