@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from pydantic import BaseModel
 
 from core import privacy
@@ -18,6 +19,16 @@ from ledger.models import Action, Task
 
 class ClientDataPayload(BaseModel):
     client_id: int
+
+
+def _client(action: Action, task: Task) -> Client:
+    """The client the request named: an edit on the approval page cannot point the effect at another one."""
+    payload = ClientDataPayload.model_validate(action.payload)
+    if payload.client_id != (task.input or {}).get("client_id"):
+        raise ValidationError(
+            {"client_id": "The request was about another client; ask again for this one from its page."}
+        )
+    return Client.objects.get(pk=payload.client_id)
 
 
 def _sha256(path) -> str:
@@ -35,8 +46,7 @@ def _sha256(path) -> str:
     irreversible_note="An export hands data over; once downloaded it cannot be taken back.",
 )
 def commit_client_export(action: Action, task: Task) -> dict[str, Any]:
-    payload = ClientDataPayload.model_validate(action.payload)
-    client = Client.objects.get(pk=payload.client_id)
+    client = _client(action, task)
     result = privacy.client_export(client=client, name=f"{task.pk}.zip")
     return {
         "client": client.pk,
@@ -54,7 +64,6 @@ def commit_client_export(action: Action, task: Task) -> dict[str, Any]:
     irreversible_note="Erased personal data is gone for good (backups age out after AIOS_BACKUP_KEEP days).",
 )
 def commit_client_erase(action: Action, task: Task) -> dict[str, Any]:
-    payload = ClientDataPayload.model_validate(action.payload)
-    client = Client.objects.get(pk=payload.client_id)
+    client = _client(action, task)
     counts = privacy.client_erase(client=client, by=action.decided_by)
     return {"client": client.pk, "counts": counts}

@@ -484,3 +484,22 @@ def test_a_file_both_clients_sent_stays_for_the_other_client(two_clients, operat
     assert Message.objects.get(subject=f"Brochure {B}").attachments.filter(pk=shared.pk).exists()
     assert Path(shared.file.path).read_bytes() == same
     assert not Message.objects.filter(subject=f"Brochure {A}").exists()
+
+
+def test_an_edit_on_the_approval_page_cannot_point_the_erase_at_another_client(two_clients, operator):
+    a, b = two_clients
+    task = ledger_services.task_submit(
+        workflow="client.erase",
+        input={"client_id": a.pk},
+        idempotency_key="erase-edit",
+        requested_by=operator,
+    )
+    assert ledger_services.task_execute(task_id=task.pk) == "waiting-approval"
+    approvals.approval_approve(
+        approval=ApprovalRequest.objects.get(task=task), by=operator, changes={"client_id": b.pk}
+    )
+    assert ledger_services.task_execute(task_id=task.pk) == "failed"
+    task.refresh_from_db()
+    assert "The request was about another client" in task.last_error
+    assert a.contacts.exists() and b.contacts.exists()
+    assert "core_message" in tables_with(A) and "core_message" in tables_with(B)
