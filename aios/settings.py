@@ -290,6 +290,14 @@ AIOS_MEMORY_EF_SEARCH = env_int("AIOS_MEMORY_EF_SEARCH", 100, minimum=10)
 # one through the HNSW index with iterative scans.
 AIOS_MEMORY_EXACT_SCAN_MAX = env_int("AIOS_MEMORY_EXACT_SCAN_MAX", 20000, minimum=0)
 
+# --- Backups --------------------------------------------------------------------------------
+# `manage.py backup` and the daily schedule write here; the schedule keeps the newest AIOS_BACKUP_KEEP.
+AIOS_BACKUP_DIR = Path(env_str("AIOS_BACKUP_DIR") or DATA_DIR / "backups").resolve()
+AIOS_BACKUP_KEEP = env_int("AIOS_BACKUP_KEEP", 7, minimum=1)
+# Folder of pg_dump/pg_restore; empty: the embedded server's PostgreSQL 18 tools (they dump any server
+# from 9.2 on), else the PATH.
+AIOS_PG_BIN_DIR = env_str("AIOS_PG_BIN_DIR")
+
 # --- Workspace ------------------------------------------------------------------------------
 AIOS_API_TOKEN_PREFIX = "aios_"
 AIOS_API_PAGE_SIZE_MAX = 200

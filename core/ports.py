@@ -49,3 +49,9 @@ memory_capture_submit = Port("memory_capture_submit")
 # Called with recall=<core MemoryRecall> (its task, step, query and mode) and items=[item ids, best first].
 # Wired by the ledger: ledger.memory_jobs.memory_recall_record.
 memory_recalled = Port("memory_recalled")
+
+# The operator asks for a client's data to be exported or erased (the client page's actions): start that
+# work in the ledger, where it waits for the operator's approval. Called with client=<Client>,
+# kind="export" | "erase", by=<user>; returns the task. Wired by the ledger:
+# ledger.privacy.services.client_data_request.
+client_data_request = Port("client_data_request")

@@ -7,16 +7,19 @@ message, like any other refused input of this API; an unknown id is a 404.
 """
 
 import uuid
+from pathlib import Path
 
-from django.http import HttpRequest
+from django.http import FileResponse, Http404, HttpRequest
 from django.shortcuts import get_object_or_404
 from ninja import Query, Router, Status
 
 from core.api import paginated
+from core.models import Client
 from core.schemas import RecordId
 from ledger import approvals as approval_services
 from ledger import selectors, services
 from ledger.models import Action, ApprovalRequest, Task
+from ledger.privacy import services as privacy_services
 from ledger.schemas import (
     ActionOut,
     ApprovalDetailOut,
@@ -39,6 +42,7 @@ router = Router()
 tasks = Router(tags=["tasks"])
 actions = Router(tags=["actions"])
 approvals = Router(tags=["approvals"])
+client_data = Router(tags=["client data"])
 
 
 @tasks.post("", response={200: TaskSubmitOut, 201: TaskSubmitOut})
@@ -150,6 +154,41 @@ def reject_approval(request: HttpRequest, approval_id: int, payload: RejectIn):
     return selectors.approval_detail(approval_id=approval.pk)
 
 
+# --- A client's data --------------------------------------------------------------------------
+
+
+@client_data.post("/{client_id}/export", response={202: TaskOut})
+def export_client_data(request: HttpRequest, client_id: RecordId):
+    """Ask for everything about the client as one zip: a `client.export` task whose action waits for the
+    operator's approval (a hard floor). Download it from `GET /tasks/{id}/export` once committed."""
+    client = get_object_or_404(Client, pk=client_id)
+    return Status(202, privacy_services.client_data_request(client=client, kind="export", by=request.user))
+
+
+@client_data.post("/{client_id}/erase", response={202: TaskOut})
+def erase_client_data(request: HttpRequest, client_id: RecordId):
+    """Ask for the client's personal data to be erased (issued invoices and payments are kept): a
+    `client.erase` task whose action waits for the operator's approval (a hard floor)."""
+    client = get_object_or_404(Client, pk=client_id)
+    return Status(202, privacy_services.client_data_request(client=client, kind="erase", by=request.user))
+
+
+@tasks.get("/{task_id}/export")
+def download_client_export(request: HttpRequest, task_id: uuid.UUID):
+    """The zip a committed `client.export` task wrote (404 until it is approved and written)."""
+    task = get_object_or_404(Task, pk=task_id)
+    result = privacy_services.client_export_file(task=task)
+    if result is None or not Path(result["path"]).is_file():
+        raise Http404("This task has no export to download (not approved yet, or erased since).")
+    return FileResponse(
+        open(result["path"], "rb"),  # noqa: SIM115 - FileResponse closes it
+        as_attachment=True,
+        filename=f"client-{result['client']}-{task.pk}.zip",
+        content_type="application/zip",
+    )
+
+
+router.add_router("/clients", client_data)
 router.add_router("/tasks", tasks)
 router.add_router("/actions", actions)
 router.add_router("/approvals", approvals)

@@ -219,7 +219,7 @@ def _autonomy_preview(*, draft: Policy, saved: Policy | None, limit: int) -> dic
         pairs = pairs.filter(action__kind__in=params.action_kinds)
     streaks = []
     for agent, kind in pairs[:limit]:
-        if commit.committer_effect(kind) in (policy.MONEY, policy.DELETE):
+        if commit.committer_effect(kind) in commit.FLOORED:
             continue
         streak = approvals.approval_streak(agent=agent, kind=kind, limit=max(params.after, saved_after or 0))
         if streak:

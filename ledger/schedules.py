@@ -35,6 +35,8 @@ SCHEDULES = (
     Periodic("receivables-sweep", "ledger.tasks.receivables_sweep", Schedule.HOURLY),
     # Email in: every enabled IMAP mailbox, incrementally by UID.
     Periodic("mail-imap-poll", "connectors.tasks.imap_poll_all", Schedule.MINUTES, minutes=1),
+    # The whole workspace (database and data folder) to one archive; the newest AIOS_BACKUP_KEEP are kept.
+    Periodic("workspace-backup", "aios.tasks.backup_scheduled", Schedule.DAILY),
 )
 
 

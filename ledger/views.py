@@ -11,13 +11,14 @@ import json
 import uuid
 from collections.abc import Callable
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
@@ -26,6 +27,7 @@ from core.display import json_pretty
 from core.http import staff_required
 from ledger import approvals, commit, selectors, services
 from ledger.models import Action, Task, TaskEvent
+from ledger.privacy import services as privacy_services
 
 PAGE_SIZE = 50
 COST_CURRENCY = "USD"  # the price table's currency; budget policies are in USD too
@@ -162,6 +164,24 @@ def _call(request: HttpRequest, change: Callable[[], object], done: str) -> None
 
 def _back_to(task_id: uuid.UUID) -> HttpResponse:
     return redirect(reverse("ledger:task", args=[task_id]))
+
+
+@require_GET
+@staff_only
+def task_export_download(request: HttpRequest, task_id: uuid.UUID) -> HttpResponse:
+    """The zip of a committed client export (the client's data, handed back)."""
+    task = get_object_or_404(Task, pk=task_id)
+    result = privacy_services.client_export_file(task=task)
+    if result is None or not Path(result["path"]).is_file():
+        raise Http404("This task has no export to download (not approved yet, or erased since).")
+    response = FileResponse(
+        open(result["path"], "rb"),  # noqa: SIM115 - FileResponse closes it
+        as_attachment=True,
+        filename=f"client-{result['client']}-{task.pk}.zip",
+        content_type="application/zip",
+    )
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 @require_POST

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 
-from core import services
+from core import ports, services
 from core.admin.base import (
     ClientCurrencyForm,
     CurrencyInUseFilter,
@@ -14,6 +14,7 @@ from core.admin.base import (
     ServiceInline,
     count_of,
     money_column,
+    service_action,
 )
 from core.models import Client, Contact, Contract, Deliverable, Project
 
@@ -30,6 +31,11 @@ DELIVERABLE_SERVICES = RecordServices(
     update=services.deliverable_update,
     delete=services.deliverable_delete,
 )
+
+
+def _client_data_requested(request, client: Client, kind: str) -> str:
+    task = ports.client_data_request(client=client, kind=kind, by=request.user)
+    return f"{client} (task {str(task.pk)[:8]})"
 
 
 class ContactInline(ServiceInline):
@@ -62,6 +68,20 @@ class ClientAdmin(ServiceAdmin):
     search_fields = ("name", "email", "contacts__name", "contacts__email")
     date_hierarchy = "created_at"
     inlines = (ContactInline,)
+    actions = ("client_data_export", "client_data_erase")
+
+    # A client's data leaves or is erased only through the ledger: each action starts a task whose effect
+    # waits in the approval queue (a hard floor): the operator confirms it with the counts in front of them.
+    client_data_export = service_action(
+        lambda request, client: _client_data_requested(request, client, "export"),
+        description="Export all their data (zip; waits for your approval)",
+        done="Export asked for; approve it in the approval queue",
+    )
+    client_data_erase = service_action(
+        lambda request, client: _client_data_requested(request, client, "erase"),
+        description="Erase their personal data (keeps issued invoices; waits for your approval)",
+        done="Erasure asked for; approve it in the approval queue",
+    )
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(project_count=count_of(Project, "client"))

@@ -5,14 +5,16 @@ module per domain of action kinds (email, the canonical record and money documen
 committers there when this package is imported.
 """
 
-from ledger.commit import email, memory, proposals, records, reminders
+from ledger.commit import email, memory, privacy, proposals, records, reminders
 from ledger.commit.email import EmailPayload, message_id_for, sender_address
 from ledger.commit.registry import (
     DELETE,
     EFFECTS,
     EXTERNAL,
+    FLOORED,
     INTERNAL,
     MONEY,
+    PERSONAL,
     RECORD,
     Committer,
     Registered,
@@ -30,8 +32,10 @@ __all__ = [
     "DELETE",
     "EFFECTS",
     "EXTERNAL",
+    "FLOORED",
     "INTERNAL",
     "MONEY",
+    "PERSONAL",
     "RECORD",
     "Committer",
     "EmailPayload",
@@ -47,6 +51,7 @@ __all__ = [
     "memory",
     "message_id_for",
     "payload_validate",
+    "privacy",
     "proposals",
     "records",
     "reminders",

@@ -28,7 +28,10 @@ RECORD = "record"  # a canonical record changes
 MONEY = "money"  # a money record changes (payments, marking paid, voids, refunds)
 EXTERNAL = "external"  # something leaves the workspace (email, webhook call)
 DELETE = "delete"  # a record is deleted
-EFFECTS = (RECORD, MONEY, EXTERNAL, DELETE)
+PERSONAL = "personal"  # a client's personal data is handed over (export) or erased
+EFFECTS = (RECORD, MONEY, EXTERNAL, DELETE, PERSONAL)
+# Effects that always need the operator, whatever the policies say (ledger.policy.floors).
+FLOORED = (MONEY, DELETE, PERSONAL)
 
 Committer = Callable[[Action, Task], dict[str, Any]]
 
@@ -36,7 +39,7 @@ Committer = Callable[[Action, Task], dict[str, Any]]
 @dataclass(frozen=True)
 class Registered:
     function: Committer
-    effect: str  # an effect class: internal, record, money, external, delete
+    effect: str  # an effect class: internal, record, money, external, delete, personal
     payload: type[BaseModel] | None  # validates the payload (and the operator's edits of it)
     # A record change can be reverted from the task page; sent email, deletions and money changes cannot.
     reversible: bool = False

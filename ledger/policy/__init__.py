@@ -43,6 +43,7 @@ from ledger.policy.facts import task_untrusted as task_untrusted
 from ledger.policy.floors import FLOOR_DELETE as FLOOR_DELETE
 from ledger.policy.floors import FLOOR_MONEY as FLOOR_MONEY
 from ledger.policy.floors import FLOOR_NEW_RECIPIENT as FLOOR_NEW_RECIPIENT
+from ledger.policy.floors import FLOOR_PERSONAL as FLOOR_PERSONAL
 from ledger.policy.floors import FLOOR_TEXT as FLOOR_TEXT
 from ledger.policy.params import PARAMS as PARAMS
 from ledger.policy.params import ApprovalParams as ApprovalParams

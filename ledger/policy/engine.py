@@ -8,7 +8,7 @@ from ledger import commit
 from ledger.commit import EXTERNAL, INTERNAL
 from ledger.models import Action, Policy, Task
 from ledger.policy.facts import Facts, action_facts, operator_addresses
-from ledger.policy.floors import FLOOR_MONEY, FLOOR_TEXT, floors_for
+from ledger.policy.floors import FLOOR_MONEY, FLOOR_PERSONAL, FLOOR_TEXT, floors_for
 from ledger.policy.params import ApprovalParams
 from ledger.policy.store import policies_enabled
 from ledger.policy.verdict import ASK, COMMIT, DENY, SEVERITY, Verdict
@@ -109,9 +109,12 @@ def action_decide(
         decision = ASK
         reason = f"{reason} Hard floor: {floor_text}."
         deciders = [*deciders, *(_builtin(f"floor-{floor}") for floor in floors)]
-    elif decision == COMMIT and facts.operator_request and FLOOR_MONEY in floors:
-        decision, reason = ASK, f"Hard floor: {FLOOR_TEXT[FLOOR_MONEY]}."
-        deciders = [_builtin("floor-money")]
+    elif decision == COMMIT and facts.operator_request and ({FLOOR_MONEY, FLOOR_PERSONAL} & set(floors)):
+        # Asking in person is not enough for money or a client's personal data: the operator confirms the
+        # effect itself, as shown on the approval page.
+        held = [floor for floor in (FLOOR_MONEY, FLOOR_PERSONAL) if floor in floors]
+        decision, reason = ASK, "Hard floor: " + "; ".join(FLOOR_TEXT[floor] for floor in held) + "."
+        deciders = [_builtin(f"floor-{floor}") for floor in held]
     elif decision == ASK and floors:
         reason = f"{reason} Hard floor: {floor_text}."
     label = ", ".join(ref["name"] + (f" v{ref['version']}" if ref["version"] else "") for ref in deciders)

@@ -14,7 +14,7 @@ from ledger.models import Action, OutboxEmail, Task
 
 # Workflows the operator starts in person from a page (reversal from the task page): the request is the
 # consent, so their record changes commit without a second question (hard floors still apply).
-OPERATOR_WORKFLOWS = frozenset({"record.revert"})
+OPERATOR_WORKFLOWS = frozenset({"record.revert", "client.export", "client.erase"})
 
 
 @dataclass

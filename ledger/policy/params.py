@@ -13,7 +13,7 @@ from agents import kernel
 from core import currencies
 from core.models import MemoryItem
 from ledger import commit
-from ledger.commit import DELETE, MONEY
+from ledger.commit import FLOORED
 from ledger.models import Policy
 from ledger.policy.verdict import COMMIT
 
@@ -79,12 +79,12 @@ class ApprovalParams(_Params):
     def _floors(self) -> ApprovalParams:
         if self.effect != COMMIT:
             return self
-        floored = [kind for kind in self.action_kinds if commit.committer_effect(kind) in (MONEY, DELETE)]
-        if floored or set(self.effects) & {MONEY, DELETE}:
-            what = ", ".join(floored) or ", ".join(sorted(set(self.effects) & {MONEY, DELETE}))
+        floored = [kind for kind in self.action_kinds if commit.committer_effect(kind) in FLOORED]
+        if floored or set(self.effects) & set(FLOORED):
+            what = ", ".join(floored) or ", ".join(sorted(set(self.effects) & set(FLOORED)))
             raise ValueError(
-                f"hard floor: {what} cannot commit without the operator (payments, money records and "
-                "deletions always need approval)"
+                f"hard floor: {what} cannot commit without the operator (payments, money records, "
+                "deletions and a client's personal data always need approval)"
             )
         if self.new_recipient is True:
             raise ValueError(

@@ -200,7 +200,7 @@ def _already_autonomous(agent: str, kind: str) -> bool:
 
 def _autonomy_watch(*, action: Action) -> None:
     """After an approval: propose loosening when an autonomy policy's N clean approvals are reached."""
-    if not action.agent or commit.committer_effect(action.kind) in (policy.MONEY, policy.DELETE):
+    if not action.agent or commit.committer_effect(action.kind) in commit.FLOORED:
         return
     for watcher in policy.policies_enabled(Policy.Kind.AUTONOMY):
         params = policy.AutonomyParams.model_validate(watcher.params)

@@ -408,9 +408,10 @@ def test_schedules_are_registered_once():
         "approvals-expire": "created",
         "approvals-digest": "created",
         "mail-imap-poll": "created",
+        "workspace-backup": "created",
     }
     assert set(schedules_ensure().values()) == {"unchanged"}
-    assert Schedule.objects.count() == 6
+    assert Schedule.objects.count() == 7
     sweep = Schedule.objects.get(name="ledger-sweep")
     assert (sweep.func, sweep.schedule_type, sweep.minutes) == ("ledger.tasks.ledger_sweep", "I", 1)
 

@@ -1,9 +1,10 @@
 """`manage.py intake_extract FILE.eml`: the intake agent's fields of one mail, as one JSON object.
 
 The fields are the extraction contract's (intent, sender_email, sender_name, company, budget, deadline,
-services, invoice_numbers, payment), in that order; the evidence behind them stays out of the output. Services are the keys of
-the workspace's active pricing rules, or of the demo catalogue when the database has none. The offline
-rules answer by default, so the output is deterministic; `--llm` runs the agent on its model tier.
+services, invoice_numbers, payment), in that order; the evidence behind them stays out of the output.
+Services are the keys of the workspace's active pricing rules, or of the demo catalogue when the database
+has none; invoice numbers are read in the workspace's prefix (the demo's when there is no workspace).
+The offline rules answer by default, so the output is deterministic; `--llm` runs the agent on its model tier.
 """
 
 from __future__ import annotations

@@ -53,7 +53,7 @@ def create(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("ledger", "0005_default_policies")]
+    dependencies = [("ledger", "0006_taskevent_erasure")]
 
     operations = [
         migrations.AlterField(
