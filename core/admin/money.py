@@ -8,8 +8,9 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin
+from django.utils import timezone
 
-from core import services
+from core import clock, services
 from core.admin.base import (
     ClientCurrencyForm,
     CurrencyInUseFilter,
@@ -24,7 +25,7 @@ from core.admin.base import (
     reason_action,
     service_action,
 )
-from core.models import Invoice, InvoiceLine, InvoiceSequence, Proposal, ProposalLine
+from core.models import Invoice, InvoiceLine, InvoiceReminder, InvoiceSequence, Proposal, ProposalLine
 
 # Shared by the line inline on the document's page and the line's own admin.
 PROPOSAL_LINE_SERVICES = RecordServices(
@@ -146,6 +147,16 @@ class VoidForm(forms.Form):
     )
 
 
+class InvoiceReminderInline(ReadOnlyPermissions, admin.TabularInline):
+    """Each reminder level the invoice has had: drafted, sent or cancelled (and why)."""
+
+    model = InvoiceReminder
+    extra = 0
+    fields = ("level", "days_overdue", "status", "created_at", "sent_at", "note")
+    readonly_fields = fields
+    verbose_name_plural = "Payment reminders"
+
+
 @admin.register(Invoice)
 class InvoiceAdmin(ServiceAdmin):
     form = ClientCurrencyForm
@@ -168,6 +179,9 @@ class InvoiceAdmin(ServiceAdmin):
         "paid_at",
         "voided_at",
         "void_reason",
+        "overdue_since",
+        "reminders_paused",
+        "reminders_pause_reason",
         "replaces",
         "replacement",
         "created_at",
@@ -181,6 +195,8 @@ class InvoiceAdmin(ServiceAdmin):
         money_column("total", "Total"),
         "issue_date",
         "due_date",
+        "days_overdue",
+        "reminders_paused",
         "paid_at",
     )
     list_select_related = ("client", "project")
@@ -188,8 +204,23 @@ class InvoiceAdmin(ServiceAdmin):
     search_fields = ("number", "client__name", "notes")
     date_hierarchy = "issue_date"
     autocomplete_fields = ("client", "project", "proposal")
-    inlines = (InvoiceLineInline,)
-    actions = ("issue", "mark_sent", "mark_paid", "mark_overdue", "void", "reissue")
+    inlines = (InvoiceLineInline, InvoiceReminderInline)
+    actions = (
+        "issue",
+        "mark_sent",
+        "mark_paid",
+        "mark_overdue",
+        "void",
+        "reissue",
+        "reminders_pause",
+        "reminders_resume",
+    )
+
+    @admin.display(description="Days overdue")
+    def days_overdue(self, obj: Invoice) -> int | None:
+        if obj.status != Invoice.Status.OVERDUE or obj.due_date is None:
+            return None
+        return (timezone.localdate(clock.now()) - obj.due_date).days
 
     @admin.display(description="Number", ordering="number")
     def display_number(self, obj: Invoice) -> str:
@@ -239,6 +270,18 @@ class InvoiceAdmin(ServiceAdmin):
         lambda request, invoice: f"{invoice} as {services.invoice_reissue(invoice=invoice, by=request.user)}",
         description="Re-issue void invoice as new draft",
         done="Re-issued",
+    )
+    reminders_pause = service_action(
+        lambda request, invoice: str(
+            services.invoice_reminders_pause(invoice=invoice, by=request.user, reason="held by the operator")
+        ),
+        description="Hold payment reminders",
+        done="Reminders held",
+    )
+    reminders_resume = service_action(
+        lambda request, invoice: str(services.invoice_reminders_resume(invoice=invoice, by=request.user)),
+        description="Resume payment reminders",
+        done="Reminders resumed",
     )
 
 

@@ -30,6 +30,7 @@ from core.models import (
     Deliverable,
     Invoice,
     InvoiceLine,
+    InvoiceReminder,
     MemoryItem,
     MemoryRecall,
     Message,
@@ -61,6 +62,7 @@ LINKS: dict[type[models.Model], Callable[[ClientScope], Q]] = {
     ProposalLine: lambda s: Q(proposal_id__in=s.proposals),
     Invoice: lambda s: Q(client_id=s.pk),
     InvoiceLine: lambda s: Q(invoice_id__in=s.invoices),
+    InvoiceReminder: lambda s: Q(invoice_id__in=s.invoices),
     MemoryItem: lambda s: Q(id__in=s.memory_items),
     MemoryRecall: lambda s: Q(id__in=s.memory_recalls),
 }
@@ -194,6 +196,9 @@ def erase(scope: ClientScope, *, by: Any) -> dict[str, int]:
     Contract.objects.filter(client_id=scope.pk).update(**_blank(Contract, PERSONAL[Contract]))
     Proposal.objects.filter(client_id=scope.pk).update(**_blank(Proposal, PERSONAL[Proposal]))
     Invoice.objects.filter(client_id=scope.pk, status=Invoice.Status.DRAFT).update(notes="")
+    # Why reminders were held quotes the client's mail (its subject); the reminders themselves stay.
+    Invoice.objects.filter(client_id=scope.pk).update(reminders_pause_reason="")
+    InvoiceReminder.objects.filter(invoice_id__in=scope.invoices).update(note="")
     # History: earlier versions must not bring back what was erased.
     scrubbed = 0
     for model, history in _history_models():
@@ -201,6 +206,7 @@ def erase(scope: ClientScope, *, by: Any) -> dict[str, int]:
         if model is Client and not keep_name:
             fields = (*fields, "name")
         if model is Invoice:
+            scrubbed += history.objects.filter(LINKS[model](scope)).update(reminders_pause_reason="")
             # A draft's notes are personal; an issued invoice's history is part of the legal record.
             scrubbed += history.objects.filter(LINKS[model](scope), status=Invoice.Status.DRAFT).update(
                 notes=""

@@ -118,6 +118,13 @@ def populate(marker: str, operator) -> Client:
     services.invoice_create(by=operator, client=client, notes=f"Draft for {marker}", lines=[line])
     issued = services.invoice_create(by=operator, client=client, lines=[line])
     services.invoice_issue(invoice=issued, by=operator, issue_date=dt.date(2026, 11, 2))
+    # Its reminders were held for the client's question (the reason quotes them), then resumed.
+    services.invoice_reminders_pause(invoice=issued, by=operator, reason=f"{marker} asked about it")
+    services.invoice_reminders_resume(invoice=issued, by=operator)
+    services.invoice_reminders_propose(
+        due=[services.ReminderDue(issued.pk, client.pk, "friendly", 3)], task_ids={}
+    )
+    services.invoice_reminder_cancel(invoice=issued, level="friendly", note=f"{marker} said it was paid")
     services.invoice_mark_paid(invoice=issued, by=operator)
     # Mail from the client's contact: the raw mail, a conversation and message with an attachment.
     inbound = mail_ingest(
