@@ -13,12 +13,14 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
+from django.utils import timezone
 from ninja import Field, Query, Router, Schema
 from ninja.pagination import LimitOffsetPagination, paginate
 
-from core import selectors, services
+from core import clock, selectors, services
 from core.models import Client, Contact, Invoice, Project, Proposal
 from core.schemas import (
+    AgingRow,
     ClientFilters,
     ClientIn,
     ClientOut,
@@ -35,6 +37,7 @@ from core.schemas import (
     InvoicePatch,
     InvoiceSentIn,
     InvoiceVoidIn,
+    OverdueInvoiceOut,
     ProjectFilters,
     ProjectIn,
     ProjectOut,
@@ -215,6 +218,19 @@ def transition_proposal(request: HttpRequest, proposal_id: RecordId, payload: Pr
 
 
 # --- Invoices ------------------------------------------------------------------------------------
+
+
+@invoices.get("/aging", response=list[AgingRow])
+def receivables_aging(request: HttpRequest):
+    """Open invoices per currency: not yet due, 1–30, 31–60, 61–90 and over 90 days past due."""
+    return selectors.receivables_aging(today=timezone.localdate(clock.now()))
+
+
+@invoices.get("/overdue", response=list[OverdueInvoiceOut])
+@paginated
+def list_overdue_invoices(request: HttpRequest):
+    """Overdue invoices, the longest overdue first, with the reminder levels each has been sent."""
+    return selectors.invoices_overdue().prefetch_related("reminders")
 
 
 @invoices.get("", response=list[InvoiceOut])

@@ -12,9 +12,11 @@ from copy import copy
 from decimal import Decimal
 from typing import Annotated, Any
 
+from django.utils import timezone
 from ninja import ModelSchema, Schema
 from pydantic import AwareDatetime, ConfigDict, Field, create_model
 
+from core import clock
 from core.models import Client, Contact, Invoice, Project, Proposal
 
 # Sizes of the columns, so an oversized number is refused here with its field's name instead of
@@ -249,6 +251,47 @@ class InvoiceIn(DocumentIn):
 
 # Only drafts change; an issued invoice is void-and-reissue.
 InvoicePatch = patch_schema(InvoiceIn, name="InvoicePatch", exclude=("client_id",))
+
+
+class AgingRow(Schema):
+    """Open invoices of one currency by how long past due."""
+
+    currency: str
+    count: int
+    overdue: int
+    amount: Decimal
+    current: Decimal = Field(description="Not yet due (or no due date).")
+    days_1_30: Decimal
+    days_31_60: Decimal
+    days_61_90: Decimal
+    days_90_plus: Decimal
+
+
+class OverdueInvoiceOut(Schema):
+    id: int
+    number: str
+    client_id: int
+    client_name: str
+    total: Decimal
+    currency: str
+    due_date: dt.date
+    days_overdue: int
+    reminders_paused: bool
+    reminders_sent: list[str] = Field(description="The reminder levels sent so far, in order.")
+
+    @staticmethod
+    def resolve_client_name(invoice: Invoice) -> str:
+        return invoice.client.name
+
+    @staticmethod
+    def resolve_days_overdue(invoice: Invoice) -> int:
+        return (timezone.localdate(clock.now()) - invoice.due_date).days
+
+    @staticmethod
+    def resolve_reminders_sent(invoice: Invoice) -> list[str]:
+        # Prefetched by the endpoint: sorted here, not by a query per invoice.
+        sent = [reminder for reminder in invoice.reminders.all() if reminder.status == "sent"]
+        return [reminder.level for reminder in sorted(sent, key=lambda reminder: reminder.created_at)]
 
 
 class InvoiceOut(ModelSchema):

@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
-from django.db.models import Count, Q, QuerySet, Sum
+import datetime as dt
+from decimal import Decimal
 
+from django.db.models import Count, Q, QuerySet, Sum, Value
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from core import clock
 from core.models import (
     ActionTemplate,
     Client,
@@ -31,12 +37,6 @@ def workspace_overview() -> dict:
         active=Count("pk", filter=Q(status=Client.Status.ACTIVE)),
         total=Count("pk"),
     )
-    receivables = list(
-        Invoice.objects.filter(status__in=OPEN_INVOICE_STATUSES)
-        .values("currency")
-        .annotate(amount=Sum("total"), count=Count("pk"), overdue=Count("pk", filter=Q(status="overdue")))
-        .order_by("currency")
-    )
     return {
         "workspace": workspace_get(),
         "clients": clients,
@@ -44,8 +44,56 @@ def workspace_overview() -> dict:
         "open_proposals": Proposal.objects.filter(
             status__in=[Proposal.Status.DRAFT, Proposal.Status.PENDING_APPROVAL, Proposal.Status.SENT]
         ).count(),
-        "receivables": receivables,
+        "receivables": receivables_aging(today=timezone.localdate(clock.now())),
     }
+
+
+AGING_BUCKETS = (
+    ("current", "Not yet due"),
+    ("days_1_30", "1–30 days"),
+    ("days_31_60", "31–60 days"),
+    ("days_61_90", "61–90 days"),
+    ("days_90_plus", "Over 90 days"),
+)
+
+
+def receivables_aging(*, today: dt.date) -> list[dict]:
+    """Open invoices per currency by how long past due (current, 1–30, 31–60, 61–90, 90+ days): one
+    query. An invoice without a due date is current."""
+
+    def past_due(low: int, high: int | None) -> Q:
+        condition = Q(due_date__lte=today - dt.timedelta(days=low))
+        return condition & Q(due_date__gt=today - dt.timedelta(days=high)) if high else condition
+
+    buckets = {
+        "current": Q(due_date__gte=today) | Q(due_date__isnull=True),
+        "days_1_30": past_due(1, 31),
+        "days_31_60": past_due(31, 61),
+        "days_61_90": past_due(61, 91),
+        "days_90_plus": past_due(91, None),
+    }
+    zero = Value(Decimal("0.00"))
+    rows = (
+        Invoice.objects.filter(status__in=OPEN_INVOICE_STATUSES)
+        .values("currency")
+        .annotate(
+            count=Count("pk"),
+            overdue=Count("pk", filter=Q(status=Invoice.Status.OVERDUE)),
+            amount=Sum("total"),
+            **{name: Coalesce(Sum("total", filter=condition), zero) for name, condition in buckets.items()},
+        )
+        .order_by("currency")
+    )
+    return list(rows)
+
+
+def invoices_overdue() -> QuerySet[Invoice]:
+    """Overdue invoices, longest overdue first, with their client."""
+    return (
+        Invoice.objects.filter(status=Invoice.Status.OVERDUE)
+        .select_related("client")
+        .order_by("due_date", "pk")
+    )
 
 
 def client_list(*, status: str | None = None, search: str | None = None) -> QuerySet[Client]:

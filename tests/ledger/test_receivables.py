@@ -275,3 +275,33 @@ def test_a_clients_question_or_payment_notice_holds_its_invoices_reminders(
     other.refresh_from_db()
     assert (ours.reminders_paused, other.reminders_paused) == (True, False)
     assert sweep(at(dt.date(2026, 11, 9)), django_capture_on_commit_callbacks)["reminders"] == 0
+
+
+def test_the_aging_and_the_overdue_list_in_the_api_and_on_the_home_page(workspace, operator, client):
+    client.force_login(operator)
+    today = dt.date(2026, 11, 30)
+    for days, email in ((5, "a@x.example"), (40, "b@x.example"), (75, "c@x.example"), (120, "d@x.example")):
+        sent_invoice(operator, due=today - dt.timedelta(days=days), email=email, name=email)
+    sent_invoice(operator, due=today + dt.timedelta(days=3), email="e@x.example", name="not yet due")
+    with clock.frozen(at(today)):
+        core_services.invoices_overdue_mark(today=today)
+        aging = client.get("/api/v1/invoices/aging").json()
+        overdue = client.get("/api/v1/invoices/overdue").json()
+        home = client.get("/").content.decode()
+
+    # Each default invoice: 3 × 650.00 without VAT + 2.5 × 180.00 with 25 % = 2512.50.
+    (eur,) = aging
+    assert (eur["count"], eur["overdue"]) == (5, 4)
+    assert [eur[key] for key in ("current", "days_1_30", "days_31_60", "days_61_90", "days_90_plus")] == [
+        "2512.50",
+        "2512.50",
+        "2512.50",
+        "2512.50",
+        "2512.50",
+    ]
+    assert [row["days_overdue"] for row in overdue["items"]] == [120, 75, 40, 5]
+    assert overdue["items"][0]["reminders_sent"] == []
+    assert '<th class="num">90+</th>' in home and "2,512.50" in home
+    from django.test import Client as HttpClient
+
+    assert HttpClient().get("/api/v1/invoices/aging").status_code == 401
