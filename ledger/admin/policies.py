@@ -40,6 +40,8 @@ KIND_HELP = {
     "never deleted.",
     Policy.Kind.AUTONOMY: "After N approvals in a row without edits of one agent's action kind, the "
     "workspace suggests letting it commit alone; you accept or dismiss the suggestion.",
+    Policy.Kind.REMINDER: "The payment reminders of overdue invoices: each level once, so many days past "
+    "due, from its text template; drafted for your approval on working days in working hours only.",
 }
 
 # Labels where the parameter's name alone would be unclear next to the policy's own fields.
@@ -68,6 +70,49 @@ def _literal_choices(annotation: Any) -> list[tuple[str, str]] | None:
     return None
 
 
+WEEKDAYS = [
+    (0, "Monday"),
+    (1, "Tuesday"),
+    (2, "Wednesday"),
+    (3, "Thursday"),
+    (4, "Friday"),
+    (5, "Saturday"),
+    (6, "Sunday"),
+]
+
+
+class ReminderLevelsField(forms.CharField):
+    """The reminder levels as lines the operator can read and edit: `name, days past due, template`."""
+
+    widget = forms.Textarea(attrs={"rows": 4, "cols": 60})
+
+    def prepare_value(self, value: Any) -> Any:
+        if isinstance(value, list):
+            return "\n".join(
+                f"{level['name']}, {level['after_days']}, {level.get('template', '')}".rstrip(", ")
+                for level in value
+            )
+        return value
+
+    def to_python(self, value: Any) -> Any:
+        text = super().to_python(value)
+        levels = []
+        for number, line in enumerate(text.splitlines(), start=1):
+            if not line.strip():
+                continue
+            parts = [part.strip() for part in line.split(",")]
+            if len(parts) not in (2, 3) or not parts[1].isdigit():
+                raise forms.ValidationError(
+                    f"Line {number}: write “name, days past due, template” "
+                    "(e.g. “friendly, 3, payment_reminder”)."
+                )
+            level = {"name": parts[0], "after_days": int(parts[1])}
+            if len(parts) == 3 and parts[2]:
+                level["template"] = parts[2]
+            levels.append(level)
+        return levels
+
+
 def _param_field(name: str, info: FieldInfo) -> forms.Field:
     """A form field for one parameter; an annotation it does not know is a programming error."""
     annotation = info.annotation
@@ -79,6 +124,12 @@ def _param_field(name: str, info: FieldInfo) -> forms.Field:
         "help_text": info.description or "",
         "required": info.is_required(),
     }
+    if name == "levels":
+        return ReminderLevelsField(**common)
+    if name == "working_days":
+        return forms.TypedMultipleChoiceField(
+            choices=WEEKDAYS, coerce=int, widget=forms.CheckboxSelectMultiple, **common
+        )
     if typing.get_origin(inner) is list:
         (item,) = typing.get_args(inner)
         choices = {"action_kinds": _kind_choices, "agents": _agent_choices}.get(name)

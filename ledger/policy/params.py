@@ -151,7 +151,11 @@ class ReminderLevelParams(_Params):
 
 
 class ReminderParams(_Params):
-    levels: list[ReminderLevelParams] = Field(min_length=1, max_length=6)
+    levels: list[ReminderLevelParams] = Field(
+        min_length=1,
+        max_length=6,
+        description="One line a level, earliest first: name, days past the due date, text template.",
+    )
     min_gap_days: int = Field(default=3, ge=0, le=90, description="Days at least between two reminders.")
     working_days: list[int] = Field(
         default=[0, 1, 2, 3, 4], description="Days reminders are drafted on, 0 = Monday … 6 = Sunday."

@@ -18,7 +18,7 @@ from ledger.models import Action, ApprovalRequest, LLMCall, Policy, Task
 from ledger.preview import policy_preview
 from tests.ledger.states import waiting_email
 
-DEFAULT_POLICIES = 7
+DEFAULT_POLICIES = 8
 
 
 def add_url(kind=None):
@@ -43,7 +43,7 @@ def named(name):
 
 
 @pytest.mark.django_db
-def test_adding_without_a_kind_offers_the_four_kinds(operator_client):
+def test_adding_without_a_kind_offers_every_kind(operator_client):
     response = operator_client.get(add_url())
 
     assert response.status_code == 200
@@ -514,3 +514,38 @@ def test_autonomy_preview_lists_the_streaks_that_meet_the_new_n(operator_client,
         {"agent": "echo", "kind": "record.update", "streak": 3, "meets": True, "meets_saved": False}
     ]
     assert (preview["after"], preview["saved_after"]) == (3, 5)
+
+
+@pytest.mark.django_db
+def test_the_reminder_levels_are_edited_as_lines(operator_client):
+    policy = Policy.objects.get(kind=Policy.Kind.REMINDER)
+    page = operator_client.get(change_url(policy)).content.decode()
+    assert "friendly, 3, payment_reminder\nfirm, 14, payment_reminder_firm" in page
+
+    form = {
+        "name": policy.name,
+        "enabled": "on",
+        "description": policy.description,
+        "reason": "",
+        "param_levels": "nudge, 2, payment_reminder\nfinal, 21, payment_reminder_final",
+        "param_min_gap_days": "3",
+        "param_working_days": ["0", "1", "2", "3", "4", "5"],
+        "param_working_hours": "08:00-18:00",
+    }
+    response = operator_client.post(change_url(policy), form)
+
+    assert response.status_code == 302
+    policy.refresh_from_db()
+    assert [(level["name"], level["after_days"]) for level in policy.params["levels"]] == [
+        ("nudge", 2),
+        ("final", 21),
+    ]
+    assert (policy.params["working_days"], policy.params["working_hours"]) == (
+        [0, 1, 2, 3, 4, 5],
+        "08:00-18:00",
+    )
+
+    refused = operator_client.post(change_url(policy), {**form, "param_levels": "nudge, soon"})
+    assert refused.status_code == 200 and "Line 1: write" in refused.content.decode()
+    policy.refresh_from_db()
+    assert policy.params["levels"][0]["name"] == "nudge"

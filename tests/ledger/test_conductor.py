@@ -408,10 +408,11 @@ def test_schedules_are_registered_once():
         "approvals-expire": "created",
         "approvals-digest": "created",
         "mail-imap-poll": "created",
+        "receivables-sweep": "created",
         "workspace-backup": "created",
     }
     assert set(schedules_ensure().values()) == {"unchanged"}
-    assert Schedule.objects.count() == 7
+    assert Schedule.objects.count() == 8
     sweep = Schedule.objects.get(name="ledger-sweep")
     assert (sweep.func, sweep.schedule_type, sweep.minutes) == ("ledger.tasks.ledger_sweep", "I", 1)
 
