@@ -163,7 +163,7 @@ def clusters_health() -> dict:
             }
         )
         if row.state in (ClusterHeartbeat.State.STALLED, ClusterHeartbeat.State.EXITED):
-            problems.append(f"cluster {row.cluster_id} is {row.get_state_display().lower()}")
+            problems.append(f"cluster {row.cluster_id}: {row.get_state_display().lower()}, no work run since")
         elif now - row.reported_at > silent:
             problems.append(
                 f"cluster {row.cluster_id}: its supervisor has not reported since {row.reported_at:%H:%M:%S}"

@@ -50,7 +50,7 @@ class Command(BaseCommand):
             heartbeat_seconds=settings.AIOS_HEARTBEAT_SECONDS,
             deadline_seconds=settings.AIOS_HEARTBEAT_DEADLINE_SECONDS,
             stop_grace_seconds=env_int("AIOS_STOP_GRACE_SECONDS", STOP_GRACE_SECONDS, minimum=1),
-            say=self.stdout.write,
+            say=self._say,
         )
         for signum in (signal.SIGINT, signal.SIGTERM):
             signal.signal(signum, supervisor.request_stop)
@@ -60,3 +60,8 @@ class Command(BaseCommand):
         finally:
             supervisor.stop()
         self.stdout.write("Worker clusters stopped.")
+
+    def _say(self, line: str) -> None:
+        # Unbuffered: the operator (or a log collector reading a pipe) sees a restart when it happens.
+        self.stdout.write(line)
+        self.stdout.flush()

@@ -55,7 +55,7 @@ class Command(BaseCommand):
             heartbeat_seconds=settings.AIOS_HEARTBEAT_SECONDS,
             deadline_seconds=settings.AIOS_HEARTBEAT_DEADLINE_SECONDS,
             stop_grace_seconds=env_int("AIOS_STOP_GRACE_SECONDS", STOP_GRACE_SECONDS, minimum=1),
-            say=self.stdout.write,
+            say=self._say,
         )
         for signum in (signal.SIGINT, signal.SIGTERM):
             signal.signal(signum, supervisor.request_stop)
@@ -157,3 +157,8 @@ class Command(BaseCommand):
             lines += [f"  Sign in:      {login[0]}", f"  Password:     {login[1]}"]
         lines += ["  Stop:         Ctrl-C", ""]
         self.stdout.write(self.style.SUCCESS("\n".join(lines)))
+
+    def _say(self, line: str) -> None:
+        # Unbuffered: the operator (or a log collector reading a pipe) sees a restart when it happens.
+        self.stdout.write(line)
+        self.stdout.flush()
