@@ -78,6 +78,7 @@ class Supervisor:
         self.say = say
         self.stop_requested = False
         self.host = socket.gethostname()
+        self._last_unreachable = ""
 
     # --- Life cycle -------------------------------------------------------------------------
     def request_stop(self, signum=None, frame=None) -> None:
@@ -111,7 +112,19 @@ class Supervisor:
             if code is not None:
                 self._exited(child, code)
             elif child.cluster_id:
-                self._heartbeat(child, now)
+                try:
+                    self._heartbeat(child, now)
+                except Exception as exc:  # noqa: BLE001 - see below
+                    # The database or Redis is out of reach: no probe can be sent or judged, so no
+                    # cluster is called stalled. Keeping the processes up does not need either.
+                    self._unreachable(exc)
+
+    def _unreachable(self, exc: Exception) -> None:
+        message = f"heartbeat paused: {type(exc).__name__}: {exc}".strip()
+        if message != self._last_unreachable:
+            self.say(message)
+            logger.warning("supervisor: %s", message)
+        self._last_unreachable = message
 
     def stop(self) -> None:
         """Stop every child: the web server first, so no request arrives while the workers drain; then
@@ -122,8 +135,15 @@ class Supervisor:
         for group in (web, clusters):
             self._terminate(group, grace=self.stop_grace_seconds)
         for child in clusters:
-            with contextlib.suppress(Exception):
-                heartbeat.cluster_stopped(cluster_id=child.cluster_id)
+            self._record(heartbeat.cluster_stopped, cluster_id=child.cluster_id)
+
+    def _record(self, service: Callable[..., object], **kwargs: object) -> None:
+        """Write a status row; an unreachable database must not stop the supervisor from supervising."""
+        try:
+            close_old_connections()
+            service(**kwargs)
+        except Exception as exc:  # noqa: BLE001 - any failure of the row write, reported
+            self._unreachable(exc)
 
     # --- Children ---------------------------------------------------------------------------
     def _launch(self, child: Child) -> None:
@@ -140,7 +160,9 @@ class Supervisor:
         child.started_at = time.monotonic()
         child.probe_sent_at = 0.0
         if child.cluster_id:
-            heartbeat.cluster_started(cluster_id=child.cluster_id, host=self.host, pid=child.process.pid)
+            self._record(
+                heartbeat.cluster_started, cluster_id=child.cluster_id, host=self.host, pid=child.pid
+            )
         self.say(f"{child.name} started (pid {child.process.pid})")
 
     def _exited(self, child: Child, code: int) -> None:
@@ -152,8 +174,11 @@ class Supervisor:
         self.say(f"{child.name} {reason}; restarting" + (f" in {delay} s" if delay else ""))
         logger.warning("supervisor: %s %s; restarting in %s s", child.name, reason, delay)
         if child.cluster_id:
-            heartbeat.cluster_restarting(
-                cluster_id=child.cluster_id, state=ClusterHeartbeat.State.EXITED, reason=reason
+            self._record(
+                heartbeat.cluster_restarting,
+                cluster_id=child.cluster_id,
+                state=ClusterHeartbeat.State.EXITED,
+                reason=reason,
             )
         child.restart_at = time.monotonic() + delay
 
