@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
@@ -89,26 +89,29 @@ class ProbeVerdict:
     reason: str = ""
 
 
-def cluster_probe_check(*, cluster_id: str, busy: bool, deadline_seconds: int) -> ProbeVerdict:
-    """Stalled when the awaited probe is overdue while none of the cluster's workers runs a task.
+def cluster_probe_check(*, cluster_id: str, busy_at: datetime | None, deadline_seconds: int) -> ProbeVerdict:
+    """Stalled when the awaited probe has been overdue for the deadline with no worker running a task.
 
-    A cluster whose workers all run long tasks answers its probe late but is not stuck: `busy` (the
-    supervisor reads it from the workers' process titles) tells the two apart. q2 kills a task at its
-    timeout, so a busy cluster answers within the timeout or turns out idle.
+    `busy_at` is when the supervisor last saw a worker of the cluster run a task (from the workers'
+    process titles). A cluster whose workers run long tasks answers its probe late but is not stuck,
+    so the deadline counts from the later of the probe's sending and the last busy moment: the probe
+    waits in line behind the task that just ended. q2 kills a task at its timeout, so a busy cluster
+    answers within the timeout plus the deadline, or turns out stuck.
     """
     now = clock.now()
     row = ClusterHeartbeat.objects.get(cluster_id=cluster_id)
     if not row.probe_token or row.probe_sent_at is None:
         return ProbeVerdict(stalled=False)
-    waited = (now - row.probe_sent_at).total_seconds()
+    since = max(row.probe_sent_at, busy_at) if busy_at else row.probe_sent_at
+    waited = (now - since).total_seconds()
     # A cluster that has not run a probe since it started is still importing Django and forking workers.
     starting = row.last_probe_run_at is None or (row.started_at and row.last_probe_run_at < row.started_at)
     allowed = deadline_seconds + (STARTUP_SECONDS if starting else 0)
-    if waited < allowed or busy:
+    if waited < allowed:
         return ProbeVerdict(stalled=False)
     return ProbeVerdict(
         stalled=True,
-        reason=f"its probe was not run within {allowed} s (waited {waited:.0f} s) and no worker was busy",
+        reason=f"its probe was not run within {allowed} s (waited {waited:.0f} s, no worker busy)",
     )
 
 

@@ -23,12 +23,14 @@ import subprocess
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 
 import psutil
 from django.db import close_old_connections
 
 from aios import heartbeat
 from aios.models import ClusterHeartbeat
+from core import clock
 
 logger = logging.getLogger(__name__)
 
@@ -55,6 +57,7 @@ class Child:
     quick_exits: int = 0
     restart_at: float | None = None
     probe_sent_at: float = 0.0
+    busy_at: datetime | None = None
 
     @property
     def pid(self) -> int | None:
@@ -159,6 +162,7 @@ class Supervisor:
         )
         child.started_at = time.monotonic()
         child.probe_sent_at = 0.0
+        child.busy_at = None
         if child.cluster_id:
             self._record(
                 heartbeat.cluster_started, cluster_id=child.cluster_id, host=self.host, pid=child.pid
@@ -183,8 +187,10 @@ class Supervisor:
         child.restart_at = time.monotonic() + delay
 
     def _heartbeat(self, child: Child, now: float) -> None:
+        if self._busy(child):
+            child.busy_at = clock.now()
         verdict = heartbeat.cluster_probe_check(
-            cluster_id=child.cluster_id, busy=self._busy(child), deadline_seconds=self.deadline_seconds
+            cluster_id=child.cluster_id, busy_at=child.busy_at, deadline_seconds=self.deadline_seconds
         )
         if verdict.stalled:
             self.say(f"{child.name} is stalled: {verdict.reason}; restarting")

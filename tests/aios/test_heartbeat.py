@@ -59,22 +59,26 @@ def _running_cluster_with_probe_sent() -> None:
 
 
 @pytest.mark.django_db
-def test_an_overdue_probe_is_a_stall_unless_a_worker_is_busy(frozen_clock):
+def test_an_overdue_probe_is_a_stall_only_after_the_deadline_of_idle_workers(frozen_clock):
     _running_cluster_with_probe_sent()
+
+    def check(busy_at=None):
+        return heartbeat.cluster_probe_check(cluster_id="host:1", busy_at=busy_at, deadline_seconds=DEADLINE)
+
     with _later(DEADLINE - 1):
-        assert not heartbeat.cluster_probe_check(
-            cluster_id="host:1", busy=False, deadline_seconds=DEADLINE
-        ).stalled
+        assert not check().stalled
+    # A worker was busy until a second ago: the probe waits behind its task, the deadline starts then.
+    busy_until = frozen_clock + dt.timedelta(seconds=DEADLINE)
     with _later(DEADLINE + 1):
-        assert not heartbeat.cluster_probe_check(
-            cluster_id="host:1", busy=True, deadline_seconds=DEADLINE
-        ).stalled
-        verdict = heartbeat.cluster_probe_check(cluster_id="host:1", busy=False, deadline_seconds=DEADLINE)
+        assert not check(busy_at=busy_until).stalled
+        verdict = check()
     assert verdict.stalled
     assert (
         verdict.reason
-        == f"its probe was not run within {DEADLINE} s (waited {DEADLINE + 1} s) and no worker was busy"
+        == f"its probe was not run within {DEADLINE} s (waited {DEADLINE + 1} s, no worker busy)"
     )
+    with _later(2 * DEADLINE + 1):
+        assert check(busy_at=busy_until).stalled
 
 
 @pytest.mark.django_db
@@ -84,11 +88,11 @@ def test_a_starting_cluster_gets_time_to_start_before_its_first_probe_counts(fro
     allowed = DEADLINE + heartbeat.STARTUP_SECONDS
     with _later(allowed - 1):
         assert not heartbeat.cluster_probe_check(
-            cluster_id="host:1", busy=False, deadline_seconds=DEADLINE
+            cluster_id="host:1", busy_at=None, deadline_seconds=DEADLINE
         ).stalled
     with _later(allowed + 1):
         assert heartbeat.cluster_probe_check(
-            cluster_id="host:1", busy=False, deadline_seconds=DEADLINE
+            cluster_id="host:1", busy_at=None, deadline_seconds=DEADLINE
         ).stalled
 
 
