@@ -145,7 +145,10 @@ def run() -> None:
         connection.close()
         connection.settings_dict["CONN_MAX_AGE"] = max_age
     base_ledger, base_raw = rows[0][1], rows[0][2]
-    print(f"{TASKS} tasks per run, {WORKERS} workers per cluster, {os.cpu_count()} CPUs; baseline: the first row")
+    print(
+        f"{TASKS} tasks per run, {WORKERS} workers per cluster, {os.cpu_count()} CPUs "
+        f"(load average {os.getloadavg()[0]:.1f}); baseline: the first row"
+    )
     print(f"{'':28} {'ledger tasks/s':>15} {'vs base':>8} {'raw q2 tasks/s':>15} {'vs base':>8}")
     for label, ledger_rate, raw_rate in rows:
         print(
