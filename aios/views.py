@@ -22,8 +22,12 @@ def healthz(request: HttpRequest) -> JsonResponse:
     `status` is `degraded` (still HTTP 200: the web server itself is fine, and a load balancer must not
     take it out of rotation for a worker problem) when a supervised worker cluster is stalled,
     restarting after an exit, late with its probe, or its supervisor stopped reporting; `problems`
-    says which, one line each.
+    says which, one line each; signed-in staff also get `clusters`, the state of each.
     """
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1")
-    return JsonResponse(heartbeat.clusters_health())
+    health = heartbeat.clusters_health()
+    # Anyone may ask (monitors sign in to nothing); the per-cluster detail is for staff only.
+    if not (request.user.is_authenticated and request.user.is_staff):
+        del health["clusters"]
+    return JsonResponse(health)

@@ -18,7 +18,7 @@ class Migration(migrations.Migration):
                 ('cluster_id', models.CharField(max_length=200, unique=True)),
                 ('host', models.CharField(max_length=200)),
                 ('pid', models.IntegerField(blank=True, help_text="The cluster's qcluster process.", null=True)),
-                ('state', models.CharField(choices=[('starting', 'Starting'), ('running', 'Running'), ('stalled', 'Stalled (restarting)'), ('exited', 'Exited (restarting)'), ('stopped', 'Stopped')], default='starting', max_length=20)),
+                ('state', models.CharField(choices=[('starting', 'Starting'), ('running', 'Running'), ('stalled', 'Restarted after a stall'), ('exited', 'Restarted after an exit'), ('stopped', 'Stopped')], default='starting', max_length=20)),
                 ('started_at', models.DateTimeField(blank=True, null=True)),
                 ('probe_token', models.CharField(blank=True, max_length=64)),
                 ('probe_sent_at', models.DateTimeField(blank=True, null=True)),

@@ -96,7 +96,7 @@ def test_up_serves_the_demo_and_ctrl_c_stops_everything(tmp_path):
         docs = browser.open(f"{base}/api/v1/docs", timeout=10)
         assert docs.status == 200 and "swagger" in docs.read().decode().lower()
         health = json.loads(urllib.request.urlopen(f"{base}/healthz", timeout=10).read())
-        assert health["status"] == "ok" and len(health["clusters"]) == 1
+        assert health == {"status": "ok", "problems": []}
 
         # A web server that dies is started again.
         [web] = [p for p in family if "gunicorn" in " ".join(p.cmdline()) and p.ppid() == up.pid]
