@@ -28,7 +28,7 @@ browser:
 	    echo "chromium is missing: run 'sudo apt-get install chromium' for the browser tests"; \
 	  fi; }
 
-## Debian packages of the other local counterparts the tests use (the IMAP server): scripts/system-packages.sh.
+## Debian packages of the other local counterparts the tests use (IMAP and Redis servers): scripts/system-packages.sh.
 system-packages:
 	@scripts/system-packages.sh
 

@@ -208,7 +208,7 @@ if AIOS_IMAP_PORT > 65535:
 if AIOS_IMAP_HOST and not (AIOS_IMAP_USER and AIOS_IMAP_PASSWORD):
     raise ImproperlyConfigured("AIOS_IMAP_HOST is set: AIOS_IMAP_USER and AIOS_IMAP_PASSWORD are needed too")
 
-# --- Background work (django-q2, ORM broker) ------------------------------------------------
+# --- Background work (django-q2: ORM or Redis broker) ---------------------------------------
 # timeout < retry: a task that overruns is killed before the broker hands it out again, so a slow
 # task is never run twice at once. See docs/adr/0004-django-q2-configuration.md.
 Q_CLUSTER = {
@@ -224,6 +224,25 @@ Q_CLUSTER = {
     "poll": 1,
     "label": "Background work",
 }
+# AIOS_Q_BROKER: unset or `orm` keeps queued work in PostgreSQL; `redis://host:6379/0` (or rediss://)
+# hands it to Redis, for several worker machines. Either way the ledger's claims in PostgreSQL decide
+# what runs, so a task still runs once. The broker classes add a queue private to each supervised
+# cluster, which its heartbeat probe travels through. See docs/adr/0011-redis-and-the-supervisor.md.
+AIOS_Q_BROKER = env_str("AIOS_Q_BROKER", "orm") or "orm"
+if AIOS_Q_BROKER == "orm":
+    Q_CLUSTER["broker_class"] = "aios.brokers.OrmBroker"
+elif AIOS_Q_BROKER.startswith(("redis://", "rediss://", "unix://")):
+    del Q_CLUSTER["orm"]
+    Q_CLUSTER["redis"] = AIOS_Q_BROKER
+    Q_CLUSTER["broker_class"] = "aios.brokers.RedisBroker"
+else:
+    raise ImproperlyConfigured(f"AIOS_Q_BROKER must be `orm` or a redis:// URL; got {AIOS_Q_BROKER!r}")
+# Set by the supervisor (`manage.py up`/`supervise`) on each cluster it runs: names the cluster's probe queue.
+AIOS_Q_CLUSTER_ID = env_str("AIOS_Q_CLUSTER_ID")
+# The supervisor sends each cluster a probe this often, and restarts a cluster that has not run it
+# within the deadline (a cluster alive but running nothing: django-q2 issue #23).
+AIOS_HEARTBEAT_SECONDS = env_int("AIOS_HEARTBEAT_SECONDS", 30, minimum=1)
+AIOS_HEARTBEAT_DEADLINE_SECONDS = env_int("AIOS_HEARTBEAT_DEADLINE_SECONDS", 90, minimum=2)
 
 # --- Task ledger ----------------------------------------------------------------------------
 AIOS_TASK_MAX_ATTEMPTS = env_int("AIOS_TASK_MAX_ATTEMPTS", 5, minimum=1)

@@ -4,6 +4,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
+from aios import heartbeat
 from core import selectors
 
 
@@ -15,7 +16,18 @@ def home(request: HttpRequest) -> HttpResponse:
 @login_not_required
 @require_GET
 def healthz(request: HttpRequest) -> JsonResponse:
-    """Liveness for process supervisors: the web process answers and the database responds."""
+    """Health for process supervisors and monitors: the web process answers, the database responds,
+    and background work moves.
+
+    `status` is `degraded` (still HTTP 200: the web server itself is fine, and a load balancer must not
+    take it out of rotation for a worker problem) when a supervised worker cluster is stalled,
+    restarting after an exit, late with its probe, or its supervisor stopped reporting; `problems`
+    says which, one line each; signed-in staff also get `clusters`, the state of each.
+    """
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1")
-    return JsonResponse({"status": "ok"})
+    health = heartbeat.clusters_health()
+    # Anyone may ask (monitors sign in to nothing); the per-cluster detail is for staff only.
+    if not (request.user.is_authenticated and request.user.is_staff):
+        del health["clusters"]
+    return JsonResponse(health)

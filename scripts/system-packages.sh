@@ -8,6 +8,8 @@ set -euo pipefail
 PACKAGES=(
   # The IMAP server the email-in tests poll (tests/connectors/imap_server.py).
   "dovecot dovecot-imapd"
+  # The Redis server the broker tests and `make bench` start on a loopback port (tests/redis_server.py).
+  "redis-server redis-server"
 )
 
 missing=()

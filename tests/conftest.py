@@ -2,6 +2,7 @@ import pytest
 
 from core import services
 from tests.factories import OperatorFactory
+from tests.redis_server import redis_url  # noqa: F401 - a fixture for every test module
 from tests.smtp import smtp_server  # noqa: F401 - a fixture for every test module
 
 # `frozen_clock`: core.clock stands still for the test (tests/clock.py).

@@ -1,6 +1,7 @@
 """`manage.py up` (what `make run` runs): comes up, serves, signs the demo operator in, stops cleanly."""
 
 import http.cookiejar
+import json
 import os
 import re
 import signal
@@ -94,11 +95,34 @@ def test_up_serves_the_demo_and_ctrl_c_stops_everything(tmp_path):
         assert "Bergvik Kafferosteri AB" in clients and "Vos &amp; Partners Architecten B.V." in clients
         docs = browser.open(f"{base}/api/v1/docs", timeout=10)
         assert docs.status == 200 and "swagger" in docs.read().decode().lower()
+        health = json.loads(urllib.request.urlopen(f"{base}/healthz", timeout=10).read())
+        assert health == {"status": "ok", "problems": []}
+
+        # A web server that dies is started again.
+        [web] = [p for p in family if "gunicorn" in " ".join(p.cmdline()) and p.ppid() == up.pid]
+        web.kill()
+        _wait_for(log_path, "web server exited with code -9", up)
+        deadline = time.monotonic() + 60
+        while log_path.read_text().count("web server started") < 2:
+            assert time.monotonic() < deadline, log_path.read_text()
+            time.sleep(0.3)
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if urllib.request.urlopen(f"{base}/healthz", timeout=5).status == 200:
+                    break
+            except OSError:
+                assert time.monotonic() < deadline, log_path.read_text()
+                time.sleep(0.3)
+        family = psutil.Process(up.pid).children(recursive=True)
     finally:
         os.killpg(up.pid, signal.SIGINT)
         up.wait(timeout=60)
 
     assert up.returncode == 0, log_path.read_text()
+    # Every child and everything it forked (gunicorn workers, q2's sentinel, workers, monitor, pusher).
+    left = [p for p in family if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
+    assert left == [], [p.cmdline() for p in left]
     assert "Workspace stopped." in log_path.read_text()
     deadline = time.monotonic() + 20
     while _postgres_of(data_dir / "pgdata") and time.monotonic() < deadline:

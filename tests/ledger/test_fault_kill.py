@@ -5,6 +5,10 @@ The test kills worker processes in the middle of their tasks (the guard respawns
 then, the whole cluster (then starts it again), spread over the run, while it plays the scheduled
 sweeper. In the end every task
 has succeeded and the SMTP server has received every email exactly once: no loss, no duplicate.
+
+It runs on both brokers: the ORM broker (queued work in PostgreSQL) and Redis (AIOS_Q_BROKER), where a
+package a killed cluster had taken is gone from the queue for good; the ledger's claims and the
+sweeper's re-enqueueing keep it exactly-once either way.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from ledger import services
 from ledger.models import Action, OutboxEmail, Task, TaskEvent
 from tests.ledger.cluster import QCluster, kill_while
 from tests.ledger.policies import allow, written_to
+from tests.redis_server import broker_in_this_process
 
 TASKS = 120
 WORKER_KILLS = 12
@@ -60,8 +65,19 @@ def _runs_a_task(pid: int) -> bool:
     return Task.objects.filter(status=Task.Status.RUNNING, claimed_by__endswith=f":{pid}").exists()
 
 
+@pytest.fixture(params=["orm", "redis"])
+def broker_url(request):
+    """None for the ORM broker, else the URL of a Redis server started for the test."""
+    if request.param == "orm":
+        yield None
+        return
+    url = request.getfixturevalue("redis_url")
+    with broker_in_this_process(url):
+        yield url
+
+
 @pytest.mark.django_db(transaction=True)
-def test_killed_workers_deliver_every_email_exactly_once(tmp_path, smtp_server, settings):
+def test_killed_workers_deliver_every_email_exactly_once(tmp_path, smtp_server, settings, broker_url):
     controller, inbox = smtp_server
     # The sweeper hands a queued task to django-q2 again when nobody picked it up for this long: the
     # packages a killed cluster had fetched but not run are otherwise redelivered only after q2's retry.
@@ -78,6 +94,7 @@ def test_killed_workers_deliver_every_email_exactly_once(tmp_path, smtp_server, 
         AIOS_SMTP_TIMEOUT="5",
         # The lease is the q2 timeout plus a margin: a short timeout lets the sweeper recover quickly.
         AIOS_Q_TIMEOUT="5",
+        AIOS_Q_BROKER=broker_url or "orm",
     )
     rng = random.Random(20240611)  # noqa: S311 - picks victims, not secrets
     killed_workers: list[int] = []
@@ -155,7 +172,8 @@ def test_killed_workers_deliver_every_email_exactly_once(tmp_path, smtp_server, 
     assert recipients == sorted(f"client{index}@example.com" for index in range(TASKS))
 
     print(
-        f"\n{TASKS} emails exactly once in {elapsed:.1f} s; killed {len(killed_workers)} workers and "
+        f"\n[{broker_url or 'orm'}] {TASKS} emails exactly once in {elapsed:.1f} s; "
+        f"killed {len(killed_workers)} workers and "
         f"{cluster_kills} whole clusters; {expired} leases expired, {retried} tasks needed more than "
         f"one attempt (max {max(Task.objects.values_list('attempts', flat=True))})"
     )

@@ -1,9 +1,10 @@
 """`manage.py up`: the whole workspace in one command (what `make run` runs).
 
-Migrates, seeds the demo workspace on first start, then runs the web server (gunicorn) and one
-django-q2 cluster as child processes, waits until the web server answers, and prints the URL and
-the demo login. Ctrl-C (SIGINT) or SIGTERM stops the children, waits for them, and the embedded
-PostgreSQL is stopped cleanly when the last process attached to it exits.
+Migrates, seeds the demo workspace on first start, then runs the web server (gunicorn) and
+AIOS_Q_CLUSTERS django-q2 clusters under the supervisor (aios/supervisor.py: a child that dies is
+restarted, a cluster that stops running work is restarted, every child and what it forked is gone
+after Ctrl-C or SIGTERM), waits until the web server answers, and prints the URL and the demo login.
+The embedded PostgreSQL is stopped cleanly when the last process attached to it exits.
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ from __future__ import annotations
 import os
 import signal
 import socket
-import subprocess
 import sys
 import time
 import urllib.request
@@ -24,6 +24,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from aios.demo import demo_password, demo_workspace_create
 from aios.env import env_bool, env_int, env_str
+from aios.supervisor import Child, Supervisor, cluster_children
 from core.demo import DEMO_OPERATOR_EMAIL
 from core.selectors import workspace_get
 
@@ -49,17 +50,25 @@ class Command(BaseCommand):
         if not no_demo and env_bool("AIOS_SEED_DEMO", True):
             login = self._seed_demo_on_first_start()
 
-        children = self._start_children(host, port)
-        self._stop_requested = False
+        supervisor = Supervisor(
+            children=self._children(host, port),
+            heartbeat_seconds=settings.AIOS_HEARTBEAT_SECONDS,
+            deadline_seconds=settings.AIOS_HEARTBEAT_DEADLINE_SECONDS,
+            stop_grace_seconds=env_int("AIOS_STOP_GRACE_SECONDS", STOP_GRACE_SECONDS, minimum=1),
+            say=self._say,
+        )
         for signum in (signal.SIGINT, signal.SIGTERM):
-            signal.signal(signum, self._request_stop)
+            signal.signal(signum, supervisor.request_stop)
+        supervisor.start()
         try:
             url = f"http://{host}:{port}/"
-            self._wait_until_up(f"{url}healthz", children)
-            self._print_banner(url, login)
-            self._supervise(children)
+            self._wait_until_up(f"{url}healthz", supervisor)
+            if not supervisor.stop_requested:
+                self._print_banner(url, login)
+            supervisor.run()
+            self.stdout.write("Stopping…")
         finally:
-            self._stop_children(children)
+            supervisor.stop()
         self.stdout.write("Workspace stopped.")
 
     def _check_port_free(self, host: str, port: int) -> None:
@@ -85,7 +94,7 @@ class Command(BaseCommand):
             return DEMO_OPERATOR_EMAIL, demo_password()
         return None
 
-    def _start_children(self, host: str, port: int) -> dict[str, subprocess.Popen]:
+    def _children(self, host: str, port: int) -> list[Child]:
         python = sys.executable
         env = {
             **os.environ,
@@ -109,23 +118,23 @@ class Command(BaseCommand):
             "--access-logfile",
             "-",
         ]
-        worker = [python, str(settings.BASE_DIR / "manage.py"), "qcluster"]
-        children = {}
-        try:
-            children["web"] = subprocess.Popen(web, cwd=settings.BASE_DIR, env=env)  # noqa: S603 - fixed argv
-            children["worker"] = subprocess.Popen(worker, cwd=settings.BASE_DIR, env=env)  # noqa: S603 - fixed argv
-        except OSError:
-            self._stop_children(children)
-            raise
-        return children
+        base = str(settings.BASE_DIR)
+        return [
+            Child(name="web server", argv=web, env=env, cwd=base),
+            *cluster_children(
+                name=socket.gethostname(),
+                count=env_int("AIOS_Q_CLUSTERS", 1, minimum=1),
+                python=python,
+                manage=str(settings.BASE_DIR / "manage.py"),
+                cwd=base,
+                env=env,
+            ),
+        ]
 
-    def _request_stop(self, signum, frame) -> None:
-        self._stop_requested = True
-
-    def _wait_until_up(self, health_url: str, children: dict[str, subprocess.Popen]) -> None:
+    def _wait_until_up(self, health_url: str, supervisor: Supervisor) -> None:
         deadline = time.monotonic() + 120
-        while time.monotonic() < deadline and not self._stop_requested:
-            self._check_alive(children)
+        while time.monotonic() < deadline and not supervisor.stop_requested:
+            supervisor.tick()
             try:
                 with urllib.request.urlopen(health_url, timeout=2) as response:  # noqa: S310 - our own URL
                     if response.status == 200:
@@ -133,7 +142,7 @@ class Command(BaseCommand):
             except (URLError, OSError):
                 pass
             time.sleep(0.3)
-        if not self._stop_requested:
+        if not supervisor.stop_requested:
             raise CommandError(f"The web server did not answer at {health_url} within 120 seconds.")
 
     def _print_banner(self, url: str, login: tuple[str, str] | None) -> None:
@@ -149,29 +158,7 @@ class Command(BaseCommand):
         lines += ["  Stop:         Ctrl-C", ""]
         self.stdout.write(self.style.SUCCESS("\n".join(lines)))
 
-    def _check_alive(self, children: dict[str, subprocess.Popen]) -> None:
-        for name, process in children.items():
-            code = process.poll()
-            if code is not None:
-                raise CommandError(f"The {name} process exited unexpectedly (exit code {code}).")
-
-    def _supervise(self, children: dict[str, subprocess.Popen]) -> None:
-        while not self._stop_requested:
-            self._check_alive(children)
-            time.sleep(0.5)
-        self.stdout.write("Stopping…")
-
-    def _stop_children(self, children: dict[str, subprocess.Popen]) -> None:
-        # The web server goes first so no request arrives while the worker drains.
-        for name in ("web", "worker"):
-            process = children.get(name)
-            if process is not None and process.poll() is None:
-                process.send_signal(signal.SIGTERM)
-                try:
-                    process.wait(timeout=STOP_GRACE_SECONDS)
-                except subprocess.TimeoutExpired:
-                    self.stderr.write(
-                        f"The {name} process did not stop in {STOP_GRACE_SECONDS}s; killing it."
-                    )
-                    process.kill()
-                    process.wait()
+    def _say(self, line: str) -> None:
+        # Unbuffered: the operator (or a log collector reading a pipe) sees a restart when it happens.
+        self.stdout.write(line)
+        self.stdout.flush()

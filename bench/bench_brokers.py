@@ -1,0 +1,159 @@
+"""Brokers: the database broker versus Redis, and one versus two clusters on Redis, in the same run.
+
+A redis-server is started on a loopback port for the run. Each configuration starts real `manage.py
+qcluster` processes (two workers each) on the bench database, warms them up, then times N ledger
+`ledger.ping` tasks from the first submit to the last `succeeded`, and N raw django-q2 no-ops (the
+broker alone, without the ledger) until q2 has recorded all N results. The database broker with one
+cluster is the baseline. On a machine with few cores a second cluster adds processes, not CPUs: the
+figure shows what a second machine's cluster costs the shared database and queue, not what it adds.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from urllib.parse import quote
+
+from django.conf import settings
+from django.db import connection
+from django_q.models import OrmQ
+from django_q.models import Task as QTask
+from django_q.tasks import async_task
+
+from ledger import services
+from ledger.models import Task
+from tests.redis_server import broker_in_this_process, redis_server_running
+
+TASKS = 400
+WORKERS = 2
+WARM_UP = 20
+WAIT_SECONDS = 120
+
+
+def _cluster_env(data_dir: str, broker: str) -> dict[str, str]:
+    db = connection.settings_dict
+    url = f"postgres://{db['USER']}@{quote(db['HOST'], safe='')}:{db['PORT']}/{db['NAME']}"
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith("AIOS_") and key not in ("DATABASE_URL", "DJANGO_SETTINGS_MODULE")
+    }
+    env.update(
+        DJANGO_SETTINGS_MODULE="aios.settings",
+        DATABASE_URL=url,
+        AIOS_DATA_DIR=data_dir,
+        # django-q2 signs packages with the secret key: the clusters must share ours.
+        AIOS_SECRET_KEY=settings.SECRET_KEY,
+        AIOS_Q_WORKERS=str(WORKERS),
+        AIOS_Q_BROKER=broker,
+        AIOS_LOG_FORMAT="plain",
+        AIOS_LOG_LEVEL="WARNING",
+    )
+    return env
+
+
+def _wait(condition, what: str, logs: list[Path]) -> None:
+    deadline = time.monotonic() + WAIT_SECONDS
+    while not condition():
+        if time.monotonic() > deadline:
+            tails = "\n".join(log.read_text(errors="replace")[-2000:] for log in logs)
+            raise RuntimeError(f"timed out waiting for {what}:\n{tails}")
+        time.sleep(0.02)
+
+
+def _pings(count: int, prefix: str, logs: list[Path]) -> float:
+    started = time.perf_counter()
+    for index in range(count):
+        services.task_submit(
+            workflow="ledger.ping",
+            input={"payload": {"n": index}},
+            idempotency_key=f"{prefix}:{index}",
+            requested_by="system:bench",
+        )
+    done = Task.objects.filter(idempotency_key__startswith=f"{prefix}:", status=Task.Status.SUCCEEDED)
+    _wait(lambda: done.count() >= count, f"{count} ledger pings", logs)
+    return time.perf_counter() - started
+
+
+def _noops(count: int, group: str, logs: list[Path]) -> float:
+    started = time.perf_counter()
+    for _ in range(count):
+        async_task("bench.noop.noop", group=group)
+    _wait(lambda: QTask.objects.filter(group=group).count() >= count, f"{count} raw no-ops", logs)
+    return time.perf_counter() - started
+
+
+def _measure(label: str, broker: str, clusters: int, count: int) -> tuple[float, float]:
+    """(ledger tasks/s, raw q2 tasks/s) for `clusters` clusters on `broker` ('orm' or a redis URL)."""
+    data_dir = tempfile.mkdtemp(prefix="aios-bench-brokers-")
+    logs = [Path(data_dir) / f"qcluster-{index}.log" for index in range(clusters)]
+    processes = []
+    OrmQ.objects.all().delete()
+    QTask.objects.all().delete()
+    try:
+        with broker_in_this_process(None if broker == "orm" else broker):
+            for log in logs:
+                with log.open("w") as out:
+                    processes.append(
+                        subprocess.Popen(
+                            [sys.executable, "manage.py", "qcluster"],
+                            cwd=settings.BASE_DIR,
+                            env=_cluster_env(data_dir, broker),
+                            stdout=out,
+                            stderr=subprocess.STDOUT,
+                            start_new_session=True,
+                        )
+                    )
+            tag = f"{label}:{time.time_ns()}"
+            # Warm every cluster up (imports in the workers, first connections) before anything is timed.
+            _pings(WARM_UP * clusters, f"bench-warm-up:{tag}", logs)
+            _noops(WARM_UP * clusters, f"bench-warm-up:{tag}", logs)
+            QTask.objects.all().delete()
+            ledger_seconds = _pings(count, f"bench:{tag}", logs)
+            QTask.objects.all().delete()
+            raw_seconds = _noops(count, f"bench-raw:{tag}", logs)
+    finally:
+        for process in processes:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+        shutil.rmtree(data_dir, ignore_errors=True)
+    return count / ledger_seconds, count / raw_seconds
+
+
+def run() -> None:
+    # django-q2 logs every enqueue at INFO: hundreds of lines around the figures.
+    logging.getLogger("django-q").setLevel(logging.WARNING)
+    # As in bench_ledger_throughput: one connection in this process instead of one per enqueue.
+    max_age = connection.settings_dict["CONN_MAX_AGE"]
+    connection.close()
+    connection.settings_dict["CONN_MAX_AGE"] = None
+    try:
+        with redis_server_running() as redis_url:
+            rows = [
+                ("database broker, 1 cluster", *_measure("orm-1", "orm", 1, TASKS)),
+                ("Redis broker, 1 cluster", *_measure("redis-1", redis_url, 1, TASKS)),
+                ("Redis broker, 2 clusters", *_measure("redis-2", redis_url, 2, TASKS)),
+            ]
+    finally:
+        connection.close()
+        connection.settings_dict["CONN_MAX_AGE"] = max_age
+    base_ledger, base_raw = rows[0][1], rows[0][2]
+    print(
+        f"{TASKS} tasks per run, {WORKERS} workers per cluster, {os.cpu_count()} CPUs "
+        f"(load average {os.getloadavg()[0]:.1f}); baseline: the first row"
+    )
+    print(f"{'':28} {'ledger tasks/s':>15} {'vs base':>8} {'raw q2 tasks/s':>15} {'vs base':>8}")
+    for label, ledger_rate, raw_rate in rows:
+        print(
+            f"{label:28} {ledger_rate:15.1f} {ledger_rate / base_ledger:8.2f} "
+            f"{raw_rate:15.1f} {raw_rate / base_raw:8.2f}"
+        )
+    one, two = rows[1][1], rows[2][1]
+    print(f"two clusters vs one on Redis (ledger): {two / one:.2f}×")
