@@ -56,7 +56,12 @@ projects = Router(tags=["projects"])
 proposals = Router(tags=["proposals"])
 invoices = Router(tags=["invoices"])
 PDF_RESPONSE = {
-    "responses": {"200": {"description": "The PDF.", "content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}}}}
+    "responses": {
+        "200": {
+            "description": "The PDF.",
+            "content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}},
+        }
+    }
 }
 
 

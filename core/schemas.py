@@ -253,7 +253,9 @@ class ProposalTransitionIn(Input):
 class InvoiceIn(DocumentIn):
     proposal_id: RecordId | None = None
     due_date: dt.date | None = None
-    supply_date: dt.date | None = Field(None, description="When the work was delivered; the issue date if omitted.")
+    supply_date: dt.date | None = Field(
+        None, description="When the work was delivered; the issue date if omitted."
+    )
 
 
 # Only drafts change; an issued invoice is void-and-reissue.

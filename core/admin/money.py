@@ -249,7 +249,9 @@ class InvoiceAdmin(ServiceAdmin):
         return super().revert_disabled(request, obj) or (obj is not None and not is_draft(Invoice, obj.pk))
 
     issue = service_action(
-        lambda request, invoice: documents.invoice_issue_with_document(invoice=invoice, by=request.user).number,
+        lambda request, invoice: (
+            documents.invoice_issue_with_document(invoice=invoice, by=request.user).number
+        ),
         description="Issue (assign number)",
         done="Issued",
     )

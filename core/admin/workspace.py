@@ -3,6 +3,8 @@ templates."""
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django import forms
 from django.contrib import admin
 from django.http import HttpRequest
@@ -19,6 +21,16 @@ class WorkspaceForm(ServiceForm):
         help_text="A PNG or JPEG printed at the top of invoices (about 600 px wide is plenty).",
     )
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "default_tax_rate" in self.fields:
+            self.fields["default_tax_rate"].required = False
+
+    def clean_default_tax_rate(self):
+        # The business details can be filled in later: a blank rate is 0 % until then.
+        rate = self.cleaned_data.get("default_tax_rate")
+        return Decimal("0") if rate is None else rate
+
 
 @admin.register(Workspace)
 class WorkspaceAdmin(ServiceAdmin):
@@ -28,10 +40,20 @@ class WorkspaceAdmin(ServiceAdmin):
     list_display = ("name", "legal_name", "invoice_prefix", "default_currency", "country", "vat_id")
     fieldsets_sections = (
         (None, ("name", "operator_name", "operator_email")),
-        ("Invoicing", ("invoice_prefix", "default_currency", "default_tax_rate", "payment_terms_days",
-                       "late_payment_text")),
-        ("Business details (printed on invoices)", ("legal_name", "street", "postcode", "city", "country",
-                                                    "vat_id", "iban", "bic", "logo_image")),
+        (
+            "Invoicing",
+            (
+                "invoice_prefix",
+                "default_currency",
+                "default_tax_rate",
+                "payment_terms_days",
+                "late_payment_text",
+            ),
+        ),
+        (
+            "Business details (printed on invoices)",
+            ("legal_name", "street", "postcode", "city", "country", "vat_id", "iban", "bic", "logo_image"),
+        ),
     )
 
     def get_fieldsets(self, request, obj=None):

@@ -94,7 +94,9 @@ def invoice_content(invoice: Invoice, *, workspace: Workspace | None = None) -> 
         total=invoice.total,
         notes=invoice.notes.replace(REVERSE_CHARGE_NOTE, "").strip(),
         is_draft=invoice.status == Invoice.Status.DRAFT,
-        payment_terms=f"Payable within {days} days, by {due_date:%d %B %Y}." if days else "Payable on receipt.",
+        payment_terms=f"Payable within {days} days, by {due_date:%d %B %Y}."
+        if days
+        else "Payable on receipt.",
         legal_notes=_legal_notes(groups),
     )
 
@@ -118,7 +120,10 @@ def credit_note_content(note: CreditNote) -> DocumentContent:
         subtotal=invoice.subtotal,
         tax_total=invoice.tax_total,
         total=invoice.total,
-        notes=f"Cancels invoice {invoice.number} of {invoice.issue_date:%d %B %Y} in full. Reason: {note.reason}",
+        notes=(
+            f"Cancels invoice {invoice.number} of {invoice.issue_date:%d %B %Y} in full. "
+            f"Reason: {note.reason}"
+        ),
         preceding_number=invoice.number,
         preceding_date=invoice.issue_date,
         reason=note.reason,

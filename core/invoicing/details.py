@@ -31,7 +31,9 @@ BUYER_REQUIRED = (
 )
 
 
-def is_reverse_charge(*, seller_country: str, buyer_country: str, buyer_vat_id: str, seller_vat_id: str) -> bool:
+def is_reverse_charge(
+    *, seller_country: str, buyer_country: str, buyer_vat_id: str, seller_vat_id: str
+) -> bool:
     """Cross-border B2B inside the EU, both sides identified for VAT: the buyer accounts for the VAT."""
     return bool(
         seller_vat_id
@@ -42,12 +44,16 @@ def is_reverse_charge(*, seller_country: str, buyer_country: str, buyer_vat_id: 
     )
 
 
-def invoice_details_missing(*, workspace: Workspace | None, client: Client, tax_rates: Iterable[Decimal]) -> list[str]:
+def invoice_details_missing(
+    *, workspace: Workspace | None, client: Client, tax_rates: Iterable[Decimal]
+) -> list[str]:
     """The business details still blank, as the operator names them ("workspace: VAT ID")."""
     if workspace is None:
         return ["workspace: name and invoice prefix"]
     missing = [f"workspace: {label}" for field, label in SELLER_REQUIRED if not getattr(workspace, field)]
-    missing += [f"client {client.name}: {label}" for field, label in BUYER_REQUIRED if not getattr(client, field)]
+    missing += [
+        f"client {client.name}: {label}" for field, label in BUYER_REQUIRED if not getattr(client, field)
+    ]
     zero_rated = any(rate == 0 for rate in tax_rates)
     cross_border_business = (
         client.kind == Client.Kind.ORGANISATION

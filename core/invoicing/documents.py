@@ -73,7 +73,11 @@ def invoice_pdf(*, invoice: Invoice, by: User) -> tuple[bytes, str]:
 
 @transaction.atomic
 def credit_note_document(*, note: CreditNote, by: User) -> Artifact:
-    locked = CreditNote.objects.select_for_update(of=("self",)).select_related("document", "invoice").get(pk=note.pk)
+    locked = (
+        CreditNote.objects.select_for_update(of=("self",))
+        .select_related("document", "invoice")
+        .get(pk=note.pk)
+    )
     if locked.document is not None:
         return locked.document
     artifact, _ = artifact_store(

@@ -20,8 +20,17 @@ EN16931 = "urn:cen.eu:en16931:2017"
 SEPA_CREDIT_TRANSFER = "58"
 CREDIT_TRANSFER = "30"
 # UN/ECE Recommendation 20 codes of the units the catalogue uses; anything else counts as pieces.
-UNIT_CODES = {"hour": "HUR", "hours": "HUR", "h": "HUR", "day": "DAY", "days": "DAY", "month": "MON",
-              "months": "MON", "week": "WEE", "weeks": "WEE"}
+UNIT_CODES = {
+    "hour": "HUR",
+    "hours": "HUR",
+    "h": "HUR",
+    "day": "DAY",
+    "days": "DAY",
+    "month": "MON",
+    "months": "MON",
+    "week": "WEE",
+    "weeks": "WEE",
+}
 SEPA_CURRENCY = "EUR"
 
 
@@ -35,7 +44,12 @@ def _el(parent: etree._Element, tag: str, text: object = None, **attrs: str) -> 
 
 def _date(parent: etree._Element, tag: str, day: dt.date, *, qualified: bool = False) -> None:
     holder = _el(parent, tag)
-    _el(holder, "qdt:DateTimeString" if qualified else "udt:DateTimeString", day.strftime("%Y%m%d"), format="102")
+    _el(
+        holder,
+        "qdt:DateTimeString" if qualified else "udt:DateTimeString",
+        day.strftime("%Y%m%d"),
+        format="102",
+    )
 
 
 def _money(amount: Decimal) -> str:
@@ -88,7 +102,12 @@ def facturx_xml(content: DocumentContent) -> bytes:
         agreement = _el(item, "ram:SpecifiedLineTradeAgreement")
         _el(_el(agreement, "ram:NetPriceProductTradePrice"), "ram:ChargeAmount", _number(line.unit_price))
         unit = UNIT_CODES.get((line.unit or "").strip().lower(), "C62")
-        _el(_el(item, "ram:SpecifiedLineTradeDelivery"), "ram:BilledQuantity", _number(line.quantity), unitCode=unit)
+        _el(
+            _el(item, "ram:SpecifiedLineTradeDelivery"),
+            "ram:BilledQuantity",
+            _number(line.quantity),
+            unitCode=unit,
+        )
         settlement = _el(item, "ram:SpecifiedLineTradeSettlement")
         tax = _el(settlement, "ram:ApplicableTradeTax")
         _el(tax, "ram:TypeCode", "VAT")
@@ -114,7 +133,11 @@ def facturx_xml(content: DocumentContent) -> bytes:
         _el(means, "ram:TypeCode", SEPA_CREDIT_TRANSFER if sepa else CREDIT_TRANSFER)
         _el(_el(means, "ram:PayeePartyCreditorFinancialAccount"), "ram:IBANID", content.seller["iban"])
         if content.seller.get("bic"):
-            _el(_el(means, "ram:PayeeSpecifiedCreditorFinancialInstitution"), "ram:BICID", content.seller["bic"])
+            _el(
+                _el(means, "ram:PayeeSpecifiedCreditorFinancialInstitution"),
+                "ram:BICID",
+                content.seller["bic"],
+            )
     for group in content.groups:
         tax = _el(settlement, "ram:ApplicableTradeTax")
         _el(tax, "ram:CalculatedAmount", _money(group.amount))

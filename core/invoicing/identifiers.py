@@ -8,6 +8,7 @@ import re
 from django.core.exceptions import ValidationError
 from schwifty import BIC, IBAN
 from schwifty.exceptions import SchwiftyException
+from stdnum import get_cc_module
 from stdnum.eu import vat as eu_vat
 from stdnum.exceptions import ValidationError as StdnumError
 
@@ -32,16 +33,30 @@ def vat_country(vat_id: str) -> str:
 
 
 def vat_id_normalise(value: str | None, *, field: str = "vat_id") -> str:
+    """An EU VAT ID (checked by python-stdnum's eu.vat), or another country's VAT number written with
+    its country prefix (NO 923 609 016 MVA, CHE-…) checked by that country's stdnum module."""
     raw = (value or "").strip()
     if not raw:
         return ""
     try:
         return eu_vat.validate(raw)
     except StdnumError as exc:
-        raise ValidationError(
-            {field: f"{value!r} is not a valid EU VAT ID ({exc.message.lower().rstrip('.')}); "
-             "write it with its country prefix, e.g. SE556677889901."}
-        ) from None
+        reason = exc.message.lower().rstrip(".")
+    prefix = raw[:2].upper()
+    module = None if prefix in EU_COUNTRIES or prefix == "EL" else get_cc_module(prefix.lower(), "vat")
+    if module is not None:
+        try:
+            number = module.validate(raw)
+        except StdnumError as exc:
+            reason = exc.message.lower().rstrip(".")
+        else:
+            return number if number.upper().startswith(prefix) else f"{prefix}{number}"
+    raise ValidationError(
+        {
+            field: f"{value!r} is not a valid VAT ID ({reason}); write it with its country prefix, "
+            "e.g. SE556677880801."
+        }
+    ) from None
 
 
 def iban_normalise(value: str | None, *, field: str = "iban") -> str:

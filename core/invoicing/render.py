@@ -4,6 +4,7 @@ Factur-X XML embedded and checked against the EN 16931 schema by the `factur-x` 
 from __future__ import annotations
 
 import base64
+import logging
 import re
 from decimal import Decimal
 
@@ -18,13 +19,44 @@ from core.invoicing.qr import epc_qr_applies, epc_qr_svg_uri
 from core.models import Artifact
 
 COUNTRY_NAMES = {
-    "AT": "Austria", "BE": "Belgium", "BG": "Bulgaria", "CH": "Switzerland", "CY": "Cyprus", "CZ": "Czechia",
-    "DE": "Germany", "DK": "Denmark", "EE": "Estonia", "ES": "Spain", "FI": "Finland", "FR": "France",
-    "GB": "United Kingdom", "GR": "Greece", "HR": "Croatia", "HU": "Hungary", "IE": "Ireland", "IS": "Iceland",
-    "IT": "Italy", "LI": "Liechtenstein", "LT": "Lithuania", "LU": "Luxembourg", "LV": "Latvia", "MT": "Malta",
-    "NL": "Netherlands", "NO": "Norway", "PL": "Poland", "PT": "Portugal", "RO": "Romania", "SE": "Sweden",
-    "SI": "Slovenia", "SK": "Slovakia", "US": "United States",
+    "AT": "Austria",
+    "BE": "Belgium",
+    "BG": "Bulgaria",
+    "CH": "Switzerland",
+    "CY": "Cyprus",
+    "CZ": "Czechia",
+    "DE": "Germany",
+    "DK": "Denmark",
+    "EE": "Estonia",
+    "ES": "Spain",
+    "FI": "Finland",
+    "FR": "France",
+    "GB": "United Kingdom",
+    "GR": "Greece",
+    "HR": "Croatia",
+    "HU": "Hungary",
+    "IE": "Ireland",
+    "IS": "Iceland",
+    "IT": "Italy",
+    "LI": "Liechtenstein",
+    "LT": "Lithuania",
+    "LU": "Luxembourg",
+    "LV": "Latvia",
+    "MT": "Malta",
+    "NL": "Netherlands",
+    "NO": "Norway",
+    "PL": "Poland",
+    "PT": "Portugal",
+    "RO": "Romania",
+    "SE": "Sweden",
+    "SI": "Slovenia",
+    "SK": "Slovakia",
+    "US": "United States",
 }
+# Both libraries log every step of every document at INFO; only their warnings belong in our logs.
+for _chatty in ("weasyprint", "factur-x", "fontTools"):
+    logging.getLogger(_chatty).setLevel(logging.WARNING)
+
 LOGO_TYPES = {"image/png", "image/jpeg", "image/svg+xml", "image/gif", "image/webp"}
 
 
@@ -56,7 +88,11 @@ def _logo_uri(artifact_id: int | None) -> str:
 
 def _footer(doc: DocumentContent) -> str:
     seller = doc.seller
-    parts = [seller["name"], f"{seller['street']}, {seller['postcode']} {seller['city']}", f"VAT ID {seller['vat_id']}"]
+    parts = [
+        seller["name"],
+        f"{seller['street']}, {seller['postcode']} {seller['city']}",
+        f"VAT ID {seller['vat_id']}",
+    ]
     if seller.get("iban"):
         parts.append(f"IBAN {iban_format(seller['iban'])}")
     return _css_string(" · ".join(part for part in parts if part.strip(", ")))
@@ -65,9 +101,15 @@ def _footer(doc: DocumentContent) -> str:
 def document_html(doc: DocumentContent) -> str:
     seller = doc.seller
     qr_uri = ""
-    if doc.type_code != CREDIT_NOTE and epc_qr_applies(currency=doc.currency, iban=seller.get("iban", ""), amount=doc.total):
+    if doc.type_code != CREDIT_NOTE and epc_qr_applies(
+        currency=doc.currency, iban=seller.get("iban", ""), amount=doc.total
+    ):
         qr_uri = epc_qr_svg_uri(
-            name=seller["name"], iban=seller["iban"], bic=seller.get("bic", ""), amount=doc.total, text=doc.number
+            name=seller["name"],
+            iban=seller["iban"],
+            bic=seller.get("bic", ""),
+            amount=doc.total,
+            text=doc.number,
         )
     notes = {"AE": "reverse charge", "G": "export", "E": "exempt"}
     return render_to_string(

@@ -12,8 +12,7 @@ from core.invoicing.details import is_reverse_charge
 from core.invoicing.identifiers import EU_COUNTRIES
 
 REVERSE_CHARGE_NOTE = (
-    "Reverse charge: VAT is due from the recipient of the services "
-    "(Article 196, Council Directive 2006/112/EC)."
+    "Reverse charge: VAT is due from the recipient (Article 196, Council Directive 2006/112/EC)."
 )
 EXPORT_NOTE = "VAT not charged: services supplied to a customer outside the EU."
 EXEMPT_NOTE = "VAT exempt."
@@ -31,7 +30,9 @@ class TaxGroup:
     exemption_reason: str = ""
 
 
-def tax_category(*, rate: Decimal, seller: Mapping[str, Any], buyer: Mapping[str, Any]) -> tuple[str, str, str]:
+def tax_category(
+    *, rate: Decimal, seller: Mapping[str, Any], buyer: Mapping[str, Any]
+) -> tuple[str, str, str]:
     """(category, VATEX code, reason) of a line at `rate` between these parties."""
     if rate > 0:
         return "S", "", ""
@@ -47,7 +48,9 @@ def tax_category(*, rate: Decimal, seller: Mapping[str, Any], buyer: Mapping[str
     return "E", "", EXEMPT_NOTE
 
 
-def tax_groups(*, lines: Iterable[Any], seller: Mapping[str, Any], buyer: Mapping[str, Any]) -> list[TaxGroup]:
+def tax_groups(
+    *, lines: Iterable[Any], seller: Mapping[str, Any], buyer: Mapping[str, Any]
+) -> list[TaxGroup]:
     """The breakdown by (category, rate), in rate order. Amounts are the sums of the stored line
     amounts, so the document's totals are exactly the invoice's."""
     groups: dict[tuple[str, Decimal], list[Decimal]] = {}
@@ -60,5 +63,7 @@ def tax_groups(*, lines: Iterable[Any], seller: Mapping[str, Any], buyer: Mappin
         reasons[key] = (code, reason)
     return [
         TaxGroup(category, rate, basis, amount, *reasons[(category, rate)])
-        for (category, rate), (basis, amount) in sorted(groups.items(), key=lambda item: (-item[0][1], item[0][0]))
+        for (category, rate), (basis, amount) in sorted(
+            groups.items(), key=lambda item: (-item[0][1], item[0][0])
+        )
     ]

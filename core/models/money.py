@@ -171,7 +171,12 @@ class Invoice(MoneyDocument):
     seller = models.JSONField(default=dict, blank=True, editable=False)
     buyer = models.JSONField(default=dict, blank=True, editable=False)
     document = models.ForeignKey(
-        "Artifact", on_delete=models.PROTECT, null=True, blank=True, editable=False, related_name="+",
+        "Artifact",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
         help_text="The issued invoice as PDF/A-3 with its Factur-X XML; rendered once.",
     )
     sent_at = models.DateTimeField(null=True, blank=True)

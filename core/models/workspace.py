@@ -38,12 +38,16 @@ class Workspace(TimeStamped):
     payment_terms_days = models.PositiveSmallIntegerField(default=30)
     # Business details printed on every invoice (EU VAT invoice requirements); issuing an invoice is
     # refused while any of the required ones is blank (core.invoicing.details).
-    legal_name = models.CharField(max_length=200, blank=True, help_text="As registered; the invoice's seller.")
+    legal_name = models.CharField(
+        max_length=200, blank=True, help_text="As registered; the invoice's seller."
+    )
     street = models.CharField(max_length=200, blank=True)
     postcode = models.CharField(max_length=20, blank=True)
     city = models.CharField(max_length=100, blank=True)
     country = models.CharField(max_length=2, blank=True, help_text="ISO 3166 alpha-2 code, e.g. SE.")
-    vat_id = models.CharField(max_length=20, blank=True, verbose_name="VAT ID", help_text="e.g. SE556677889901")
+    vat_id = models.CharField(
+        max_length=20, blank=True, verbose_name="VAT ID", help_text="e.g. SE556677889901"
+    )
     iban = models.CharField(max_length=34, blank=True, verbose_name="IBAN")
     bic = models.CharField(max_length=11, blank=True, verbose_name="BIC")
     default_tax_rate = models.DecimalField(
@@ -53,7 +57,11 @@ class Workspace(TimeStamped):
         blank=True, help_text="Printed on invoices and used by the final reminder (interest, fees)."
     )
     logo = models.ForeignKey(
-        "Artifact", on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        "Artifact",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
         help_text="A PNG, JPEG or SVG printed at the top of invoices.",
     )
     history = HistoricalRecords()

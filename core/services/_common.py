@@ -84,7 +84,14 @@ _NORMALISERS = {
     "bic": bic_normalise,
 }
 _DECIMAL_FIELDS = {
-    "budget", "estimate_hours", "unit_price", "min_units", "value", "quantity", "tax_rate", "default_tax_rate"
+    "budget",
+    "estimate_hours",
+    "unit_price",
+    "min_units",
+    "value",
+    "quantity",
+    "tax_rate",
+    "default_tax_rate",
 }
 
 

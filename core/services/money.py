@@ -13,6 +13,7 @@ from django.db.models import Max
 from django.utils import timezone
 
 from core import clock
+from core.invoicing.details import invoice_details_missing, parties_snapshot
 from core.memory.capture import memory_capture_request
 from core.models import (
     Client,
@@ -24,7 +25,6 @@ from core.models import (
     ProposalLine,
     Workspace,
 )
-from core.invoicing.details import invoice_details_missing, parties_snapshot
 from core.services._common import (
     User,
     _apply,
@@ -295,8 +295,15 @@ def invoice_issue(*, invoice: Invoice, by: User, issue_date: dt.date | None = No
         locked,
         by=by,
         update_fields=[
-            "status", "issue_date", "due_date", "number_year", "number_sequence", "number",
-            "supply_date", "seller", "buyer",
+            "status",
+            "issue_date",
+            "due_date",
+            "number_year",
+            "number_sequence",
+            "number",
+            "supply_date",
+            "seller",
+            "buyer",
         ],
     )
     invoice.refresh_from_db()
@@ -379,7 +386,9 @@ def credit_note_create(*, invoice: Invoice, by: User, issue_date: dt.date, reaso
     sequence = _credit_note_next_number(issue_date.year)
     note = CreditNote(
         invoice=invoice,
-        number=credit_note_number_format(prefix=workspace.invoice_prefix, year=issue_date.year, sequence=sequence),
+        number=credit_note_number_format(
+            prefix=workspace.invoice_prefix, year=issue_date.year, sequence=sequence
+        ),
         number_year=issue_date.year,
         number_sequence=sequence,
         issue_date=issue_date,

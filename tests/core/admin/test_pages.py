@@ -61,6 +61,12 @@ def records(operator, workspace, settings, tmp_path):
         invoice=InvoiceFactory(client=client, project=project, by=operator), by=operator
     )
     draft = InvoiceFactory(client=client, by=operator)
+    # A void invoice, and so a credit note.
+    services.invoice_void(
+        invoice=services.invoice_issue(invoice=InvoiceFactory(client=client, by=operator), by=operator),
+        by=operator,
+        reason="Issued twice.",
+    )
     artifact, _ = services.artifact_store(
         by=operator,
         content=b"%PDF-1.4 signed",

@@ -18,7 +18,9 @@ NS = {
 def pdf_text(pdf: bytes, tmp_path: Path) -> str:
     path = tmp_path / "document.pdf"
     path.write_bytes(pdf)
-    result = subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, check=True, timeout=60)
+    result = subprocess.run(
+        ["pdftotext", "-layout", str(path), "-"], capture_output=True, check=True, timeout=60
+    )
     return result.stdout.decode()
 
 
@@ -26,7 +28,19 @@ def first_page_png(pdf: bytes, tmp_path: Path, *, name: str = "page", dpi: int =
     path = tmp_path / f"{name}.pdf"
     path.write_bytes(pdf)
     subprocess.run(
-        ["pdftoppm", "-png", "-r", str(dpi), "-f", "1", "-l", "1", "-singlefile", str(path), str(tmp_path / name)],
+        [
+            "pdftoppm",
+            "-png",
+            "-r",
+            str(dpi),
+            "-f",
+            "1",
+            "-l",
+            "1",
+            "-singlefile",
+            str(path),
+            str(tmp_path / name),
+        ],
         check=True,
         timeout=60,
     )
@@ -35,7 +49,9 @@ def first_page_png(pdf: bytes, tmp_path: Path, *, name: str = "page", dpi: int =
 
 def qr_codes(png: Path) -> list[str]:
     """The payloads of the QR codes on the image (zbarimg exits 4 when it finds none)."""
-    result = subprocess.run(["zbarimg", "--quiet", "--raw", "-Sbinary", str(png)], capture_output=True, timeout=60)
+    result = subprocess.run(
+        ["zbarimg", "--quiet", "--raw", "-Sbinary", str(png)], capture_output=True, timeout=60
+    )
     if result.returncode == 4:
         return []
     assert result.returncode == 0, result.stderr
