@@ -31,6 +31,9 @@ BUYER_REQUIRED = (
 )
 
 
+DETAILS_MISSING = "Fill in these business details before issuing: "
+
+
 def is_reverse_charge(
     *, seller_country: str, buyer_country: str, buyer_vat_id: str, seller_vat_id: str
 ) -> bool:

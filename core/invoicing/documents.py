@@ -10,8 +10,9 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from core.invoicing.content import credit_note_content, invoice_content
+from core.invoicing.details import DETAILS_MISSING, invoice_details_missing
 from core.invoicing.render import document_pdf
-from core.models import Artifact, CreditNote, Invoice
+from core.models import Artifact, CreditNote, Invoice, Workspace
 from core.services._common import User, _save
 from core.services.conversations import artifact_store
 from core.services.money import invoice_issue
@@ -66,7 +67,17 @@ def invoice_pdf(*, invoice: Invoice, by: User) -> tuple[bytes, str]:
     """(PDF bytes, file name) of an invoice: the stored document of an issued one, a fresh preview
     (marked DRAFT, never stored) of a draft."""
     if invoice.status == Invoice.Status.DRAFT:
-        return document_pdf(invoice_content(invoice)), _filename("draft-invoice", str(invoice.pk))
+        # A preview shows what issuing would: refused the same way while details are missing.
+        workspace = Workspace.objects.filter(pk=1).first()
+        missing = invoice_details_missing(
+            workspace=workspace,
+            client=invoice.client,
+            tax_rates=invoice.lines.values_list("tax_rate", flat=True),
+        )
+        if missing:
+            raise ValidationError({"details": DETAILS_MISSING + "; ".join(missing) + "."})
+        content = invoice_content(invoice, workspace=workspace)
+        return document_pdf(content), _filename("draft-invoice", str(invoice.pk))
     artifact = invoice_document(invoice=invoice, by=by)
     return _read(artifact), artifact.filename
 

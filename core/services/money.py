@@ -13,7 +13,7 @@ from django.db.models import Max
 from django.utils import timezone
 
 from core import clock
-from core.invoicing.details import invoice_details_missing, parties_snapshot
+from core.invoicing.details import DETAILS_MISSING, invoice_details_missing, parties_snapshot
 from core.memory.capture import memory_capture_request
 from core.models import (
     Client,
@@ -274,9 +274,7 @@ def invoice_issue(*, invoice: Invoice, by: User, issue_date: dt.date | None = No
         workspace=workspace, client=locked.client, tax_rates=locked.lines.values_list("tax_rate", flat=True)
     )
     if missing:
-        raise ValidationError(
-            {"details": "Fill in these business details before issuing: " + "; ".join(missing) + "."}
-        )
+        raise ValidationError({"details": DETAILS_MISSING + "; ".join(missing) + "."})
     issue_date = issue_date or timezone.localdate(clock.now())
     due_date = locked.due_date or issue_date + dt.timedelta(days=workspace.payment_terms_days)
     _check_dates(issue_date, due_date, end_field="due_date", what="due date")

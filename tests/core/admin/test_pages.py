@@ -129,9 +129,16 @@ def test_every_core_admin_page_renders_for_the_operator(operator_client, operato
     if model_admin.has_add_permission(request):
         assert add.status_code == 200
     else:
-        # Only the workspace singleton (already configured here), the numbering counters, and memory
-        # (captured from records, and recall provenance written by tasks).
-        assert model._meta.model_name in {"workspace", "invoicesequence", "memoryitem", "memoryrecall"}
+        # Only the workspace singleton (already configured here), the numbering counters, credit notes
+        # (made by voiding an invoice) and memory (captured from records, and recall provenance written by
+        # tasks).
+        assert model._meta.model_name in {
+            "workspace",
+            "invoicesequence",
+            "creditnote",
+            "memoryitem",
+            "memoryrecall",
+        }
         assert add.status_code == 403
 
     obj = model.objects.first()

@@ -163,3 +163,13 @@ def test_the_admin_issue_action_names_the_missing_details(operator_client, opera
         f"{draft}: Fill in these business details before issuing: workspace: legal name"
     )
     assert Invoice.objects.get(pk=draft.pk).status == "draft"
+
+
+@pytest.mark.django_db
+def test_a_draft_preview_is_refused_the_same_way(api, operator, bare_workspace):
+    draft = InvoiceFactory(by=operator)
+
+    response = api.get(f"/api/v1/invoices/{draft.pk}/pdf")
+
+    assert response.status_code == 422
+    assert "workspace: IBAN" in response.json()["detail"][0]["msg"]
