@@ -14,11 +14,13 @@ import os
 import statistics
 import time
 
+import facturx
 from django.contrib.auth import get_user_model
 from weasyprint import HTML
 
 from core import services
 from core.invoicing.content import invoice_content
+from core.invoicing.facturx_xml import facturx_xml
 from core.invoicing.render import document_html, document_pdf
 from core.models import Client
 
@@ -98,6 +100,13 @@ def run():
     html = document_html(content)
     print(f"{len(LINES)}-line EUR invoice with EPC QR code; {os.cpu_count()} CPUs; one process")
     _timed("baseline: WeasyPrint page only (PDF)", lambda: HTML(string=html).write_pdf(), RENDERS)
+    page = HTML(string=html).write_pdf(pdf_variant="pdf/a-3b")
+    xml = facturx_xml(content)
+    _timed(
+        "  part: Factur-X XSD check + embed (factur-x)",
+        lambda: facturx.generate_from_binary(page, xml, flavor="factur-x", level="en16931", check_xsd=True),
+        RENDERS,
+    )
     p50 = _timed(
         "invoice PDF/A-3 + Factur-X EN 16931 (XSD)", lambda: document_pdf(invoice_content(invoice)), RENDERS
     )
