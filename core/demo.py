@@ -26,6 +26,7 @@ from django.db import connection, models, transaction
 from django.template import Context, Template
 
 from core import clock, services
+from core.invoicing import documents
 from core.models import (
     ActionTemplate,
     Client,
@@ -288,7 +289,20 @@ class _DemoSeeder:
     # --- Clients and everything that hangs off them ------------------------------------------
 
     def _client(self, spec: Mapping[str, Any]) -> None:
-        fields = _fields(spec, "kind", "status", "email", "website", "country", "default_currency", "notes")
+        fields = _fields(
+            spec,
+            "kind",
+            "status",
+            "email",
+            "website",
+            "country",
+            "billing_street",
+            "billing_postcode",
+            "billing_city",
+            "vat_id",
+            "default_currency",
+            "notes",
+        )
         client = self._found_or_created(
             "clients",
             Client.objects.filter(name=spec["name"]).order_by("pk").first(),
@@ -420,7 +434,10 @@ class _DemoSeeder:
         dates = _fields(spec, "issue_date", "sent_at", "paid_at")
         for step in INVOICE_STEPS[spec["status"]]:
             if step == "issue":
-                invoice = services.invoice_issue(invoice=invoice, by=self.by, issue_date=dates["issue_date"])
+                # Issued with its document, as the operator's "Issue" does: the demo shows the PDFs.
+                invoice = documents.invoice_issue_with_document(
+                    invoice=invoice, by=self.by, issue_date=dates["issue_date"]
+                )
             elif step == "send":
                 invoice = services.invoice_mark_sent(invoice=invoice, by=self.by, sent_at=dates["sent_at"])
             elif step == "pay":

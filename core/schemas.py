@@ -91,6 +91,10 @@ class ClientIn(Input):
     email: str = ""
     website: str = ""
     country: str = Field("", description="ISO 3166 alpha-2 code.")
+    billing_street: str = Field("", max_length=200)
+    billing_postcode: str = Field("", max_length=20)
+    billing_city: str = Field("", max_length=100)
+    vat_id: str = Field("", max_length=30, description="EU VAT ID with its country prefix, e.g. DK13585628.")
     default_currency: str = Field("EUR", description="ISO 4217 code.")
     notes: str = ""
 
@@ -110,6 +114,10 @@ class ClientOut(ModelSchema):
             "email",
             "website",
             "country",
+            "billing_street",
+            "billing_postcode",
+            "billing_city",
+            "vat_id",
             "default_currency",
             "notes",
             "created_at",
@@ -247,6 +255,9 @@ class ProposalTransitionIn(Input):
 class InvoiceIn(DocumentIn):
     proposal_id: RecordId | None = None
     due_date: dt.date | None = None
+    supply_date: dt.date | None = Field(
+        None, description="When the work was delivered; the issue date if omitted."
+    )
 
 
 # Only drafts change; an issued invoice is void-and-reissue.
@@ -313,6 +324,7 @@ class InvoiceOut(ModelSchema):
             "total",
             "issue_date",
             "due_date",
+            "supply_date",
             "sent_at",
             "paid_at",
             "voided_at",

@@ -9,6 +9,21 @@ from tests.smtp import smtp_server  # noqa: F401 - a fixture for every test modu
 pytest_plugins = ["tests.clock"]
 
 
+# The seller's details every invoice carries (valid Swedish VAT ID, IBAN and BIC).
+BUSINESS_DETAILS = {
+    "legal_name": "Test Studio AB",
+    "street": "Storgatan 1",
+    "postcode": "111 22",
+    "city": "Stockholm",
+    "country": "SE",
+    "vat_id": "SE556677880801",
+    "iban": "SE4550000000058398257466",
+    "bic": "ESSESESS",
+    "default_tax_rate": "25",
+    "late_payment_text": "Interest on late payment: the reference rate plus 8 percentage points.",
+}
+
+
 @pytest.fixture
 def operator(db):
     """The workspace's operator: a staff superuser who signs in with email."""
@@ -25,6 +40,7 @@ def workspace(db, operator):
         invoice_prefix="TS",
         default_currency="EUR",
         payment_terms_days=30,
+        **BUSINESS_DETAILS,
     )
 
 

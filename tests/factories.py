@@ -57,6 +57,10 @@ class ClientFactory(ServiceFactory):
     status = Client.Status.ACTIVE
     email = factory.Sequence(lambda n: f"billing{n}@client.example")
     default_currency = "EUR"
+    billing_street = "Kungsgatan 5"
+    billing_postcode = "411 19"
+    billing_city = "Göteborg"
+    country = "SE"
 
     @classmethod
     def _create(cls, model_class, *, by=None, **kwargs):

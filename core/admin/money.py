@@ -8,7 +8,12 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.html import format_html
 
 from core import clock, services
 from core.admin.base import (
@@ -25,7 +30,16 @@ from core.admin.base import (
     reason_action,
     service_action,
 )
-from core.models import Invoice, InvoiceLine, InvoiceReminder, InvoiceSequence, Proposal, ProposalLine
+from core.invoicing import documents
+from core.models import (
+    CreditNote,
+    Invoice,
+    InvoiceLine,
+    InvoiceReminder,
+    InvoiceSequence,
+    Proposal,
+    ProposalLine,
+)
 
 # Shared by the line inline on the document's page and the line's own admin.
 PROPOSAL_LINE_SERVICES = RecordServices(
@@ -161,7 +175,7 @@ class InvoiceReminderInline(ReadOnlyPermissions, admin.TabularInline):
 class InvoiceAdmin(ServiceAdmin):
     form = ClientCurrencyForm
     create_fields = ("client",)
-    edit_fields = ("project", "proposal", "currency", "due_date", "notes")
+    edit_fields = ("project", "proposal", "currency", "supply_date", "due_date", "notes")
     record_services = RecordServices(
         record="invoice",
         create=services.invoice_create,
@@ -171,6 +185,7 @@ class InvoiceAdmin(ServiceAdmin):
     info_fields = (
         "number",
         "status",
+        "document_download",
         "issue_date",
         "subtotal",
         "tax_total",
@@ -184,6 +199,7 @@ class InvoiceAdmin(ServiceAdmin):
         "reminders_pause_reason",
         "replaces",
         "replacement",
+        "credit_note_link",
         "created_at",
         "updated_at",
     )
@@ -226,6 +242,40 @@ class InvoiceAdmin(ServiceAdmin):
     def display_number(self, obj: Invoice) -> str:
         return str(obj)
 
+    def get_urls(self):
+        return [
+            path(
+                "<path:object_id>/pdf/",
+                self.admin_site.admin_view(self.pdf_view),
+                name="core_invoice_pdf",
+            ),
+            *super().get_urls(),
+        ]
+
+    def pdf_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        """The issued invoice's stored PDF (rendered the first time), or a draft's preview."""
+        self.require_valid_ids(object_id)
+        invoice = get_object_or_404(Invoice, pk=object_id)
+        if not self.has_view_permission(request, invoice):
+            raise PermissionDenied
+        try:
+            pdf, filename = documents.invoice_pdf(invoice=invoice, by=request.user)
+        except ValidationError as exc:
+            self.message_user(request, " ".join(exc.messages), level="error")
+            return redirect(reverse("admin:core_invoice_change", args=[invoice.pk]))
+        response = HttpResponse(pdf, content_type="application/pdf")
+        response["Content-Disposition"] = f'inline; filename="{filename}"'
+        return response
+
+    @admin.display(description="Document")
+    def document_download(self, obj: Invoice) -> str:
+        label = "Preview PDF (draft)" if obj.is_editable else "Download PDF (PDF/A-3 with Factur-X XML)"
+        return format_html('<a href="{}">{}</a>', reverse("admin:core_invoice_pdf", args=[obj.pk]), label)
+
+    @admin.display(description="Credit note")
+    def credit_note_link(self, obj: Invoice) -> str | None:
+        return admin_link(CreditNote.objects.filter(invoice=obj).first())
+
     @admin.display(description="Re-issued as")
     def replacement(self, obj: Invoice) -> str | None:
         return admin_link(Invoice.objects.filter(replaces=obj).first())
@@ -238,7 +288,9 @@ class InvoiceAdmin(ServiceAdmin):
         return super().revert_disabled(request, obj) or (obj is not None and not is_draft(Invoice, obj.pk))
 
     issue = service_action(
-        lambda request, invoice: services.invoice_issue(invoice=invoice, by=request.user).number,
+        lambda request, invoice: (
+            documents.invoice_issue_with_document(invoice=invoice, by=request.user).number
+        ),
         description="Issue (assign number)",
         done="Issued",
     )
@@ -311,3 +363,38 @@ class InvoiceSequenceAdmin(ReadOnlyPermissions, admin.ModelAdmin):
     """The numbering counters, for reference: only issuing an invoice moves them."""
 
     list_display = ("year", "last_number")
+
+
+@admin.register(CreditNote)
+class CreditNoteAdmin(ReadOnlyPermissions, admin.ModelAdmin):
+    """Credit notes are made by voiding an invoice; here they are read and downloaded."""
+
+    list_display = ("number", "invoice", "issue_date", "reason")
+    list_select_related = ("invoice",)
+    search_fields = ("number", "invoice__number", "reason")
+    readonly_fields = ("number", "invoice", "issue_date", "reason", "document_download")
+    fields = readonly_fields
+
+    def get_urls(self):
+        return [
+            path(
+                "<path:object_id>/pdf/",
+                self.admin_site.admin_view(self.pdf_view),
+                name="core_creditnote_pdf",
+            ),
+            *super().get_urls(),
+        ]
+
+    def pdf_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        if not object_id.isdigit():
+            raise Http404
+        note = get_object_or_404(CreditNote, pk=object_id)
+        pdf, filename = documents.credit_note_pdf(note=note, by=request.user)
+        response = HttpResponse(pdf, content_type="application/pdf")
+        response["Content-Disposition"] = f'inline; filename="{filename}"'
+        return response
+
+    @admin.display(description="Document")
+    def document_download(self, obj: CreditNote) -> str:
+        url = reverse("admin:core_creditnote_pdf", args=[obj.pk])
+        return format_html('<a href="{}">Download PDF (PDF/A-3 with Factur-X XML)</a>', url)

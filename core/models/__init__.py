@@ -18,6 +18,7 @@ from core.models.conversations import Message as Message
 from core.models.conversations import Note as Note
 from core.models.memory import MemoryItem as MemoryItem
 from core.models.memory import MemoryRecall as MemoryRecall
+from core.models.money import CreditNote as CreditNote
 from core.models.money import Invoice as Invoice
 from core.models.money import InvoiceLine as InvoiceLine
 from core.models.money import InvoiceReminder as InvoiceReminder

@@ -33,6 +33,11 @@ class Client(TimeStamped):
     email = models.EmailField(blank=True, help_text="Billing or main address; stored in lower case.")
     website = models.URLField(blank=True)
     country = models.CharField(max_length=2, blank=True, help_text="ISO 3166 alpha-2 code.")
+    # The buyer on invoices: address and VAT ID (needed for the EU reverse charge).
+    billing_street = models.CharField(max_length=200, blank=True)
+    billing_postcode = models.CharField(max_length=20, blank=True)
+    billing_city = models.CharField(max_length=100, blank=True)
+    vat_id = models.CharField(max_length=20, blank=True, verbose_name="VAT ID")
     default_currency = currency_field()
     notes = models.TextField(blank=True)
     history = HistoricalRecords()

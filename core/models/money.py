@@ -162,6 +162,23 @@ class Invoice(MoneyDocument):
     number_sequence = models.PositiveIntegerField(null=True, blank=True, editable=False)
     issue_date = models.DateField(null=True, blank=True)
     due_date = models.DateField(null=True, blank=True)
+    supply_date = models.DateField(
+        null=True, blank=True, help_text="When the work was delivered; the issue date when left blank."
+    )
+    # The parties as they stood when the invoice was issued (names, addresses, VAT IDs, bank details):
+    # the document is rendered from these, so later changes to the workspace or the client never alter
+    # an issued invoice. Frozen by a trigger (migration business_details).
+    seller = models.JSONField(default=dict, blank=True, editable=False)
+    buyer = models.JSONField(default=dict, blank=True, editable=False)
+    document = models.ForeignKey(
+        "Artifact",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+        help_text="The issued invoice as PDF/A-3 with its Factur-X XML; rendered once.",
+    )
     sent_at = models.DateTimeField(null=True, blank=True)
     paid_at = models.DateTimeField(null=True, blank=True)
     voided_at = models.DateTimeField(null=True, blank=True)
@@ -263,3 +280,32 @@ class InvoiceReminder(models.Model):
 
     def __str__(self) -> str:
         return f"{self.level} reminder of {self.invoice}"
+
+
+class CreditNote(TimeStamped):
+    """The document that cancels a void invoice in full (UNTDID 1001 type 381), referencing it.
+
+    Numbered in its own gap-free series per year (PREFIX-YYYY-CNNNN); its parties and lines are the
+    invoice's, so it needs no lines of its own."""
+
+    invoice = models.OneToOneField(Invoice, on_delete=models.PROTECT, related_name="credit_note")
+    number = models.CharField(max_length=32, unique=True)
+    number_year = models.PositiveSmallIntegerField()
+    number_sequence = models.PositiveIntegerField()
+    issue_date = models.DateField()
+    reason = models.TextField()
+    document = models.ForeignKey(
+        "Artifact", on_delete=models.PROTECT, null=True, blank=True, editable=False, related_name="+"
+    )
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-issue_date", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["number_year", "number_sequence"], name="creditnote_number_unique_per_year"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.number

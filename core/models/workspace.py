@@ -43,10 +43,40 @@ class Workspace(TimeStamped):
         validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("100"))],
         help_text="Share of an accepted proposal invoiced at once (30: a 30 % deposit); 0 invoices it whole.",
     )
+    # Business details printed on every invoice (EU VAT invoice requirements); issuing an invoice is
+    # refused while any of the required ones is blank (core.invoicing.details).
+    legal_name = models.CharField(
+        max_length=200, blank=True, help_text="As registered; the invoice's seller."
+    )
+    street = models.CharField(max_length=200, blank=True)
+    postcode = models.CharField(max_length=20, blank=True)
+    city = models.CharField(max_length=100, blank=True)
+    country = models.CharField(max_length=2, blank=True, help_text="ISO 3166 alpha-2 code, e.g. SE.")
+    vat_id = models.CharField(
+        max_length=20, blank=True, verbose_name="VAT ID", help_text="e.g. SE556677889901"
+    )
+    iban = models.CharField(max_length=34, blank=True, verbose_name="IBAN")
+    bic = models.CharField(max_length=11, blank=True, verbose_name="BIC")
+    default_tax_rate = models.DecimalField(
+        max_digits=5, decimal_places=2, default=Decimal("0"), validators=NON_NEGATIVE, help_text="Percent."
+    )
+    late_payment_text = models.TextField(
+        blank=True, help_text="Printed on invoices and used by the final reminder (interest, fees)."
+    )
+    logo = models.ForeignKey(
+        "Artifact",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="A PNG, JPEG or SVG printed at the top of invoices.",
+    )
     history = HistoricalRecords()
 
     class Meta:
         constraints = [
+            non_negative_check("workspace_tax_rate_non_negative", "default_tax_rate"),
+            models.CheckConstraint(condition=Q(default_tax_rate__lte=100), name="workspace_tax_rate_max_100"),
             # A singleton: the row with pk=1 is the workspace.
             models.CheckConstraint(condition=Q(pk=1), name="workspace_singleton"),
             currency_check("workspace_currency_iso4217", "default_currency"),

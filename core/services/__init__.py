@@ -57,6 +57,8 @@ from core.services.money import INVOICE_DRAFT_FIELDS as INVOICE_DRAFT_FIELDS
 from core.services.money import INVOICE_TRANSITIONS as INVOICE_TRANSITIONS
 from core.services.money import PROPOSAL_FIELDS as PROPOSAL_FIELDS
 from core.services.money import PROPOSAL_TRANSITIONS as PROPOSAL_TRANSITIONS
+from core.services.money import credit_note_create as credit_note_create
+from core.services.money import credit_note_number_format as credit_note_number_format
 from core.services.money import invoice_create as invoice_create
 from core.services.money import invoice_delete_draft as invoice_delete_draft
 from core.services.money import invoice_issue as invoice_issue
@@ -95,6 +97,7 @@ from core.services.tokens import api_token_check as api_token_check
 from core.services.tokens import api_token_create as api_token_create
 from core.services.tokens import api_token_hash as api_token_hash
 from core.services.tokens import api_token_revoke as api_token_revoke
+from core.services.workspace import BUSINESS_FIELDS as BUSINESS_FIELDS
 from core.services.workspace import PRICING_FIELDS as PRICING_FIELDS
 from core.services.workspace import TEMPLATE_FIELDS as TEMPLATE_FIELDS
 from core.services.workspace import WORKSPACE_FIELDS as WORKSPACE_FIELDS

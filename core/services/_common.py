@@ -15,6 +15,7 @@ from django.core.validators import validate_email
 from django.db import models
 
 from core.currencies import currency_is_valid
+from core.invoicing.identifiers import bic_normalise, country_normalise, iban_normalise, vat_id_normalise
 from core.models import Client, Project
 
 User = AbstractBaseUser | None
@@ -77,8 +78,21 @@ _NORMALISERS = {
     "operator_email": email_normalise,
     "currency": currency_normalise,
     "default_currency": currency_normalise,
+    "country": country_normalise,
+    "vat_id": vat_id_normalise,
+    "iban": iban_normalise,
+    "bic": bic_normalise,
 }
-_DECIMAL_FIELDS = {"budget", "estimate_hours", "unit_price", "min_units", "value", "quantity", "tax_rate"}
+_DECIMAL_FIELDS = {
+    "budget",
+    "estimate_hours",
+    "unit_price",
+    "min_units",
+    "value",
+    "quantity",
+    "tax_rate",
+    "default_tax_rate",
+}
 
 
 def _clean_value(field: str, value: Any) -> Any:

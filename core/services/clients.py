@@ -20,7 +20,20 @@ from core.services._common import (
 )
 from core.services.deletion import _delete
 
-CLIENT_FIELDS = ("name", "kind", "status", "email", "website", "country", "default_currency", "notes")
+CLIENT_FIELDS = (
+    "name",
+    "kind",
+    "status",
+    "email",
+    "website",
+    "country",
+    "billing_street",
+    "billing_postcode",
+    "billing_city",
+    "vat_id",
+    "default_currency",
+    "notes",
+)
 
 
 @transaction.atomic

@@ -9,12 +9,23 @@ from typing import Any, TypeVar
 
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
+from django.db.models import Max
 from django.utils import timezone
 
 from core import clock
 from core.invoice_numbers import invoice_number_format
+from core.invoicing.details import DETAILS_MISSING, invoice_details_missing, parties_snapshot
 from core.memory.capture import memory_capture_request
-from core.models import Client, Invoice, InvoiceLine, InvoiceSequence, Proposal, ProposalLine, Workspace
+from core.models import (
+    Client,
+    CreditNote,
+    Invoice,
+    InvoiceLine,
+    InvoiceSequence,
+    Proposal,
+    ProposalLine,
+    Workspace,
+)
 from core.services._common import (
     User,
     _apply,
@@ -185,7 +196,7 @@ def proposal_send_record(
     return proposal_transition(proposal=proposal, to=Proposal.Status.SENT, by=by, at=sent_at)
 
 
-INVOICE_DRAFT_FIELDS = ("currency", "notes", "project", "proposal", "due_date")
+INVOICE_DRAFT_FIELDS = ("currency", "notes", "project", "proposal", "due_date", "supply_date")
 
 
 def _invoice_draft(invoice: Invoice) -> Invoice:
@@ -256,6 +267,11 @@ def invoice_issue(*, invoice: Invoice, by: User, issue_date: dt.date | None = No
     workspace = Workspace.objects.filter(pk=1).first()
     if workspace is None:
         raise ValidationError("Set up the workspace (name and invoice prefix) before issuing invoices.")
+    missing = invoice_details_missing(
+        workspace=workspace, client=locked.client, tax_rates=locked.lines.values_list("tax_rate", flat=True)
+    )
+    if missing:
+        raise ValidationError({"details": DETAILS_MISSING + "; ".join(missing) + "."})
     issue_date = issue_date or timezone.localdate(clock.now())
     due_date = locked.due_date or issue_date + dt.timedelta(days=workspace.payment_terms_days)
     _check_dates(issue_date, due_date, end_field="due_date", what="due date")
@@ -268,10 +284,22 @@ def invoice_issue(*, invoice: Invoice, by: User, issue_date: dt.date | None = No
     locked.number = invoice_number_format(
         prefix=workspace.invoice_prefix, year=issue_date.year, sequence=sequence
     )
+    locked.supply_date = locked.supply_date or issue_date
+    locked.seller, locked.buyer = parties_snapshot(workspace=workspace, client=locked.client)
     _save(
         locked,
         by=by,
-        update_fields=["status", "issue_date", "due_date", "number_year", "number_sequence", "number"],
+        update_fields=[
+            "status",
+            "issue_date",
+            "due_date",
+            "number_year",
+            "number_sequence",
+            "number",
+            "supply_date",
+            "seller",
+            "buyer",
+        ],
     )
     invoice.refresh_from_db()
     return invoice
@@ -320,9 +348,48 @@ def invoice_void(*, invoice: Invoice, by: User, reason: str, voided_at: dt.datet
     reason = (reason or "").strip()
     if not reason:
         raise ValidationError({"void_reason": "Say why the invoice is void."})
-    return _invoice_transition(
-        invoice, Invoice.Status.VOID, by=by, voided_at=voided_at or clock.now(), void_reason=reason
+    voided_at = voided_at or clock.now()
+    _invoice_transition(invoice, Invoice.Status.VOID, by=by, voided_at=voided_at, void_reason=reason)
+    # The issued number stays in the books; the credit note is the document that cancels it.
+    credit_note_create(invoice=invoice, by=by, issue_date=timezone.localdate(voided_at), reason=reason)
+    return invoice
+
+
+def _credit_note_next_number(year: int) -> int:
+    """The next credit-note number of `year`: a transaction-scoped advisory lock serialises concurrent
+    voids, so max + 1 is gap-free and unique (the UNIQUE constraint backs it up)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(hashtext('core_creditnote_number'), %s)", [year])
+    last = CreditNote.objects.filter(number_year=year).aggregate(m=Max("number_sequence"))["m"]
+    return (last or 0) + 1
+
+
+def credit_note_number_format(*, prefix: str, year: int, sequence: int) -> str:
+    return f"{prefix}-{year}-C{sequence:04d}"
+
+
+@transaction.atomic
+def credit_note_create(*, invoice: Invoice, by: User, issue_date: dt.date, reason: str) -> CreditNote:
+    """The credit note cancelling a void invoice in full; one per invoice."""
+    if invoice.status != Invoice.Status.VOID:
+        raise ValidationError({"status": "Only a void invoice is credited."})
+    existing = CreditNote.objects.filter(invoice=invoice).first()
+    if existing is not None:
+        return existing
+    workspace = Workspace.objects.get(pk=1)
+    issue_date = max(issue_date, invoice.issue_date)
+    sequence = _credit_note_next_number(issue_date.year)
+    note = CreditNote(
+        invoice=invoice,
+        number=credit_note_number_format(
+            prefix=workspace.invoice_prefix, year=issue_date.year, sequence=sequence
+        ),
+        number_year=issue_date.year,
+        number_sequence=sequence,
+        issue_date=issue_date,
+        reason=reason,
     )
+    return _save(note, by=by)
 
 
 @transaction.atomic

@@ -10,6 +10,20 @@ from core.models import ActionTemplate, PricingRule, Workspace
 from core.services._common import User, _apply, _save, _upsert
 from core.services.deletion import _delete
 
+# The details an invoice carries about the seller (validated by the normalisers in _common).
+BUSINESS_FIELDS = (
+    "legal_name",
+    "street",
+    "postcode",
+    "city",
+    "country",
+    "vat_id",
+    "iban",
+    "bic",
+    "default_tax_rate",
+    "late_payment_text",
+    "logo",
+)
 WORKSPACE_FIELDS = (
     "name",
     "operator_name",
@@ -18,6 +32,7 @@ WORKSPACE_FIELDS = (
     "default_currency",
     "payment_terms_days",
     "deposit_percent",
+    *BUSINESS_FIELDS,
 )
 
 

@@ -73,7 +73,7 @@ def test_create_a_client(api, operator):
         ({"name": "Berg", "colour": "blue"}, "colour", "Extra inputs are not permitted"),
         ({"name": ["Berg"]}, "name", "Input should be a valid string"),
         ({"name": "Berg", "notes": None}, "notes", "Input should be a valid string"),
-        ({"name": "Berg", "country": "Sweden"}, "country", "at most 2 characters"),
+        ({"name": "Berg", "country": "Sweden"}, "country", "not an ISO 3166 two-letter country code"),
     ],
 )
 def test_bad_client_input_is_422_per_field_and_creates_nothing(api, payload, field, message):

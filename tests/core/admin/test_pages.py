@@ -61,6 +61,12 @@ def records(operator, workspace, settings, tmp_path):
         invoice=InvoiceFactory(client=client, project=project, by=operator), by=operator
     )
     draft = InvoiceFactory(client=client, by=operator)
+    # A void invoice, and so a credit note.
+    services.invoice_void(
+        invoice=services.invoice_issue(invoice=InvoiceFactory(client=client, by=operator), by=operator),
+        by=operator,
+        reason="Issued twice.",
+    )
     artifact, _ = services.artifact_store(
         by=operator,
         content=b"%PDF-1.4 signed",
@@ -123,9 +129,16 @@ def test_every_core_admin_page_renders_for_the_operator(operator_client, operato
     if model_admin.has_add_permission(request):
         assert add.status_code == 200
     else:
-        # Only the workspace singleton (already configured here), the numbering counters, and memory
-        # (captured from records, and recall provenance written by tasks).
-        assert model._meta.model_name in {"workspace", "invoicesequence", "memoryitem", "memoryrecall"}
+        # Only the workspace singleton (already configured here), the numbering counters, credit notes
+        # (made by voiding an invoice) and memory (captured from records, and recall provenance written by
+        # tasks).
+        assert model._meta.model_name in {
+            "workspace",
+            "invoicesequence",
+            "creditnote",
+            "memoryitem",
+            "memoryrecall",
+        }
         assert add.status_code == 403
 
     obj = model.objects.first()
