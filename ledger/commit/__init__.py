@@ -5,7 +5,7 @@ module per domain of action kinds (email, the canonical record and money documen
 committers there when this package is imported.
 """
 
-from ledger.commit import email, memory, records
+from ledger.commit import email, memory, payments, records
 from ledger.commit.email import EmailPayload, message_id_for, sender_address
 from ledger.commit.registry import (
     DELETE,
@@ -47,6 +47,7 @@ __all__ = [
     "memory",
     "message_id_for",
     "payload_validate",
+    "payments",
     "records",
     "sender_address",
 ]
