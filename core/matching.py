@@ -103,7 +103,7 @@ def name_key(name: str) -> str:
     """A payer or client name reduced to what identifies it: no accents, case, punctuation, `&`/`and`."""
     text = unicodedata.normalize("NFKD", name or "")
     text = "".join(char for char in text if not unicodedata.combining(char)).lower()
-    text = text.replace("&", " and ").replace("+", " and ")
+    text = text.replace("&", " and ").replace("+", " and ").replace(".", "").replace("'", "")
     text = re.sub(r"[^a-z0-9]+", " ", text)
     return " ".join(word for word in text.split() if word not in {"and", "und", "et", "og", "och"})
 

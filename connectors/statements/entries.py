@@ -41,7 +41,8 @@ def amount_parse(text: str, *, decimal_comma: bool | None = None) -> Decimal:
     """`1.400,00`, `1,400.00`, `-89,00`, `89,00-`, `+45.50 EUR`, `(12.00)` → Decimal. `decimal_comma` settles
     `1.400` / `1,400` when the value alone cannot."""
     raw = (text or "").strip()
-    value = re.sub(r"[A-Za-z€$£\s\u00a0']", "", raw)
+    value = re.sub(r"^[A-Za-z]{3}\s*|\s*[A-Za-z]{3}$", "", raw)  # "EUR 12,00", "12,00 EUR"
+    value = re.sub(r"[€$£\s\u00a0']", "", value)
     negative = False
     if value.startswith("(") and value.endswith(")"):
         negative, value = True, value[1:-1]
@@ -120,16 +121,21 @@ NAME_JOINERS = {
 
 
 def split_name_from_text(text: str, *, known_names: set[str]) -> tuple[str, str]:
-    """(remittance, payer name) of a free-text booking line where the name trails the remittance, as in an
-    unstructured MT940 `:86:` ("Invoices NW-2026-0004 and NW-2026-0005 Holm Ceramics ApS").
+    """(remittance, payer name) of a free-text booking line, as in an unstructured MT940 `:86:` ("Invoices
+    NW-2026-0004 and NW-2026-0005 Holm Ceramics ApS").
 
-    A name known for a client or payer wins (the longest trailing run of words that is one); otherwise
-    the trailing words that look like a name: no digits, no remittance word, capitalised or a joiner."""
+    A name known for a client or payer wins (the longest run of words at the end, else at the start, that
+    is one); otherwise the trailing words that look like a name: no digits, no remittance word,
+    capitalised or a joiner."""
     words = text.split()
     for size in range(min(8, len(words)), 0, -1):
         tail = " ".join(words[-size:])
         if name_key(tail) in known_names:
             return " ".join(words[:-size]), tail
+    for size in range(min(8, len(words)), 0, -1):  # some banks put the name first
+        head = " ".join(words[:size])
+        if name_key(head) in known_names:
+            return " ".join(words[size:]), head
     start = len(words)
     while start > 0 and len(words) - start < 6:
         word = words[start - 1]

@@ -1,6 +1,7 @@
 """MT940 (SWIFT customer statement), read with the `mt-940` library.
 
-The `:86:` details come in three shapes: German structured subfields (`166?00GUTSCHRIFT?20…?32name`),
+The `:86:` details come in three shapes: German structured subfields (`166?00GUTSCHRIFT?20…?32name`, split
+by the library),
 SWIFT tags (`/REMI/…/NAME/…/IBAN/…`, as ING and Rabobank write), and free text with the payer's name and
 IBAN somewhere in it. Lines of `:86:` are at most 65 characters; a full line was cut mid-word, so it is
 joined to the next without a space.
@@ -21,7 +22,6 @@ from connectors.statements.entries import (
     iban_valid,
 )
 
-_SUBFIELD = re.compile(r"\?(\d{2})")
 _TAGGED = re.compile(r"/(REMI|NAME|IBAN|BIC|EREF|CNTP|ORDP|BENM|ID|ADDR|TRCD|USTD|STRD|CSID|MARF|PURP|SVCL)/")
 
 
@@ -34,20 +34,15 @@ def _joined(details: str) -> str:
     return text.strip()
 
 
-def _structured(details: str) -> tuple[str, str, str] | None:
-    """German `?NN` subfields: 20–29 and 60–63 the remittance, 32–33 the name, 31 the account."""
-    flat = "".join(line.strip("\r") for line in details.splitlines())
-    if not re.match(r"^\d{3}\?\d{2}", flat):
+def _structured(values: dict) -> tuple[str, str, str] | None:
+    """German `?NN` subfields, which the library has already split (20–29, 60–63 purpose; 32–33 name;
+    31 IBAN); None when the details were not structured."""
+    if "transaction_details" in values or not (values.get("purpose") or values.get("applicant_name")):
         return None
-    parts = _SUBFIELD.split(flat)[1:]
-    fields: dict[int, str] = {}
-    for code, value in zip(parts[::2], parts[1::2], strict=False):
-        fields.setdefault(int(code), "")
-        fields[int(code)] += value
-    remittance = "".join(fields.get(code, "") for code in [*range(20, 30), *range(60, 64)])
-    remittance = re.sub(r"\b(EREF|KREF|MREF|CRED|DEBT|SVWZ|ABWA|ABWE)\+", " ", remittance)
-    name = (fields.get(32, "") + fields.get(33, "")).strip()
-    return " ".join(remittance.split()), name, iban_valid(fields.get(31, ""))
+    remittance = " ".join(part for part in (values.get("purpose"), values.get("additional_purpose")) if part)
+    name = values.get("applicant_name") or values.get("deviate_applicant") or values.get("recipient_name")
+    iban = values.get("applicant_iban") or values.get("gvc_applicant_iban") or ""
+    return " ".join(remittance.split()), (name or "").strip(), iban_valid(iban)
 
 
 def _tagged(details: str) -> tuple[str, str, str] | None:
@@ -95,7 +90,7 @@ def parse_mt940(content: bytes, *, known_names: set[str]) -> ParsedStatement:
         if amount is None or booked is None:
             raise StatementError(f"transaction {position}: no amount or date in its :61: line.")
         details = values.get("transaction_details") or ""
-        split = _structured(details) or _tagged(details)
+        split = _structured(values) or _tagged(details)
         if split is None:
             split = details_split(_joined(details), known_names=known_names)
         remittance, name, iban = split
