@@ -287,7 +287,7 @@ class MatchIndex:
         if isinstance(named, Match):
             return named
         if named:
-            return self._settle(credit, named, reason="the remittance names the invoice")
+            return self.settle(credit, named, reason="the remittance names the invoice")
         return self._by_amount(credit, payers, how)
 
     def _named(self, credit: Credit, payers: set[int]) -> list[OpenInvoice] | Match:
@@ -333,7 +333,7 @@ class MatchIndex:
             )
         return chosen
 
-    def _settle(self, credit: Credit, invoices: list[OpenInvoice], *, reason: str) -> Match:
+    def settle(self, credit: Credit, invoices: list[OpenInvoice], *, reason: str) -> Match:
         """Allocate the credit over `invoices`, oldest due first."""
         owed = sum((invoice.open_amount for invoice in invoices), Decimal("0.00"))
         left = credit.amount
@@ -371,14 +371,14 @@ class MatchIndex:
         ]
         own_equal = [invoice for invoice in equal if invoice.client_id in payers]
         if len(own_equal) == 1:
-            return self._settle(credit, own_equal, reason=f"payer known by {how}, amount equal")
+            return self.settle(credit, own_equal, reason=f"payer known by {how}, amount equal")
         if len(own_equal) > 1:
             return Match(AMBIGUOUS, invoices=own_equal, reasons=["several of the payer's invoices fit"])
         combination = self._combination(credit.amount, pool)
         if combination:
-            return self._settle(credit, combination, reason=f"payer known by {how}, amounts add up")
+            return self.settle(credit, combination, reason=f"payer known by {how}, amounts add up")
         if len(pool) == 1:
-            return self._settle(credit, pool, reason=f"payer known by {how}, their only open invoice")
+            return self.settle(credit, pool, reason=f"payer known by {how}, their only open invoice")
         if pool:
             return Match(AMBIGUOUS, invoices=pool[:10], reasons=[f"payer known by {how}, amount fits none"])
         return Match(NONE, reasons=[f"payer known by {how} but has no open invoice"])

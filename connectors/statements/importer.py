@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import uuid
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from connectors.statements.camt import parse_camt
@@ -205,7 +207,7 @@ def _store(report: ImportReport, statement: ParsedStatement, *, content: bytes, 
     report.proposed = len(proposed)
 
 
-def payment_propose_for_entry(*, entry: BankEntry) -> None:
+def payment_propose_for_entry(*, entry: BankEntry, requested_by=REQUESTED_BY, key: str = "") -> None:
     """A ledger task proposing the payment a matched credit stands for; it waits for the operator (money
     floor). Keyed by the entry, so proposing twice is a no-op."""
     match = entry.match
@@ -229,6 +231,41 @@ def payment_propose_for_entry(*, entry: BankEntry) -> None:
             ],
             "credit_left": match["credit_left"],
         },
-        idempotency_key=f"bank-entry:{entry.fingerprint}",
-        requested_by=REQUESTED_BY,
+        idempotency_key=key or f"bank-entry:{entry.fingerprint}",
+        requested_by=requested_by,
     )
+
+
+def bank_entry_propose(*, entry: BankEntry, numbers: list[str], by) -> Match:
+    """The operator's choice for a credit that waited (ambiguous or unmatched): the invoices it pays, by
+    number. Allocated like a match (oldest due first, the rest as credit) and proposed through the
+    ledger, where it waits for approval like every payment."""
+    if entry.amount <= 0:
+        raise ValidationError("Only credits are payments.")
+    if entry.status not in (BankEntry.Status.OPEN, BankEntry.Status.PROPOSED) or hasattr(entry, "payment"):
+        raise ValidationError(f"This entry is already {entry.get_status_display().lower()}.")
+    index = core_selectors.payment_match_index()
+    wanted = [number.strip().upper() for number in numbers if number.strip()]
+    by_number = {invoice.number: invoice for invoices in index.by_client.values() for invoice in invoices}
+    unknown = [number for number in wanted if number not in by_number]
+    if not wanted or unknown:
+        raise ValidationError(
+            f"Name open invoices by number; not open or unknown: {', '.join(unknown) or '—'}."
+        )
+    chosen = [by_number[number] for number in wanted]
+    if len({invoice.client_id for invoice in chosen}) > 1:
+        raise ValidationError("One payment settles invoices of one client only.")
+    if any(invoice.currency != entry.currency for invoice in chosen):
+        raise ValidationError(f"The entry is in {entry.currency}; choose invoices in {entry.currency}.")
+    credit = Credit(amount=entry.amount, currency=entry.currency)
+    match = index.settle(credit, chosen, reason="chosen by the operator")
+    with transaction.atomic():
+        BankEntry.objects.filter(pk=entry.pk).update(match_kind=match.kind, match=match.as_dict())
+        entry.refresh_from_db()
+        # A new key each time: the operator may choose again after rejecting an earlier proposal; a
+        # second payment for the same entry is refused when committed.
+        payment_propose_for_entry(
+            entry=entry, requested_by=by, key=f"bank-entry:{entry.fingerprint}:{uuid.uuid4()}"
+        )
+        BankEntry.objects.filter(pk=entry.pk).update(status=BankEntry.Status.PROPOSED)
+    return match
