@@ -23,6 +23,7 @@ operator as ambiguous, whatever the amount, and nothing is proposed.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import itertools
 import re
 import unicodedata
@@ -108,13 +109,14 @@ def name_key(name: str) -> str:
     return " ".join(word for word in text.split() if word not in {"and", "und", "et", "og", "och"})
 
 
-def name_keys(name: str) -> set[str]:
+@functools.lru_cache(maxsize=65536)  # a statement repeats its payers' names
+def name_keys(name: str) -> frozenset[str]:
     """The name's key, and the key without trailing legal forms ("Berg Bakery AB" is "Berg Bakery")."""
     key = name_key(name)
     words = key.split()
     while len(words) > 1 and words[-1] in LEGAL_FORMS:
         words.pop()
-    return {key, " ".join(words)} - {""}
+    return frozenset({key, " ".join(words)} - {""})
 
 
 def iban_compact(value: str) -> str:

@@ -18,15 +18,21 @@ from defusedxml.ElementTree import fromstring
 from connectors.statements.entries import ParsedEntry, ParsedStatement, StatementError, iban_valid
 
 
-def _local(tag: str) -> str:
-    return tag.rsplit("}", 1)[-1]
+def _local(tag) -> str:
+    return tag.rsplit("}", 1)[-1] if isinstance(tag, str) else ""
 
 
 def _child(element: Element | None, *path: str) -> Element | None:
     for name in path:
         if element is None:
             return None
-        element = next((child for child in element if _local(child.tag) == name), None)
+        for child in element:
+            tag = child.tag
+            if isinstance(tag, str) and (tag == name or tag.endswith("}" + name)):  # comments have no str tag
+                element = child
+                break
+        else:
+            return None
     return element
 
 

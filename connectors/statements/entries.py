@@ -4,6 +4,7 @@ parsers share (amounts in either decimal convention, IBANs, a payer's name insid
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
@@ -76,7 +77,11 @@ _IBAN_CANDIDATE = re.compile(r"\b[A-Z]{2}\d{2}(?:\s?[A-Z0-9]){10,30}\b")
 
 def iban_valid(value: str) -> str:
     """The IBAN in compact form when it is a valid IBAN, else ""."""
-    compact = iban_compact(value)
+    return _iban_checked(iban_compact(value))
+
+
+@functools.lru_cache(maxsize=65536)  # a statement repeats its payers' accounts
+def _iban_checked(compact: str) -> str:
     if not 15 <= len(compact) <= 34:
         return ""
     try:

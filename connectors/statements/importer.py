@@ -201,39 +201,37 @@ def _store(report: ImportReport, statement: ParsedStatement, *, content: bytes, 
     )
     report.created, report.statement_id, report.new_entries = created, stored.pk, len(entries)
     proposed = [entry for entry in entries if entry.match_kind in MATCHED]
-    for entry in proposed:
-        payment_propose_for_entry(entry=entry)
+    ledger_services.tasks_submit_many(
+        workflow=PAYMENT_WORKFLOW,
+        items=[(f"bank-entry:{entry.fingerprint}", payment_proposal(entry)) for entry in proposed],
+        requested_by=REQUESTED_BY,
+    )
     core_services.bank_entries_mark_proposed(ids=[entry.pk for entry in proposed])
     report.proposed = len(proposed)
 
 
-def payment_propose_for_entry(*, entry: BankEntry, requested_by=REQUESTED_BY, key: str = "") -> None:
-    """A ledger task proposing the payment a matched credit stands for; it waits for the operator (money
-    floor). Keyed by the entry, so proposing twice is a no-op."""
+def payment_proposal(entry: BankEntry) -> dict[str, Any]:
+    """The input of the ledger task proposing the payment a matched credit stands for (it waits for the
+    operator: money floor). The task is keyed by the entry, so proposing twice is a no-op."""
     match = entry.match
-    ledger_services.task_submit(
-        workflow=PAYMENT_WORKFLOW,
-        input={
-            "client_id": match["client_id"],
-            "amount": str(entry.amount),
-            "currency": entry.currency,
-            "received_on": entry.booked_on.isoformat(),
-            "method": "bank_transfer",
-            "reference": entry.remittance[:300],
-            "payer_name": entry.counterparty,
-            "payer_iban": entry.counterparty_iban,
-            "source": "bank_statement",
-            "bank_entry_id": entry.pk,
-            "match_kind": entry.match_kind,
-            "allocations": [
-                {"invoice_id": item["invoice_id"], "number": item["number"], "amount": item["amount"]}
-                for item in match["allocations"]
-            ],
-            "credit_left": match["credit_left"],
-        },
-        idempotency_key=key or f"bank-entry:{entry.fingerprint}",
-        requested_by=requested_by,
-    )
+    return {
+        "client_id": match["client_id"],
+        "amount": str(entry.amount),
+        "currency": entry.currency,
+        "received_on": entry.booked_on.isoformat(),
+        "method": "bank_transfer",
+        "reference": entry.remittance[:300],
+        "payer_name": entry.counterparty,
+        "payer_iban": entry.counterparty_iban,
+        "source": "bank_statement",
+        "bank_entry_id": entry.pk,
+        "match_kind": entry.match_kind,
+        "allocations": [
+            {"invoice_id": item["invoice_id"], "number": item["number"], "amount": item["amount"]}
+            for item in match["allocations"]
+        ],
+        "credit_left": match["credit_left"],
+    }
 
 
 def bank_entry_propose(*, entry: BankEntry, numbers: list[str], by) -> Match:
@@ -264,8 +262,11 @@ def bank_entry_propose(*, entry: BankEntry, numbers: list[str], by) -> Match:
         entry.refresh_from_db()
         # A new key each time: the operator may choose again after rejecting an earlier proposal; a
         # second payment for the same entry is refused when committed.
-        payment_propose_for_entry(
-            entry=entry, requested_by=by, key=f"bank-entry:{entry.fingerprint}:{uuid.uuid4()}"
+        ledger_services.task_submit(
+            workflow=PAYMENT_WORKFLOW,
+            input=payment_proposal(entry),
+            idempotency_key=f"bank-entry:{entry.fingerprint}:{uuid.uuid4()}",
+            requested_by=by,
         )
         BankEntry.objects.filter(pk=entry.pk).update(status=BankEntry.Status.PROPOSED)
     return match
