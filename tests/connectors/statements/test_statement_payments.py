@@ -55,6 +55,13 @@ def test_import_proposes_payments_that_wait_for_the_operator_and_approval_settle
         for a in pending
     )
 
+    # The phone's approval list shows what each payment settles; the detail page shows the payload.
+    listing = operator_client.get(reverse("approvals:list"))
+    assert b"Record 1400.00 EUR from Berg Bakery AB: settles NW-2026-0001" in listing.content
+    assert b"pays part of NW-2026-0006" in listing.content
+    detail = operator_client.get(reverse("approvals:detail", args=[pending[0].pk]))
+    assert detail.status_code == 200 and b"money" in detail.content
+
     # The phone page approves them in one batch.
     response = operator_client.post(
         reverse("approvals:batch"), {"ids": [a.pk for a in pending], "decision": "approve"}
