@@ -7,6 +7,7 @@ from agents import (
     mail,
     memory,
     operator,
+    payments,  # noqa: F401 - registers payment.propose (declared next to its agent)
     proposal_writer,
     reminders,
     summariser,

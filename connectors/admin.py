@@ -12,15 +12,19 @@ from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404
+from django.shortcuts import get_object_or_404, redirect
 from django.template.defaultfilters import filesizeformat
+from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
 
 from connectors import imap, services
 from connectors.models import InboundMail, Mailbox
-from ledger.admin.base import ReadOnlyAdmin, text_block
+from connectors.statements import StatementError, statement_import
+from connectors.statements.importer import bank_entry_propose
+from core.models import BankEntry, BankStatement
+from ledger.admin.base import ReadOnlyAdmin, ReadOnlyInline, text_block
 
 _PREVIEW_CHARS = 4000
 
@@ -180,3 +184,187 @@ class InboundMailAdmin(ReadOnlyAdmin):
                 self.message_user(
                     request, f"#{result.pk}: {result.get_status_display().lower()}.", messages.SUCCESS
                 )
+
+
+# --- Bank statements (ADR 0016) ------------------------------------------------------------------------
+
+
+class StatementUploadForm(forms.Form):
+    file = forms.FileField(help_text="CAMT.053 (XML), MT940, OFX or CSV, as your bank exports it.")
+    dry_run = forms.BooleanField(required=False, label="Only show the matches; import nothing")
+
+
+class BankEntryInline(ReadOnlyInline):
+    model = BankEntry
+    fields = ("booked_on", "amount", "currency", "counterparty", "remittance", "match_kind", "status")
+    readonly_fields = fields
+    show_change_link = True
+
+
+@admin.register(BankStatement)
+class BankStatementAdmin(ReadOnlyAdmin):
+    """Imported statements. "Add" is the upload: the file goes through the same importer as
+    `manage.py import_statement`, and each matched credit proposes a payment for approval."""
+
+    list_display = ("created_at", "filename", "format", "account", "entries_count", "duplicates_count")
+    list_filter = ("format",)
+    search_fields = ("filename", "account", "statement_ref", "sha256")
+    fields = (
+        "filename",
+        "format",
+        "account",
+        "statement_ref",
+        "entries_count",
+        "duplicates_count",
+        "sha256",
+        "artifact",
+        "created_at",
+    )
+    readonly_fields = fields
+    inlines = (BankEntryInline,)
+
+    def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
+        return request.user.has_perm("core.add_bankstatement")
+
+    def add_view(self, request: HttpRequest, form_url: str = "", extra_context=None) -> HttpResponse:
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        form = StatementUploadForm(request.POST or None, request.FILES or None)
+        rows, error = None, ""
+        if request.method == "POST" and form.is_valid():
+            upload = form.cleaned_data["file"]
+            dry_run = form.cleaned_data["dry_run"]
+            try:
+                report = statement_import(
+                    content=upload.read(), filename=upload.name, dry_run=dry_run, by=request.user
+                )
+            except StatementError as exc:
+                error = f"{upload.name}: {exc}" + (
+                    "" if dry_run else " The file is kept as an artifact for review; nothing was imported."
+                )
+            else:
+                if not dry_run:
+                    if report.created:
+                        self.message_user(
+                            request,
+                            f"{upload.name}: {report.new_entries} new entries, {report.proposed} payments "
+                            "proposed — they wait on the approvals page.",
+                            messages.SUCCESS,
+                        )
+                    else:
+                        self.message_user(request, f"{upload.name} was imported before; nothing new.")
+                    return redirect("admin:core_bankstatement_change", report.statement_id)
+                rows = report.credits_json()
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": "Import a bank statement",
+            "form": form,
+            "rows": rows,
+            "error": error,
+        }
+        return TemplateResponse(request, "admin/core/bankstatement_upload.html", context)
+
+
+class ProposeForm(forms.Form):
+    invoices = forms.CharField(
+        help_text="The invoice numbers this credit pays, separated by commas (e.g. NW-2026-0009).",
+        max_length=500,
+    )
+
+
+@admin.register(BankEntry)
+class BankEntryAdmin(ReadOnlyAdmin):
+    """Every booked line. Credits that wait for the operator (ambiguous or unmatched) are the list filtered
+    to "Waiting for the operator"; on an entry's page the operator names the invoices it pays, which
+    proposes the payment for approval."""
+
+    list_display = (
+        "booked_on",
+        "amount",
+        "currency",
+        "counterparty",
+        "remittance_short",
+        "match_kind",
+        "status",
+    )
+    list_filter = ("status", "match_kind", "currency")
+    search_fields = ("counterparty", "counterparty_iban", "remittance", "entry_ref")
+    date_hierarchy = "booked_on"
+    fields = (
+        "statement",
+        "entry_ref",
+        "booked_on",
+        "amount",
+        "currency",
+        "counterparty",
+        "counterparty_iban",
+        "remittance",
+        "match_kind",
+        "candidates",
+        "status",
+        "payment_link",
+    )
+    readonly_fields = fields
+
+    @admin.display(description="Remittance")
+    def remittance_short(self, entry: BankEntry) -> str:
+        return entry.remittance[:80]
+
+    @admin.display(description="Invoices and why")
+    def candidates(self, entry: BankEntry) -> str:
+        match = entry.match or {}
+        invoices = ", ".join(match.get("invoices", [])) or "none"
+        return f"{invoices} — {'; '.join(match.get('reasons', []))}"
+
+    @admin.display(description="Payment")
+    def payment_link(self, entry: BankEntry) -> str:
+        payment = getattr(entry, "payment", None)
+        if payment is None:
+            return "—"
+        return format_html(
+            '<a href="{}">{}</a>', reverse("admin:core_payment_change", args=[payment.pk]), payment
+        )
+
+    def get_urls(self):
+        propose = path(
+            "<int:pk>/propose/",
+            self.admin_site.admin_view(self.propose_view),
+            name="core_bankentry_propose",
+        )
+        return [propose, *super().get_urls()]
+
+    def change_view(self, request: HttpRequest, object_id: str, form_url: str = "", extra_context=None):
+        entry = BankEntry.objects.filter(pk=object_id).first()
+        extra = {**(extra_context or {})}
+        if entry is not None and entry.amount > 0 and entry.status == BankEntry.Status.OPEN:
+            extra["propose_url"] = reverse("admin:core_bankentry_propose", args=[entry.pk])
+        return super().change_view(request, object_id, form_url, extra)
+
+    def propose_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        if not self.has_operate_permission(request):
+            raise PermissionDenied
+        entry = get_object_or_404(BankEntry, pk=pk)
+        form = ProposeForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            numbers = form.cleaned_data["invoices"].replace(";", ",").split(",")
+            try:
+                match = bank_entry_propose(entry=entry, numbers=numbers, by=request.user)
+            except ValidationError as exc:
+                form.add_error("invoices", " ".join(exc.messages))
+            else:
+                self.message_user(
+                    request,
+                    f"Payment proposed ({match.kind}: {', '.join(match.numbers)}); "
+                    "it waits on the approvals page.",
+                    messages.SUCCESS,
+                )
+                return redirect("admin:core_bankentry_change", entry.pk)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": f"Propose a payment for {entry}",
+            "form": form,
+            "entry": entry,
+        }
+        return TemplateResponse(request, "admin/core/bankentry_propose.html", context)

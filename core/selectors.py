@@ -5,18 +5,23 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from django.db.models import Count, Q, QuerySet, Sum, Value
+from django.db.models import Count, DecimalField, F, OuterRef, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from core import clock
+from core.matching import MatchIndex, OpenInvoice
 from core.models import (
     ActionTemplate,
+    BankEntry,
     Client,
     Contact,
     Conversation,
     Invoice,
     Message,
+    PayerAccount,
+    Payment,
+    PaymentAllocation,
     PricingRule,
     Project,
     Proposal,
@@ -273,3 +278,78 @@ def messages_by_message_id(*, message_ids: list[str]) -> dict[str, Message]:
         message.message_id: message
         for message in Message.objects.select_related("conversation").filter(message_id__in=wanted)
     }
+
+
+# --- Payments (ADR 0016) ---------------------------------------------------------------------------
+
+
+def invoices_with_open_amount(*, ids: list[int] | None = None) -> QuerySet[Invoice]:
+    """Issued, unpaid invoices annotated with `allocated` and `open_amount` (total minus allocations)."""
+    allocated = (
+        PaymentAllocation.objects.filter(invoice=OuterRef("pk"))
+        .order_by()
+        .values("invoice")
+        .annotate(total=Sum("amount"))
+        .values("total")
+    )
+    money = DecimalField(max_digits=14, decimal_places=2)
+    qs = Invoice.objects.filter(status__in=OPEN_INVOICE_STATUSES)
+    if ids is not None:
+        qs = qs.filter(pk__in=ids)
+    return qs.annotate(
+        allocated=Coalesce(
+            Subquery(allocated, output_field=money), Value(Decimal("0.00")), output_field=money
+        )
+    ).annotate(open_amount=F("total") - F("allocated"))
+
+
+def invoice_open_amount(*, invoice: Invoice) -> Decimal:
+    """What is still owed on an invoice: nothing once paid or void."""
+    row = invoices_with_open_amount(ids=[invoice.pk]).values_list("open_amount", flat=True).first()
+    return row if row is not None else Decimal("0.00")
+
+
+def client_credit(*, client_id: int) -> dict[str, Decimal]:
+    """The client's credit per currency: what their payments brought in beyond what is allocated."""
+    paid = dict(
+        Payment.objects.filter(client_id=client_id)
+        .values("currency")
+        .annotate(total=Sum("amount"))
+        .values_list("currency", "total")
+    )
+    allocated = dict(
+        PaymentAllocation.objects.filter(payment__client_id=client_id)
+        .values("payment__currency")
+        .annotate(total=Sum("amount"))
+        .values_list("payment__currency", "total")
+    )
+    credit = {currency: total - allocated.get(currency, Decimal("0.00")) for currency, total in paid.items()}
+    return {currency: amount for currency, amount in sorted(credit.items()) if amount != 0}
+
+
+def payment_match_index() -> MatchIndex:
+    """Everything matching needs, in three queries: the open invoices with what is still owed, the IBANs
+    known per client, and the names clients and their payers go by."""
+    invoices = [
+        OpenInvoice(
+            id=row["pk"],
+            number=row["number"],
+            client_id=row["client_id"],
+            currency=row["currency"],
+            open_amount=row["open_amount"],
+            due_date=row["due_date"],
+        )
+        for row in invoices_with_open_amount().values(
+            "pk", "number", "client_id", "currency", "open_amount", "due_date"
+        )
+    ]
+    accounts = list(PayerAccount.objects.values_list("iban", "name", "client_id"))
+    names = [(name, client) for _, name, client in accounts if name]
+    names += list(Client.objects.values_list("name", "pk"))
+    ibans = {iban: client for iban, _, client in accounts if iban}
+    return MatchIndex(invoices=invoices, payer_ibans=ibans, payer_names=names)
+
+
+def bank_entries_waiting() -> QuerySet:
+    """Credits no payment was proposed for: unmatched and ambiguous entries, oldest first."""
+    return BankEntry.objects.filter(status=BankEntry.Status.OPEN, amount__gt=0).order_by("booked_on", "pk")

@@ -12,6 +12,12 @@ def task_run(task_id: str) -> str:
     return services.task_execute(task_id=task_id)
 
 
+def tasks_enqueue(task_ids: list[str]) -> int:
+    for task_id in task_ids:
+        services.task_enqueue(task_id=task_id)
+    return len(task_ids)
+
+
 def ledger_sweep() -> dict:
     return services.ledger_sweep()
 

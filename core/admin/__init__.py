@@ -10,7 +10,7 @@ read but not reverted, and nothing is deleted for which no service exists.
 importing it here is what registers them.
 """
 
-from core.admin import clients, conversations, memory, money, tokens, workspace
+from core.admin import clients, conversations, memory, money, payments, tokens, workspace
 
 # The area modules, imported for their registrations. Other apps' admins use `core.admin.base`.
-__all__ = ["clients", "conversations", "memory", "money", "tokens", "workspace"]
+__all__ = ["clients", "conversations", "memory", "money", "payments", "tokens", "workspace"]

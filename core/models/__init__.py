@@ -26,6 +26,12 @@ from core.models.money import InvoiceSequence as InvoiceSequence
 from core.models.money import MoneyLine as MoneyLine
 from core.models.money import Proposal as Proposal
 from core.models.money import ProposalLine as ProposalLine
+from core.models.payments import BankCsvMapping as BankCsvMapping
+from core.models.payments import BankEntry as BankEntry
+from core.models.payments import BankStatement as BankStatement
+from core.models.payments import PayerAccount as PayerAccount
+from core.models.payments import Payment as Payment
+from core.models.payments import PaymentAllocation as PaymentAllocation
 from core.models.tokens import ApiToken as ApiToken
 from core.models.workspace import ActionTemplate as ActionTemplate
 from core.models.workspace import PricingRule as PricingRule

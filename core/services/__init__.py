@@ -78,6 +78,14 @@ from core.services.money import proposal_line_save as proposal_line_save
 from core.services.money import proposal_send_record as proposal_send_record
 from core.services.money import proposal_transition as proposal_transition
 from core.services.money import proposal_update as proposal_update
+from core.services.payments import AllocationData as AllocationData
+from core.services.payments import EntryData as EntryData
+from core.services.payments import bank_entries_mark_proposed as bank_entries_mark_proposed
+from core.services.payments import bank_statement_store as bank_statement_store
+from core.services.payments import invoice_import_issued as invoice_import_issued
+from core.services.payments import payer_account_remember as payer_account_remember
+from core.services.payments import payment_allocate as payment_allocate
+from core.services.payments import payment_record as payment_record
 from core.services.receivables import ReminderDue as ReminderDue
 from core.services.receivables import ReminderLevel as ReminderLevel
 from core.services.receivables import invoice_reminder_cancel as invoice_reminder_cancel

@@ -5,7 +5,7 @@ module per domain of action kinds (email, the canonical record and money documen
 committers there when this package is imported.
 """
 
-from ledger.commit import email, memory, privacy, proposals, records, reminders
+from ledger.commit import email, memory, payments, privacy, proposals, records, reminders
 from ledger.commit.email import EmailPayload, message_id_for, sender_address
 from ledger.commit.registry import (
     DELETE,
@@ -51,6 +51,7 @@ __all__ = [
     "memory",
     "message_id_for",
     "payload_validate",
+    "payments",
     "privacy",
     "proposals",
     "records",

@@ -25,4 +25,6 @@ from ledger.services.run import task_execute as task_execute
 from ledger.services.submit import task_enqueue as task_enqueue
 from ledger.services.submit import task_submit as task_submit
 from ledger.services.submit import task_submit_or_get as task_submit_or_get
+from ledger.services.submit import tasks_enqueue_many as tasks_enqueue_many
+from ledger.services.submit import tasks_submit_many as tasks_submit_many
 from ledger.services.sweep import ledger_sweep as ledger_sweep

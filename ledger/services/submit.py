@@ -101,3 +101,85 @@ def task_submit(
 def task_enqueue(*, task_id: uuid.UUID) -> None:
     """Hand the task to django-q2. Safe to call any number of times: only one claim can win."""
     async_task("ledger.tasks.task_run", str(task_id), task_name=f"task {task_id}", group="ledger")
+
+
+ENQUEUE_CHUNK = 500
+
+
+def tasks_submit_many(
+    *,
+    workflow: str,
+    items: list[tuple[str, Mapping[str, Any]]],
+    requested_by: Any,
+    mode: str = Task.Mode.LIVE,
+) -> list[Task]:
+    """Many tasks of one workflow, each `(idempotency_key, input)`, in a few statements: the tasks whose key
+    is new are created (a key seen before is skipped, as `task_submit` would return the existing task) and
+    handed to django-q2 after commit in chunks, so a statement of ten thousand lines is not ten thousand
+    round trips. Returns the tasks created."""
+    if not items:
+        return []
+    if any(not (key or "").strip() for key, _ in items):
+        raise ValidationError(
+            {"idempotency_key": "Every trigger carries a key (Message-ID, event id, slot)."}
+        )
+    try:
+        definition = kernel.workflow_get(workflow)
+    except kernel.RegistryError as exc:
+        raise ValidationError({"workflow": str(exc)}) from None
+    requester = _requester(requested_by)
+    max_attempts = definition.max_attempts or settings.AIOS_TASK_MAX_ATTEMPTS
+    with transaction.atomic():
+        known = set(
+            Task.objects.filter(idempotency_key__in=[key for key, _ in items]).values_list(
+                "idempotency_key", flat=True
+            )
+        )
+        fresh, seen = [], set()
+        for key, data in items:
+            if key in known or key in seen:
+                continue
+            seen.add(key)
+            fresh.append(
+                Task(
+                    idempotency_key=key,
+                    workflow=workflow,
+                    input=kernel.workflow_input_validate(definition, data),
+                    mode=mode,
+                    max_attempts=max_attempts,
+                    **requester,
+                )
+            )
+        # A concurrent submit of the same key makes this insert skip it (the other one created it).
+        Task.objects.bulk_create(fresh, batch_size=1000, ignore_conflicts=True)
+        created = list(Task.objects.filter(pk__in=[task.pk for task in fresh]))
+        TaskEvent.objects.bulk_create(
+            [
+                TaskEvent(
+                    task=task,
+                    kind=TaskEvent.Kind.CREATED,
+                    attempt=0,
+                    data={"requested_by": str(requested_by)[:200]},
+                )
+                for task in created
+            ],
+            batch_size=1000,
+        )
+        ids = [str(task.pk) for task in created]
+        transaction.on_commit(lambda: tasks_enqueue_many(task_ids=ids))
+    return created
+
+
+def tasks_enqueue_many(*, task_ids: list[str]) -> None:
+    """A few tasks are handed over one by one; many go to the worker in chunks, which hands them over
+    there (`ledger.tasks.tasks_enqueue`), so the submitter does not wait for thousands of queue inserts.
+    A chunk lost on the way is found by the sweep like any queued task nobody picked up."""
+    if len(task_ids) <= 20:
+        for task_id in task_ids:
+            task_enqueue(task_id=uuid.UUID(task_id))
+        return
+    for start in range(0, len(task_ids), ENQUEUE_CHUNK):
+        chunk = task_ids[start : start + ENQUEUE_CHUNK]
+        async_task(
+            "ledger.tasks.tasks_enqueue", chunk, task_name=f"enqueue {len(chunk)} tasks", group="ledger"
+        )

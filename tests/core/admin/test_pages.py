@@ -14,6 +14,7 @@ from core import services
 from core.admin.base import ServiceAdmin
 from core.memory.services import memory_item_add, memory_recall
 from core.models import (
+    BankCsvMapping,
     Client,
     Contact,
     Contract,
@@ -104,6 +105,7 @@ def records(operator, workspace, settings, tmp_path):
         workflow="ledger.ping", input={}, idempotency_key="admin-test:ping", requested_by=operator
     )
     memory_recall(query="how to reach Jonas?", client=client, task=ping, step="echo")
+    _money_in(operator, client, issued)
     return SimpleNamespace(
         client=client,
         project=project,
@@ -112,6 +114,45 @@ def records(operator, workspace, settings, tmp_path):
         draft=draft,
         conversation=conversation,
     )
+
+
+def _money_in(operator, client, issued):
+    """A bank statement with one credit, the payment recorded from it (allocated to `issued`, the rest
+    credit), the payer's account learned, and a CSV mapping."""
+    statement, (entry,), _ = services.bank_statement_store(
+        sha256="0" * 64,
+        filename="november.csv",
+        format="csv",
+        account="",
+        statement_ref="",
+        by=operator,
+        entries=[
+            services.EntryData(
+                fingerprint="1" * 64,
+                entry_ref="line 2",
+                booked_on=dt.date(2026, 11, 2),
+                amount=issued.total + 5,
+                currency=issued.currency,
+                counterparty="Berg Bakery AB",
+                counterparty_iban="SE3550000000054910000003",
+                remittance=issued.number,
+                match_kind="overpaid",
+                match={"invoices": [issued.number], "reasons": ["test"]},
+            )
+        ],
+    )
+    services.payment_record(
+        client=client,
+        amount=entry.amount,
+        currency=entry.currency,
+        received_on=entry.booked_on,
+        by=operator,
+        bank_entry=entry,
+        payer_name=entry.counterparty,
+        payer_iban=entry.counterparty_iban,
+        allocations=[{"invoice": issued, "amount": issued.total}],
+    )
+    BankCsvMapping.objects.create(name="Odd Bank", date_column="Tag", amount_column="Wert")
 
 
 @pytest.mark.django_db
@@ -130,14 +171,18 @@ def test_every_core_admin_page_renders_for_the_operator(operator_client, operato
         assert add.status_code == 200
     else:
         # Only the workspace singleton (already configured here), the numbering counters, credit notes
-        # (made by voiding an invoice) and memory (captured from records, and recall provenance written by
-        # tasks).
+        # (made by voiding an invoice), memory (captured from records, and recall provenance written by
+        # tasks) and money in (written by approved ledger actions and the statement importer only).
         assert model._meta.model_name in {
             "workspace",
             "invoicesequence",
             "creditnote",
             "memoryitem",
             "memoryrecall",
+            "payment",
+            "paymentallocation",
+            "payeraccount",
+            "bankentry",
         }
         assert add.status_code == 403
 
