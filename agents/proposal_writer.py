@@ -449,9 +449,60 @@ def _reminders_pause(input: WriteInput, scope: Scope, why: str) -> list[Proposed
     ]
 
 
+def _payment_record(input: WriteInput, scope: Scope) -> list[ProposedAction]:  # noqa: A002
+    """The payment a client says they made, against their own open invoices it names, proposed as the
+    same `payment.record` a bank credit would be (money: it always waits for the operator, who checks
+    it against the bank). Another client's invoice numbers match nothing."""
+    read = input.read
+    payment = input.intake.get("payment") or {}
+    invoices = [
+        invoice
+        for invoice in scope.open_invoices_named(numbers=list(input.intake.get("invoice_numbers") or []))
+        if not payment or invoice.currency == payment.get("currency")
+    ]
+    if not payment or not invoices:
+        return []
+    left = Decimal(payment["amount"])
+    allocations = []
+    for invoice in invoices:
+        share = min(left, invoice.open_amount)
+        if share > 0:
+            allocations.append({"invoice_id": invoice.pk, "number": invoice.number, "amount": str(share)})
+            left -= share
+    numbers = ", ".join(item["number"] for item in allocations)
+    return [
+        ProposedAction(
+            kind="payment.record",
+            payload={
+                "client_id": read.client_id,
+                "amount": payment["amount"],
+                "currency": payment["currency"],
+                "received_on": payment["paid_on"],
+                "method": "bank_transfer",
+                "reference": read.subject[:300],
+                "payer_name": (read.from_name or "")[:200],
+                "source": "email",
+                "allocations": allocations,
+                "credit_left": str(left),
+            },
+            summary=f"Record {payment['amount']} {payment['currency']} the client says they paid on "
+            f"{payment['paid_on']} for {numbers} — check the bank first"[:500],
+            confidence=input.route.confidence,
+            amount=Decimal(payment["amount"]),
+            currency=payment["currency"],
+            inferred=inferred_fields(input.intake),
+            source=_source(read),
+        )
+    ]
+
+
 def _payment(input: WriteInput, scope: Scope) -> list[ProposedAction]:  # noqa: A002
-    """A payment the client says was made: the operator checks it against the bank before anything is
-    marked paid (recording a payment is a money action; a mail alone never changes money)."""
+    """A payment notice: hold the reminders of the invoices it names, and propose recording the payment
+    against the sender's own open invoices (the operator checks the bank), else ask the operator."""
+    recorded = _payment_record(input, scope)
+    held = _reminders_pause(input, scope, "the client says it is paid")
+    if recorded:
+        return [*held, *recorded]
     payment = input.intake.get("payment") or {}
     said = (
         f"{payment['amount']} {payment['currency']} paid on {payment['paid_on']}"
@@ -459,12 +510,8 @@ def _payment(input: WriteInput, scope: Scope) -> list[ProposedAction]:  # noqa: 
         else "no amount stated"
     )
     numbers = ", ".join(input.intake.get("invoice_numbers") or []) or "no invoice named"
-    return [
-        *_reminders_pause(input, scope, "the client says it is paid"),
-        *_review(
-            input, scope, why=f"Payment notice: {said}, for {numbers}. Check it against the bank statement."
-        ),
-    ]
+    why = f"Payment notice: {said}, for {numbers}; none of them an open invoice of this sender's client."
+    return [*held, *_review(input, scope, why=why)]
 
 
 ROUTES = {

@@ -92,6 +92,8 @@ class ProposalFacts:
 class OpenInvoice:
     pk: int
     number: str
+    open_amount: Decimal = Decimal("0.00")
+    currency: str = ""
 
 
 @dataclass(frozen=True)
@@ -273,10 +275,20 @@ class ClientScope:
         """The scope's open invoices among `numbers`; another client's numbers find nothing."""
         if not self.known or not numbers:
             return []
-        rows = Invoice.objects.filter(
-            client_id=self.client_id, number__in=numbers, status__in=OPEN_INVOICE_STATUSES
-        ).order_by("number")
-        return [OpenInvoice(pk=invoice.pk, number=invoice.number or "") for invoice in rows]
+        rows = (
+            selectors.invoices_with_open_amount()
+            .filter(client_id=self.client_id, number__in=numbers)
+            .order_by("due_date", "number")
+        )
+        return [
+            OpenInvoice(
+                pk=invoice.pk,
+                number=invoice.number or "",
+                open_amount=invoice.open_amount,
+                currency=invoice.currency,
+            )
+            for invoice in rows
+        ]
 
     def invoice_for_reminder(self, *, invoice_id: int) -> ReminderFacts | None:
         """One of the scope's invoices with what a reminder about it needs; None if it is not the scope's."""

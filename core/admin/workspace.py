@@ -47,6 +47,7 @@ class WorkspaceAdmin(ServiceAdmin):
                 "default_currency",
                 "default_tax_rate",
                 "payment_terms_days",
+                "deposit_percent",
                 "late_payment_text",
             ),
         ),

@@ -77,7 +77,8 @@ def run_mail(raw: bytes, capture) -> Task:
 
 
 def approve_all(task: Task, by) -> None:
-    for action in task.actions.order_by("pk"):
+    # Actions the policies let through alone (holding reminders) have no approval request.
+    for action in task.actions.filter(status="proposed").order_by("pk"):
         approvals.approval_approve(approval=action.approval, by=by)
     assert services.task_execute(task_id=task.pk) == "succeeded"
 
@@ -200,3 +201,72 @@ def test_a_stranger_or_another_client_cannot_accept_a_clients_proposal(
     berg.refresh_from_db()
     assert berg.status == "sent"
     assert not Invoice.objects.exists()
+
+
+def issued_invoice(by, *, client, amount: str) -> Invoice:
+    invoice = core_services.invoice_create(
+        client=client,
+        by=by,
+        currency="USD",
+        lines=[{"description": "Website", "quantity": "1", "unit_price": amount, "tax_rate": "0"}],
+    )
+    invoice = core_services.invoice_issue(invoice=invoice, by=by)
+    return core_services.invoice_mark_sent(invoice=invoice, by=by)
+
+
+def notice(sender: str, number: str, amount: str) -> bytes:
+    return (
+        f"From: {sender}\r\nTo: mara@northwind.studio\r\nSubject: Payment sent\r\n"
+        f"Date: Fri, 27 Nov 2026 10:00:00 +0100\r\nMessage-ID: <{number}-{len(sender)}@payer.example>\r\n\r\n"
+        f"Hi Mara,\r\n\r\njust letting you know we transferred ${amount} for invoice {number} today.\r\n"
+    ).encode()
+
+
+def test_a_payment_notice_proposes_the_payment_against_the_senders_own_invoice(
+    studio, django_capture_on_commit_callbacks
+):
+    kim = ClientFactory(name="Kim Family Dental", email="daniel@kimfamilydental.com", country="US")
+    ContactFactory(client=kim, name="Daniel Kim", email="daniel@kimfamilydental.com", is_primary=True)
+    invoice = issued_invoice(studio, client=kim, amount="2340.00")
+
+    task = run_mail(
+        notice("Daniel Kim <daniel@kimfamilydental.com>", invoice.number, "2,340.00"),
+        django_capture_on_commit_callbacks,
+    )
+
+    assert task.output["steps"]["route"]["route"] == "payment"
+    record = task.actions.get(kind="payment.record")
+    assert record.payload["allocations"] == [
+        {"invoice_id": invoice.pk, "number": invoice.number, "amount": "2340.00"}
+    ]
+    assert (record.payload["source"], record.payload["received_on"]) == ("email", "2026-11-27")
+    # Money: it waits for the operator, however the mail is worded.
+    assert record.approval.status == "pending"
+    invoice.refresh_from_db()
+    assert invoice.status == "sent"
+
+    approve_all(task, studio)
+
+    invoice.refresh_from_db()
+    assert invoice.status == "paid"
+
+
+def test_a_payment_notice_naming_another_clients_invoice_matches_and_reveals_nothing(
+    studio, django_capture_on_commit_callbacks
+):
+    kim = ClientFactory(name="Kim Family Dental", email="daniel@kimfamilydental.com", country="US")
+    ContactFactory(client=kim, name="Daniel Kim", email="daniel@kimfamilydental.com", is_primary=True)
+    other = ClientFactory(name="Other Corp", email="ap@other.example", country="US")
+    theirs = issued_invoice(studio, client=other, amount="9876.54")
+
+    task = run_mail(
+        notice("Daniel Kim <daniel@kimfamilydental.com>", theirs.number, "9,876.54"),
+        django_capture_on_commit_callbacks,
+    )
+
+    assert [action.kind for action in task.actions.all()] == ["intake.review"]
+    review = task.actions.get()
+    assert "Other Corp" not in str(review.payload) and "Other Corp" not in review.summary
+    theirs.refresh_from_db()
+    assert (theirs.status, theirs.reminders_paused) == ("sent", False)
+    assert not OutboxEmail.objects.exists()
