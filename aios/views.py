@@ -5,9 +5,11 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from core import selectors
+from core.http import staff_required
 
 
 @require_GET
+@staff_required("The workspace's overview is for staff users.")
 def home(request: HttpRequest) -> HttpResponse:
     return render(request, "home.html", {"overview": selectors.workspace_overview()})
 
