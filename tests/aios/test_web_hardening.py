@@ -238,7 +238,8 @@ def test_an_https_site_gets_the_secure_defaults_without_further_settings(tmp_pat
     result = _manage(env, tmp_path, "shell", "-c", code)
 
     assert result.returncode == 0, result.stderr
-    assert result.stdout.strip().splitlines()[-1] == "True 31536000 True True True ('HTTP_X_FORWARDED_PROTO', 'https') 1"
+    secure = "True 31536000 True True True ('HTTP_X_FORWARDED_PROTO', 'https') 1"
+    assert result.stdout.strip().splitlines()[-1] == secure
 
     opted_out = _manage(
         {**env, "AIOS_PROXY_SSL_HEADER": "", "AIOS_HSTS_SECONDS": "0"}, tmp_path, "shell", "-c", code
