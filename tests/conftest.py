@@ -4,8 +4,9 @@ from core import services
 from tests.factories import OperatorFactory
 from tests.smtp import smtp_server  # noqa: F401 - a fixture for every test module
 
-# `frozen_clock`: core.clock stands still for the test (tests/clock.py).
-pytest_plugins = ["tests.clock"]
+# `frozen_clock`: core.clock stands still for the test (tests/clock.py); `browser`: headless Chromium
+# (tests/browser.py).
+pytest_plugins = ["tests.clock", "tests.browser"]
 
 
 @pytest.fixture
