@@ -43,7 +43,8 @@ class Watched:
 
     def _console(self, message) -> None:
         if message.type == "error":
-            self.problems.append(f"console on {self.page.url}: {message.text} {message.location.get('url', '')}")
+            source = message.location.get("url", "")
+            self.problems.append(f"console on {self.page.url}: {message.text} {source}")
 
     def visit(self, url: str, *, expect_status: int = 200) -> None:
         response = self.page.goto(url)
