@@ -85,7 +85,60 @@ class StaffSessionAuth(SessionAuth):
         return _staff_only(request.user)
 
 
+_ERROR_SCHEMA = {
+    "title": "ErrorOut",
+    "type": "object",
+    "required": ["detail"],
+    "properties": {
+        "detail": {
+            "anyOf": [
+                {"type": "string"},
+                {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "required": ["loc", "msg", "type"],
+                        "properties": {
+                            "loc": {
+                                "type": "array",
+                                "items": {"anyOf": [{"type": "string"}, {"type": "integer"}]},
+                            },
+                            "msg": {"type": "string"},
+                            "type": {"type": "string"},
+                        },
+                    },
+                },
+            ]
+        }
+    },
+}
+_ERRORS = {
+    401: "No or bad credentials.",
+    403: "The user is not staff, or the CSRF token of a session is missing.",
+    404: "No record with this id.",
+    409: "The change conflicts with another one made at the same time.",
+    422: "Bad input: `detail` lists each field's problem.",
+}
+
+
+def _document_errors(schema: dict) -> dict:
+    """Every token-authenticated operation answers these errors in one shape (see the module docstring);
+    the document says so, so a generated client expects them instead of failing on them."""
+    schema.setdefault("components", {}).setdefault("schemas", {})["ErrorOut"] = _ERROR_SCHEMA
+    reference = {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorOut"}}}}
+    for operations in schema["paths"].values():
+        for operation in operations.values():
+            if "security" not in operation:
+                continue  # the signed webhook documents its own answers
+            for status, description in _ERRORS.items():
+                operation["responses"].setdefault(status, {"description": description, **reference})
+    return schema
+
+
 class WorkspaceAPI(NinjaAPI):
+    def get_openapi_schema(self, *, path_prefix=None, path_params=None):
+        return _document_errors(super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params))
+
     @property
     def urls(self):
         patterns, app_name, namespace = super().urls
