@@ -181,7 +181,7 @@ DEFAULT_FROM_EMAIL = env_str("AIOS_DEFAULT_FROM_EMAIL", "workspace@localhost")
 
 # --- Email in -------------------------------------------------------------------------------
 # A larger mail (whole raw message) or attachment is not imported: it waits in the review queue with
-# its raw bytes (the webhook answers 413 instead).
+# its raw bytes, from IMAP and the webhook alike (the webhook's own hard cap is in "Web hardening").
 AIOS_MAIL_MAX_BYTES = env_int("AIOS_MAIL_MAX_BYTES", 25 * 1024 * 1024, minimum=1024)
 AIOS_ATTACHMENT_MAX_BYTES = env_int("AIOS_ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024, minimum=1)
 # The signed inbound webhook (POST /api/v1/inbound/email) is closed (503) until a secret is set.
