@@ -3,7 +3,7 @@ failed sign-ins are limited so that nobody elsewhere can lock the operator out (
 
 from allauth.account.adapter import DefaultAccountAdapter
 
-from aios.signin_limits import signin_attempt_begin, signin_network_remember
+from aios.signin_limits import signin_attempt_begin, signin_limits_clear, signin_network_remember
 
 
 def _login_of(credentials: dict) -> str:
@@ -24,3 +24,7 @@ class WorkspaceAccountAdapter(DefaultAccountAdapter):
         if user is not None:
             signin_network_remember(request, login=_login_of(credentials))
         return user
+
+    def _delete_login_attempts_cached_email(self, request, **credentials) -> None:
+        # allauth calls this after a password reset by mail; our counters have their own keys.
+        signin_limits_clear(request, login=_login_of(credentials))

@@ -321,6 +321,8 @@ _site = urlsplit(SITE_URL)
 LOCAL_PLAIN_HTTP = _site.scheme == "http" and (_site.hostname or "") in {"localhost", "127.0.0.1", "::1"}
 _https = not LOCAL_PLAIN_HTTP
 SECURE_SSL_REDIRECT = env_bool("AIOS_SSL_REDIRECT", _https)
+# Process supervisors and load balancers probe the web process directly, over plain http.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 SECURE_HSTS_SECONDS = env_int("AIOS_HSTS_SECONDS", 31536000 if _https else 0, minimum=0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("AIOS_HSTS_INCLUDE_SUBDOMAINS", _https)
 SECURE_HSTS_PRELOAD = env_bool("AIOS_HSTS_PRELOAD", False)

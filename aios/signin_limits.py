@@ -99,6 +99,14 @@ def signin_attempt_begin(request: HttpRequest, *, login: str) -> ratelimit.RateL
     return usage
 
 
+def signin_limits_clear(request: HttpRequest, *, login: str) -> None:
+    """The password was just reset by mail (proof of owning the account): its counters start again."""
+    login = login.strip().lower()
+    ip = ratelimit.get_ip(request)
+    ratelimit.clear(request, app=_APP, action=_PER_ADDRESS, key=f"{login}|{ip}")
+    ratelimit.clear(request, app=_APP, action=_PER_ACCOUNT, key=login, config=_account_rates())
+
+
 def signin_network_remember(request: HttpRequest, *, login: str) -> None:
     """The account signed in from here: its network is the operator's own from now on."""
     network = _network(ratelimit.get_ip(request))

@@ -2,6 +2,8 @@
 account from one address, per address, per account everywhere except networks it signed in from — and
 nobody elsewhere can lock the operator out of their own network."""
 
+import re
+
 import pytest
 from django.core.cache import cache
 from django.urls import reverse
@@ -113,3 +115,20 @@ def test_a_right_password_does_not_use_up_the_limit(client, operator):
     for _ in range(4):
         assert sign_in(client, operator.email, "wrong").status_code == 200
     assert sign_in(client, operator.email).status_code == 302
+
+
+def test_a_password_reset_by_mail_lifts_the_limit(client, operator, mailoutbox):
+    for _ in range(5):
+        sign_in(client, operator.email, "wrong")
+    assert_refused(sign_in(client, operator.email), client)
+
+    client.post(reverse("account_reset_password"), {"email": operator.email}, REMOTE_ADDR=HOME)
+    link = re.search(r"https?://[^/\s]+(/accounts/password/reset/key/\S+)", mailoutbox[-1].body).group(1)
+    page = client.get(link, follow=True, REMOTE_ADDR=HOME)
+    form_url = page.redirect_chain[-1][0] if page.redirect_chain else link
+    new_password = "a brand new horse battery staple"
+    done = client.post(form_url, {"password1": new_password, "password2": new_password}, REMOTE_ADDR=HOME)
+    assert done.status_code == 302, done.content
+
+    assert sign_in(client, operator.email, new_password).status_code == 302
+    assert client.session["_auth_user_id"] == str(operator.pk)

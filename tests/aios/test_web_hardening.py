@@ -159,6 +159,8 @@ def test_production_settings_redirect_to_https_and_send_hsts(client, settings):
     behind_tls = client.get("/accounts/login/", HTTP_X_FORWARDED_PROTO="https")
 
     assert plain.status_code == 301 and plain.url == "https://testserver/accounts/login/"
+    # A supervisor's or load balancer's probe reaches the web process directly, over http.
+    assert client.get("/healthz").status_code == 200
     assert behind_tls.status_code == 200
     assert behind_tls["Strict-Transport-Security"] == "max-age=31536000; includeSubDomains"
 
