@@ -14,6 +14,9 @@ admin.site.site_header = "AIOS Workspace"
 admin.site.site_title = "AIOS Workspace"
 admin.site.index_title = "Back office"
 
+# allauth answers its rate limits with ROOT_URLCONF.handler429.
+handler429 = views.too_many_requests
+
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),

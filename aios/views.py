@@ -21,3 +21,11 @@ def healthz(request: HttpRequest) -> JsonResponse:
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1")
     return JsonResponse({"status": "ok"})
+
+
+def too_many_requests(request: HttpRequest) -> HttpResponse:
+    """allauth's own rate limits (sign-in requests, password resets; windows of a minute) answer this.
+    Failed sign-ins have their own answer with the exact wait (aios/signin_limits.py)."""
+    response = render(request, "429.html", status=429)
+    response["Retry-After"] = "60"
+    return response

@@ -132,3 +132,17 @@ def test_a_password_reset_by_mail_lifts_the_limit(client, operator, mailoutbox):
 
     assert sign_in(client, operator.email, new_password).status_code == 302
     assert client.session["_auth_user_id"] == str(operator.pk)
+
+
+def test_allauths_own_request_limit_answers_429_with_retry_after(client, operator, settings):
+    settings.ACCOUNT_RATE_LIMITS = {**settings.ACCOUNT_RATE_LIMITS, "login": "2/m/ip"}
+    for _ in range(2):
+        assert sign_in(client, operator.email).status_code == 302
+        client.logout()
+
+    third = sign_in(client, operator.email)
+
+    assert third.status_code == 429
+    assert third["Retry-After"] == "60"
+    assert b"Wait a minute, then try again." in third.content
+    assert "_auth_user_id" not in client.session
