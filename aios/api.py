@@ -9,12 +9,14 @@ Errors keep ninja's shape, `{"detail": [{"loc": [...], "msg": ..., "type": ...}]
 """
 
 import logging
+from functools import wraps
 
-from django.contrib.auth.decorators import login_not_required, login_required
-from django.core.exceptions import NON_FIELD_ERRORS, ObjectDoesNotExist
+from django.contrib.auth.decorators import login_not_required
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import NON_FIELD_ERRORS, ObjectDoesNotExist, PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import DataError, IntegrityError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from ninja import NinjaAPI
 from ninja.errors import AuthorizationError
 from ninja.security import HttpBearer, SessionAuth
@@ -27,14 +29,37 @@ from ledger.api import router as ledger_router
 
 logger = logging.getLogger(__name__)
 
-# The docs pages are ordinary pages for a signed-in user; every other URL is an API operation.
-_DOCS_URL_NAMES = {"openapi-json", "openapi-view", "api-root"}
+_STAFF_ONLY = "The API is open to staff users only."
 
 
 def _staff_only(user):
     if not user.is_staff:
-        raise AuthorizationError(message="The API is open to staff users only.")
+        raise AuthorizationError(message=_STAFF_ONLY)
     return user
+
+
+def staff_docs(view):
+    """The OpenAPI schema and its docs page: for staff, signed in or holding a personal API token (so a
+    client generator can fetch the schema with the token it will use). Anyone else learns nothing of the
+    API: no credentials → the sign-in page (or 401 for a bad token), a non-staff user → 403."""
+
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        scheme, _, raw = request.headers.get("Authorization", "").partition(" ")
+        if scheme.lower() == "bearer":
+            api_token = services.api_token_authenticate(raw=raw.strip())
+            if api_token is None:
+                return JsonResponse({"detail": "Unauthorized"}, status=401)
+            user = api_token.user
+        elif request.user.is_authenticated:
+            user = request.user
+        else:
+            return redirect_to_login(request.get_full_path())
+        if not user.is_staff:
+            raise PermissionDenied(_STAFF_ONLY)
+        return view(request, *args, **kwargs)
+
+    return wrapped
 
 
 class ApiTokenAuth(HttpBearer):
@@ -60,15 +85,67 @@ class StaffSessionAuth(SessionAuth):
         return _staff_only(request.user)
 
 
+_ERROR_SCHEMA = {
+    "title": "ErrorOut",
+    "type": "object",
+    "required": ["detail"],
+    "properties": {
+        "detail": {
+            "anyOf": [
+                {"type": "string"},
+                {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "required": ["loc", "msg", "type"],
+                        "properties": {
+                            "loc": {
+                                "type": "array",
+                                "items": {"anyOf": [{"type": "string"}, {"type": "integer"}]},
+                            },
+                            "msg": {"type": "string"},
+                            "type": {"type": "string"},
+                        },
+                    },
+                },
+            ]
+        }
+    },
+}
+_ERRORS = {
+    401: "No or bad credentials.",
+    403: "The user is not staff, or the CSRF token of a session is missing.",
+    404: "No record with this id.",
+    409: "The change conflicts with another one made at the same time.",
+    422: "Bad input: `detail` lists each field's problem.",
+}
+
+
+def _document_errors(schema: dict) -> dict:
+    """Every token-authenticated operation answers these errors in one shape (see the module docstring);
+    the document says so, so a generated client expects them instead of failing on them."""
+    schema.setdefault("components", {}).setdefault("schemas", {})["ErrorOut"] = _ERROR_SCHEMA
+    reference = {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorOut"}}}}
+    for operations in schema["paths"].values():
+        for operation in operations.values():
+            if "security" not in operation:
+                continue  # the signed webhook documents its own answers
+            for status, description in _ERRORS.items():
+                operation["responses"].setdefault(status, {"description": description, **reference})
+    return schema
+
+
 class WorkspaceAPI(NinjaAPI):
+    def get_openapi_schema(self, *, path_prefix=None, path_params=None):
+        return _document_errors(super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params))
+
     @property
     def urls(self):
         patterns, app_name, namespace = super().urls
         # LoginRequiredMiddleware would send API clients to the login page; the operations
-        # authenticate themselves and answer 401 instead. The docs stay behind the sign-in.
+        # authenticate themselves and answer 401 instead, and the docs check with `staff_docs`.
         for pattern in patterns:
-            if pattern.name not in _DOCS_URL_NAMES:
-                login_not_required(pattern.callback)
+            login_not_required(pattern.callback)
         return patterns, app_name, namespace
 
 
@@ -82,7 +159,7 @@ api = WorkspaceAPI(
     ),
     urls_namespace="api-v1",
     auth=[ApiTokenAuth(), StaffSessionAuth()],
-    docs_decorator=login_required,
+    docs_decorator=staff_docs,
 )
 api.add_router("", core_router)
 api.add_router("", ledger_router)

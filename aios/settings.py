@@ -9,7 +9,9 @@ from __future__ import annotations
 import os
 import secrets
 from pathlib import Path
+from urllib.parse import urlsplit
 
+import csp.constants as csp
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
@@ -79,8 +81,12 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "aios.middleware.private_no_store",
     "allauth.account.middleware.AccountMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    # A sign-in refused by the limits answers 429 with Retry-After (aios/signin_limits.py).
+    "aios.signin_limits.signin_limit_status",
 ]
 
 ROOT_URLCONF = "aios.urls"
@@ -134,22 +140,10 @@ ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_EMAIL_VERIFICATION = "none"
 ACCOUNT_PREVENT_ENUMERATION = True
 ACCOUNT_SESSION_REMEMBER = None
-# Failed sign-ins: at most 10 a minute from one address, and AIOS_LOGIN_ATTEMPTS_LIMIT per account
-# within AIOS_LOGIN_ATTEMPTS_TIMEOUT seconds.
-ACCOUNT_RATE_LIMITS = {
-    "login_failed": (
-        f"10/m/ip,{env_int('AIOS_LOGIN_ATTEMPTS_LIMIT', 5, minimum=1)}"
-        f"/{env_int('AIOS_LOGIN_ATTEMPTS_TIMEOUT', 300, minimum=1)}s/key"
-    ),
-}
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "AIOS Workspace"
 
-SESSION_COOKIE_HTTPONLY = True
-SESSION_COOKIE_SECURE = env_bool("AIOS_SECURE_COOKIES", False)
-CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
-SECURE_CONTENT_TYPE_NOSNIFF = True
-X_FRAME_OPTIONS = "DENY"
+# Cookies, HTTPS, the Content-Security-Policy and sign-in limits: "Web hardening" below.
 
 # --- I18n / time ----------------------------------------------------------------------------
 LANGUAGE_CODE = "en-us"
@@ -187,7 +181,7 @@ DEFAULT_FROM_EMAIL = env_str("AIOS_DEFAULT_FROM_EMAIL", "workspace@localhost")
 
 # --- Email in -------------------------------------------------------------------------------
 # A larger mail (whole raw message) or attachment is not imported: it waits in the review queue with
-# its raw bytes (the webhook answers 413 instead).
+# its raw bytes, from IMAP and the webhook alike (the webhook's own hard cap is in "Web hardening").
 AIOS_MAIL_MAX_BYTES = env_int("AIOS_MAIL_MAX_BYTES", 25 * 1024 * 1024, minimum=1024)
 AIOS_ATTACHMENT_MAX_BYTES = env_int("AIOS_ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024, minimum=1)
 # The signed inbound webhook (POST /api/v1/inbound/email) is closed (503) until a secret is set.
@@ -346,6 +340,72 @@ LOGGING = {
         "fontTools": {"level": "WARNING"},
         "django.db.backends": {"level": "INFO"},
     },
+}
+
+# --- Web hardening (ADR 0010) ---------------------------------------------------------------
+# HTTPS is the default: HSTS, the redirect to https, Secure cookies and trusting the TLS proxy's
+# X-Forwarded-Proto/-For are on unless the workspace is served over plain http on a loopback address
+# (the default AIOS_SITE_URL: `make run` and the tests). `manage.py check --deploy` is clean with the
+# production environment listed in the README.
+_site = urlsplit(SITE_URL)
+LOCAL_PLAIN_HTTP = _site.scheme == "http" and (_site.hostname or "") in {"localhost", "127.0.0.1", "::1"}
+_https = not LOCAL_PLAIN_HTTP
+SECURE_SSL_REDIRECT = env_bool("AIOS_SSL_REDIRECT", _https)
+# Process supervisors and load balancers probe the web process directly, over plain http.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+SECURE_HSTS_SECONDS = env_int("AIOS_HSTS_SECONDS", 31536000 if _https else 0, minimum=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("AIOS_HSTS_INCLUDE_SUBDOMAINS", _https)
+SECURE_HSTS_PRELOAD = env_bool("AIOS_HSTS_PRELOAD", False)
+# The header the TLS proxy sets to "https" (empty: none is trusted, e.g. gunicorn serving TLS itself).
+_proxy_ssl_header = env_str("AIOS_PROXY_SSL_HEADER", "X-Forwarded-Proto" if _https else "")
+SECURE_PROXY_SSL_HEADER = (
+    ("HTTP_" + _proxy_ssl_header.upper().replace("-", "_"), "https") if _proxy_ssl_header else None
+)
+# Proxies in front of the web server: the client's address (sign-in limits per IP) is then read from
+# X-Forwarded-For, counted from the right; 0 reads the connection's own address.
+ALLAUTH_TRUSTED_PROXY_COUNT = env_int("AIOS_TRUSTED_PROXY_COUNT", 1 if _proxy_ssl_header else 0, minimum=0)
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SECURE = env_bool("AIOS_SECURE_COOKIES", _https)
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+# Scripts and styles come from our own static files only (no inline code, no CDN); the one inline style
+# attribute of a library template (simple_history's history page) is allowed by its hash.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [csp.NONE],
+        "script-src": [csp.SELF],
+        "style-src": [csp.SELF],
+        "style-src-attr": [csp.UNSAFE_HASHES, "'sha256-XMXSevYjgSjXgRafBFDvtjwX+yyWLrxfso9DcNZ9UXM='"],
+        "img-src": [csp.SELF, "data:"],
+        "font-src": [csp.SELF],
+        "connect-src": [csp.SELF],
+        "manifest-src": [csp.SELF],
+        "form-action": [csp.SELF],
+        "frame-ancestors": [csp.NONE],
+        "base-uri": [csp.NONE],
+        "object-src": [csp.NONE],
+    }
+}
+# Failed sign-ins (aios/signin_limits.py): per account from one address, per address over all accounts,
+# and per account over all addresses except networks the account signed in from before, so that nobody
+# elsewhere can lock the operator out of their own network.
+AIOS_LOGIN_ATTEMPTS_LIMIT = env_int("AIOS_LOGIN_ATTEMPTS_LIMIT", 5, minimum=1)
+AIOS_LOGIN_ATTEMPTS_TIMEOUT = env_int("AIOS_LOGIN_ATTEMPTS_TIMEOUT", 300, minimum=1)
+AIOS_LOGIN_IP_LIMIT = env_int("AIOS_LOGIN_IP_LIMIT", 30, minimum=1)
+AIOS_LOGIN_ACCOUNT_LIMIT = env_int("AIOS_LOGIN_ACCOUNT_LIMIT", 50, minimum=1)
+AIOS_LOGIN_KNOWN_NETWORK_DAYS = env_int("AIOS_LOGIN_KNOWN_NETWORK_DAYS", 180, minimum=1)
+# The signed inbound-mail webhook takes a mail over AIOS_MAIL_MAX_BYTES into the review queue (as IMAP
+# does) up to this hard cap; a larger body is refused with 413 before it is stored.
+AIOS_INBOUND_WEBHOOK_MAX_BYTES = env_int("AIOS_INBOUND_WEBHOOK_MAX_BYTES", 64 * 1024 * 1024, minimum=1024)
+if AIOS_INBOUND_WEBHOOK_MAX_BYTES < AIOS_MAIL_MAX_BYTES:
+    raise ImproperlyConfigured("AIOS_INBOUND_WEBHOOK_MAX_BYTES must be at least AIOS_MAIL_MAX_BYTES")
+ACCOUNT_RATE_LIMITS = {
+    "login_failed": (
+        f"{AIOS_LOGIN_IP_LIMIT}/{AIOS_LOGIN_ATTEMPTS_TIMEOUT * 2}s/ip,"
+        f"{AIOS_LOGIN_ATTEMPTS_LIMIT}/{AIOS_LOGIN_ATTEMPTS_TIMEOUT}s/key"
+    ),
 }
 
 # --- Database -------------------------------------------------------------------------------

@@ -6,9 +6,11 @@ from django.views.decorators.http import require_GET
 
 from aios import heartbeat
 from core import selectors
+from core.http import staff_required
 
 
 @require_GET
+@staff_required("The workspace's overview is for staff users.")
 def home(request: HttpRequest) -> HttpResponse:
     return render(request, "home.html", {"overview": selectors.workspace_overview()})
 
@@ -31,3 +33,11 @@ def healthz(request: HttpRequest) -> JsonResponse:
     if not (request.user.is_authenticated and request.user.is_staff):
         del health["clusters"]
     return JsonResponse(health)
+
+
+def too_many_requests(request: HttpRequest) -> HttpResponse:
+    """allauth's own rate limits (sign-in requests, password resets; windows of a minute) answer this.
+    Failed sign-ins have their own answer with the exact wait (aios/signin_limits.py)."""
+    response = render(request, "429.html", status=429)
+    response["Retry-After"] = "60"
+    return response

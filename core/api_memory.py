@@ -12,16 +12,18 @@ from ninja import Field, Query, Router, Schema, Status
 from core import services
 from core.memory import services as memory_services
 from core.models import Client, MemoryItem, Note, Project
+from core.schemas import api_enum
 
 router = Router(tags=["memory"])
+MemoryTier = api_enum(MemoryItem.Tier, name="MemoryTier", module=__name__)
 
 
 class MemorySearchQuery(Schema):
     query: str = Field(..., min_length=1, max_length=2000, description="What to look for, in any words.")
     client_id: int | None = Field(None, description="Only this client's memories.")
     project_id: int | None = Field(None, description="Only this project's memories.")
-    tiers: list[MemoryItem.Tier] = Field(
-        default_factory=lambda: list(MemoryItem.Tier), description="Tiers to search (repeat the parameter)."
+    tiers: list[MemoryTier] = Field(
+        default_factory=lambda: list(MemoryTier), description="Tiers to search (repeat the parameter)."
     )
     mode: Literal["recall", "precision"] = "recall"
     k: int = Field(8, ge=1, le=50)

@@ -10,8 +10,10 @@ from __future__ import annotations
 import datetime as dt
 from copy import copy
 from decimal import Decimal
+from enum import StrEnum
 from typing import Annotated, Any
 
+from django.db import models
 from django.utils import timezone
 from ninja import ModelSchema, Schema
 from pydantic import AwareDatetime, ConfigDict, Field, create_model
@@ -25,6 +27,24 @@ Money = Annotated[Decimal, Field(max_digits=14, decimal_places=2)]
 Quantity = Annotated[Decimal, Field(max_digits=12, decimal_places=3)]
 Percent = Annotated[Decimal, Field(max_digits=5, decimal_places=2)]
 RecordId = Annotated[int, Field(ge=1, le=2**63 - 1)]  # PostgreSQL bigint
+
+
+def api_enum(choices: type[models.TextChoices], *, name: str, module: str) -> type[StrEnum]:
+    """`choices` as an enum named `name` in the OpenAPI document (ADR 0010).
+
+    pydantic names an enum's schema after its class, and every model calls its own `Status` (or `Kind`):
+    ninja then publishes one `Status` for clients, projects, invoices and tasks alike, and a generated
+    client refuses valid answers. Members are strings equal to the model's values, so services take them
+    as they are. `module` is the defining module, so the enum pickles like any other.
+    """
+    return StrEnum(name, [(member.name, member.value) for member in choices], module=module, qualname=name)
+
+
+ClientKind = api_enum(Client.Kind, name="ClientKind", module=__name__)
+ClientStatus = api_enum(Client.Status, name="ClientStatus", module=__name__)
+ProjectStatus = api_enum(Project.Status, name="ProjectStatus", module=__name__)
+ProposalStatus = api_enum(Proposal.Status, name="ProposalStatus", module=__name__)
+InvoiceStatus = api_enum(Invoice.Status, name="InvoiceStatus", module=__name__)
 
 
 class Input(Schema):
@@ -56,7 +76,7 @@ def changes(payload: Input | None) -> dict[str, Any]:
 
 
 class ClientFilters(Schema):
-    status: Client.Status | None = None
+    status: ClientStatus | None = None
     search: str | None = Field(None, description="Part of the name or of a billing or contact e-mail.")
 
 
@@ -67,17 +87,17 @@ class ContactFilters(Schema):
 
 class ProjectFilters(Schema):
     client_id: RecordId | None = None
-    status: Project.Status | None = None
+    status: ProjectStatus | None = None
 
 
 class ProposalFilters(Schema):
     client_id: RecordId | None = None
-    status: Proposal.Status | None = None
+    status: ProposalStatus | None = None
 
 
 class InvoiceFilters(Schema):
     client_id: RecordId | None = None
-    status: Invoice.Status | None = None
+    status: InvoiceStatus | None = None
     year: int | None = Field(None, ge=1, le=9999, description="The year of the invoice number.")
 
 
@@ -86,8 +106,8 @@ class InvoiceFilters(Schema):
 
 class ClientIn(Input):
     name: str
-    kind: Client.Kind = Client.Kind.ORGANISATION
-    status: Client.Status = Client.Status.LEAD
+    kind: ClientKind = ClientKind.ORGANISATION
+    status: ClientStatus = ClientStatus.LEAD
     email: str = ""
     website: str = ""
     country: str = Field("", description="ISO 3166 alpha-2 code.")
@@ -150,7 +170,7 @@ class ContactOut(ModelSchema):
 class ProjectIn(Input):
     client_id: RecordId
     name: str
-    status: Project.Status = Project.Status.PROPOSED
+    status: ProjectStatus = ProjectStatus.PROPOSED
     budget: Money | None = None
     currency: str | None = Field(None, description="ISO 4217 code; the client's currency when omitted.")
     start_date: dt.date | None = None
@@ -249,7 +269,7 @@ class ProposalOut(ModelSchema):
 
 
 class ProposalTransitionIn(Input):
-    to: Proposal.Status
+    to: ProposalStatus
 
 
 class InvoiceIn(DocumentIn):

@@ -9,9 +9,16 @@ from typing import Any
 
 from ninja import Field, Schema
 
-from core.schemas import Input, RecordId
+from core.schemas import Input, RecordId, api_enum
 from ledger.models import Action, ApprovalRequest, OutboxEmail, Task, TaskEvent
 from ledger.selectors import requester_label
+
+TaskMode = api_enum(Task.Mode, name="TaskMode", module=__name__)
+TaskStatus = api_enum(Task.Status, name="TaskStatus", module=__name__)
+TaskEventKind = api_enum(TaskEvent.Kind, name="TaskEventKind", module=__name__)
+OutboxEmailStatus = api_enum(OutboxEmail.Status, name="OutboxEmailStatus", module=__name__)
+ActionStatus = api_enum(Action.Status, name="ActionStatus", module=__name__)
+ApprovalStatus = api_enum(ApprovalRequest.Status, name="ApprovalStatus", module=__name__)
 
 COST_SCALE = Decimal(1).scaleb(-Task._meta.get_field("cost").decimal_places)
 
@@ -22,11 +29,11 @@ class TaskSubmitIn(Input):
     idempotency_key: str = Field(
         max_length=255, description="The same key gives the same task: submitting twice is safe."
     )
-    mode: Task.Mode = Task.Mode.LIVE
+    mode: TaskMode = TaskMode.LIVE
 
 
 class TaskFilters(Schema):
-    status: Task.Status | None = None
+    status: TaskStatus | None = None
     workflow: str | None = Field(None, max_length=100)
 
 
@@ -41,8 +48,8 @@ class RejectIn(Input):
 class TaskOut(Schema):
     id: uuid.UUID
     workflow: str
-    status: Task.Status
-    mode: Task.Mode
+    status: TaskStatus
+    mode: TaskMode
     idempotency_key: str
     input: dict[str, Any]
     output: dict[str, Any] | None
@@ -74,7 +81,7 @@ class TaskSubmitOut(TaskOut):
 
 class EventOut(Schema):
     id: int
-    kind: TaskEvent.Kind
+    kind: TaskEventKind
     attempt: int
     step: str
     message: str
@@ -85,7 +92,7 @@ class EventOut(Schema):
 class OutboxEmailOut(Schema):
     id: int
     message_id: str
-    status: OutboxEmail.Status
+    status: OutboxEmailStatus
     to: list[str]
     cc: list[str]
     subject: str
@@ -102,7 +109,7 @@ class ActionOut(Schema):
     kind: str
     summary: str
     payload: dict[str, Any]
-    status: Action.Status
+    status: ActionStatus
     decision: str
     decision_reason: str
     decided_by: str | None
@@ -151,7 +158,7 @@ class TaskDetailOut(TaskOut):
 
 
 class ApprovalFilters(Schema):
-    status: ApprovalRequest.Status = ApprovalRequest.Status.PENDING
+    status: ApprovalStatus = ApprovalStatus.PENDING
 
 
 class ApproveIn(Input):
@@ -193,7 +200,7 @@ class ApprovalActionSummaryOut(Schema):
     id: int
     kind: str
     summary: str
-    status: Action.Status
+    status: ActionStatus
     agent: str
     agent_version: str
     confidence: float | None
@@ -212,7 +219,7 @@ class ApprovalActionOut(ApprovalActionSummaryOut):
 class ApprovalOut(Schema):
     id: int
     task_id: uuid.UUID
-    status: ApprovalRequest.Status
+    status: ApprovalStatus
     reason: str
     policies: list[PolicyRefOut]
     floors: list[str]

@@ -5,8 +5,9 @@ from tests.factories import OperatorFactory
 from tests.redis_server import redis_url  # noqa: F401 - a fixture for every test module
 from tests.smtp import smtp_server  # noqa: F401 - a fixture for every test module
 
-# `frozen_clock`: core.clock stands still for the test (tests/clock.py).
-pytest_plugins = ["tests.clock"]
+# `frozen_clock`: core.clock stands still for the test (tests/clock.py); `browser`: headless Chromium
+# (tests/browser.py).
+pytest_plugins = ["tests.clock", "tests.browser"]
 
 
 # The seller's details every invoice carries (valid Swedish VAT ID, IBAN and BIC).

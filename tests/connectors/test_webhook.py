@@ -1,5 +1,6 @@
 """The signed inbound webhook: POST /api/v1/inbound/email, a raw mail signed with HMAC-SHA256."""
 
+import hashlib
 import time
 
 import pytest
@@ -132,15 +133,53 @@ def test_without_a_secret_the_webhook_is_closed_503(web, settings):
     assert InboundMail.objects.count() == 0
 
 
-def test_a_body_over_the_mail_limit_is_413_and_stores_nothing(web, secret, settings):
+def test_a_mail_over_the_mail_limit_is_kept_in_review_with_its_bytes(web, secret, settings):
+    """As over IMAP: an oversized mail is not imported but waits for the operator, bytes and all."""
     settings.AIOS_MAIL_MAX_BYTES = 2048
     body = mails.mail(body="x" * 4000)
 
     response = post(web, body, **mails.sign(body, secret))
 
+    assert response.status_code == 202, response.content
+    inbound = InboundMail.objects.get()
+    # Not parsed (too big to import), so its Message-ID is not read either.
+    assert response.json() == {"status": "review", "inbound_id": inbound.pk, "message_id": None}
+    assert (inbound.status, inbound.path, bytes(inbound.raw), inbound.size) == (
+        "review",
+        "webhook",
+        body,
+        len(body),
+    )
+    assert "AIOS_MAIL_MAX_BYTES" in inbound.reason
+    assert Message.objects.count() == 0
+
+
+def test_a_body_over_the_hard_cap_is_413_and_stores_nothing(web, secret, settings):
+    settings.AIOS_MAIL_MAX_BYTES = 2048
+    settings.AIOS_INBOUND_WEBHOOK_MAX_BYTES = 3000
+    body = mails.mail(body="x" * 4000)
+
+    response = post(web, body, **mails.sign(body, secret))
+
     assert response.status_code == 413
-    assert response.json() == {"detail": "The mail is larger than the 2048 byte limit (AIOS_MAIL_MAX_BYTES)."}
+    assert response.json() == {
+        "detail": "The mail is larger than the webhook's hard limit of 3000 bytes "
+        "(AIOS_INBOUND_WEBHOOK_MAX_BYTES); nothing was stored."
+    }
     assert InboundMail.objects.count() == 0
+
+
+def test_a_30_mb_mail_is_kept_in_review_under_the_default_cap(web, secret, settings):
+    """The issue's case: a 30 MB mail (over the 25 MB mail limit) used to be refused and lost."""
+    assert settings.AIOS_MAIL_MAX_BYTES < 30_000_000 < settings.AIOS_INBOUND_WEBHOOK_MAX_BYTES
+    body = mails.mail(attachments=(("scan.tiff", "image/tiff", b"II*\x00" + b"\x01" * 22_000_000),))
+    assert len(body) > 29_000_000
+
+    response = post(web, body, **mails.sign(body, secret))
+
+    assert (response.status_code, response.json()["status"]) == (202, "review")
+    inbound = InboundMail.objects.get()
+    assert (inbound.size, inbound.sha256) == (len(body), hashlib.sha256(body).hexdigest())
 
 
 def test_another_content_type_is_415(web, secret):
