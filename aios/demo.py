@@ -8,6 +8,7 @@ from typing import TextIO
 from aios.env import env_str
 from connectors.demo import demo_mailbox_import
 from core.demo import DEFAULT_DEMO_PASSWORD, demo_seed
+from ledger.reminders import receivables_sweep
 
 
 def demo_password() -> str:
@@ -15,6 +16,11 @@ def demo_password() -> str:
 
 
 def demo_workspace_create(*, stdout: TextIO | None = None) -> None:
-    """Seed the demo records, then import the demo mailbox (the worker turns it into proposals)."""
+    """Seed the demo records, import the demo mailbox (the worker turns it into proposals), and run the
+    receivables sweep once so the overdue invoice's first reminder waits for approval."""
     demo_seed(password=demo_password(), stdout=stdout)
     demo_mailbox_import(stdout=stdout)
+    swept = receivables_sweep(any_hour=True)
+    if stdout is not None:
+        drafted = swept["reminders"]
+        stdout.write(f"Receivables: {swept['overdue']} marked overdue, {drafted} reminder(s) drafted.\n")

@@ -85,10 +85,13 @@ def seeded(db):
 
 @pytest.fixture
 def seeded_with_mail(seeded):
-    """What `seed_demo` does: the records, then the demo mailbox (whose mail is then already known)."""
+    """What `seed_demo` does: the records, the demo mailbox (whose mail is then already known), and one
+    receivables sweep (the overdue invoice's first reminder)."""
     from connectors.demo import demo_mailbox_import
+    from ledger.reminders import receivables_sweep
 
     demo_mailbox_import()
+    receivables_sweep(any_hour=True)
     return seeded
 
 
@@ -275,6 +278,9 @@ def test_action_templates_render_with_every_variable_defined(seeded):
         "proposal": proposal,
         "invoice": invoice,
         "message": Message.objects.filter(direction="inbound").first(),
+        # What the reminder writer adds for the reminder levels (agents/reminders.py).
+        "days_overdue": 21,
+        "late_payment_text": Workspace.objects.get(pk=1).late_payment_text,
     }
 
     templates = {template.key: template for template in ActionTemplate.objects.all()}
@@ -395,3 +401,19 @@ def test_the_demo_mailbox_fills_the_approval_queue(seeded, django_capture_on_com
         for task in Task.objects.filter(workflow="intake.process", status="succeeded")
     ]
     assert filed.count("filed") >= 3  # the newsletter, the injection, the out-of-office reply
+
+
+@pytest.mark.django_db
+def test_the_demo_shows_money_in_accepted_issued_overdue_and_a_reminder_waiting(seeded_with_mail):
+    from core.models import InvoiceReminder
+    from ledger.models import Task
+
+    assert Proposal.objects.filter(status="accepted").exists()
+    issued = Invoice.objects.exclude(status__in=["draft"]).exclude(number=None)
+    assert issued.exists() and all(invoice.document_id for invoice in issued if invoice.status != "void")
+    overdue = list(Invoice.objects.filter(status="overdue"))
+    assert overdue
+    for invoice in overdue:
+        reminder = InvoiceReminder.objects.get(invoice=invoice)
+        assert (reminder.level, reminder.status) == ("friendly", "proposed")
+        assert Task.objects.filter(workflow="invoice.remind", input__client_id=invoice.client_id).exists()
