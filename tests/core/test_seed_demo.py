@@ -417,3 +417,25 @@ def test_the_demo_shows_money_in_accepted_issued_overdue_and_a_reminder_waiting(
         reminder = InvoiceReminder.objects.get(invoice=invoice)
         assert (reminder.level, reminder.status) == ("friendly", "proposed")
         assert Task.objects.filter(workflow="invoice.remind", input__client_id=invoice.client_id).exists()
+
+
+@pytest.mark.django_db
+def test_the_demo_statement_matches_the_demo_invoices(seeded):
+    import io
+    import json
+
+    from django.conf import settings as django_settings
+    from django.core.management import call_command
+
+    out = io.StringIO()
+    statement = django_settings.BASE_DIR / "core" / "data" / "statements" / "december-demo.csv"
+    call_command("import_statement", str(statement), "--dry-run", "--json", stdout=out)
+    entries = [json.loads(line) for line in out.getvalue().splitlines() if line.strip()]
+
+    assert [(entry["amount"], entry["match"]["kind"]) for entry in entries] == [
+        ("2812.50", "exact"),
+        ("500.00", "partial"),
+        ("120.00", "none"),
+    ]
+    assert entries[0]["match"]["invoices"] == ["NW-2026-0006"]
+    assert entries[1]["match"]["invoices"] == ["NW-2026-0005"]
