@@ -241,6 +241,11 @@ def _refusal(parsed: ParsedMail) -> str | None:
                 f"Unknown charset {unknown['charset']} in the {unknown['where']}: the text was guessed "
                 "(utf-8 or latin-1) and may be garbled."
             )
+        if problem.startswith("MIME nesting deeper than"):
+            return (
+                "The mail nests its MIME parts deeper than 30 levels (an attack or a broken mailer): the "
+                "parts below were not read."
+            )
         nested = _BROKEN_NESTED.match(problem)
         if nested:
             lost = nested["type"]
