@@ -60,13 +60,17 @@ def test_a_nul_in_a_json_field_such_as_a_step_checkpoint_is_stored():
     task.save(update_fields=["output"])
 
     task.refresh_from_db()
-    assert task.input == {"mail": {"new_text": f"Hello{REPLACEMENT}", f"key{REPLACEMENT}": [f"a{REPLACEMENT}b"]}}
+    assert task.input == {
+        "mail": {"new_text": f"Hello{REPLACEMENT}", f"key{REPLACEMENT}": [f"a{REPLACEMENT}b"]}
+    }
     assert task.output["steps"]["read"]["new_text"] == f"text{REPLACEMENT}"
 
 
 def test_raw_sql_parameters_are_cleaned_too_and_bytes_are_left_alone():
     raw = b"Subject: x\r\n\r\nA NUL byte \x00 in raw mail stays.\r\n"
-    inbound = InboundMail.objects.create(path="file", raw=raw, sha256="0" * 64, size=len(raw), source=f"s{NUL}")
+    inbound = InboundMail.objects.create(
+        path="file", raw=raw, sha256="0" * 64, size=len(raw), source=f"s{NUL}"
+    )
 
     with connection.cursor() as cursor:
         cursor.execute("SELECT %s::text, %s::jsonb ->> 'k'", [f"raw{NUL}sql", '{"k": "v"}'])
