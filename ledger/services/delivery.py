@@ -45,6 +45,12 @@ def attempt_delivery_wait(*, claim: Claim, exc: DeliveryFailed) -> str:
         except ClaimLost:
             return "claim-lost"
         email = OutboxEmail.objects.select_for_update().get(pk=exc.email_id)
+        if email.status != OutboxEmail.Status.PENDING:
+            # Another process delivered (or gave up on) it meanwhile: the next attempt finds out at once.
+            task.attempts = max(task.attempts - 1, 0)
+            task.next_attempt_at = now
+            attempt_end(task=task, status=Task.Status.RETRYING, changed=("attempts", "next_attempt_at"))
+            return "delivery-waiting"
         first_failed_at = email.first_failed_at or now
         gives_up_at = policy.delivery_gives_up_at(rules=rules, first_failed_at=first_failed_at)
         task.last_error = f"Delivery of {email.message_id} failed: {exc}"[:10000]
