@@ -15,6 +15,7 @@ from datetime import timedelta
 import pytest
 from aiosmtpd.controller import Controller
 from django.urls import reverse
+from django.utils import timezone
 
 from core import clock
 from core.models import Proposal
@@ -125,10 +126,14 @@ def test_an_outage_is_waited_out_with_growing_waits_and_the_mail_goes_out_once_w
     proposal.refresh_from_db()
     assert proposal.status == Proposal.Status.SENDING
 
-    # The operator sees it in the back office and on the home page, without any mail.
+    # The operator sees it in the back office and on the home page, without any mail; the task's page says
+    # when the next try is.
     for page in (reverse("admin:index"), reverse("home")):
         body = operator_client.get(page).content.decode()
         assert "1 email waiting for the mail server" in body, page
+    task_page = operator_client.get(reverse("ledger:task", args=[task.pk])).content.decode()
+    assert "Waiting for the mail server" in task_page
+    assert f"next try {timezone.localtime(task.next_attempt_at):%Y-%m-%d %H:%M:%S} (by itself)" in task_page
 
     # The mail server is back: the next try, due by itself, sends the email once; nobody pressed retry.
     smtp_restart(controller)
