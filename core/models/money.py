@@ -245,6 +245,8 @@ class InvoiceReminder(models.Model):
 
     class Status(models.TextChoices):
         PROPOSED = "proposed", "Waiting for approval"
+        # Approved, its email in the outbox: "sent" only once the mail server took it (ADR 0014).
+        SENDING = "sending", "Sending"
         SENT = "sent", "Sent"
         CANCELLED = "cancelled", "Cancelled"
 

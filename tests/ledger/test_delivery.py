@@ -157,6 +157,38 @@ def test_an_outage_is_waited_out_with_growing_waits_and_the_mail_goes_out_once_w
     assert "waiting for the mail server" not in operator_client.get(reverse("admin:index")).content.decode()
 
 
+def test_an_approved_payment_reminder_is_sending_until_delivered(
+    settings, smtp_server, operator, workspace, django_capture_on_commit_callbacks
+):
+    from tests.ledger.test_receivables import DUE, at, run_reminder_tasks, sent_invoice, sweep
+
+    controller, inbox = smtp_server
+    _smtp_settings(settings, controller)
+    settings.TIME_ZONE = "Europe/Stockholm"
+    invoice = sent_invoice(operator, due=DUE)
+    monday = at(DUE + timedelta(days=3))
+    assert sweep(monday, django_capture_on_commit_callbacks)["reminders"] == 1
+    controller.stop()
+
+    with _at(monday):
+        (drafted,) = run_reminder_tasks(operator, approve=False)
+        from ledger import approvals
+
+        approvals.approval_approve(approval=drafted.approval, by=operator)
+        task = drafted.task
+        assert _run(task) == "delivery-waiting"
+    reminder = invoice.reminders.get()
+    assert (reminder.status, reminder.sent_at) == ("sending", None)
+
+    smtp_restart(controller)
+    later = monday + timedelta(minutes=5)
+    with _at(later):
+        assert _run(task) == "succeeded"
+    reminder.refresh_from_db()
+    assert (reminder.status, reminder.sent_at) == ("sent", later)
+    assert len(inbox.messages) == 1
+
+
 def test_the_waiting_notice_counts_every_waiting_email_and_stays_until_the_last_is_delivered(
     settings, smtp_server, frozen_clock
 ):
