@@ -18,8 +18,8 @@ from ledger.models import Action, ApprovalRequest, LLMCall, Policy, Task
 from ledger.preview import policy_preview
 from tests.ledger.states import waiting_email
 
-# Seven from 0005_default_policies, the delivery policy from 0006.
-DEFAULT_POLICIES = 8
+# Seven from 0005_default_policies, the reminder policy from 0006, the delivery policy from 0007.
+DEFAULT_POLICIES = 9
 
 
 def add_url(kind=None):
