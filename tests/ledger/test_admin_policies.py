@@ -18,7 +18,7 @@ from ledger.models import Action, ApprovalRequest, LLMCall, Policy, Task
 from ledger.preview import policy_preview
 from tests.ledger.states import waiting_email
 
-# Seven from 0005_default_policies, the reminder policy from 0006, the delivery policy from 0007.
+# Seven from 0005_default_policies, the reminder policy (0007) and the delivery policy (0008).
 DEFAULT_POLICIES = 9
 
 
