@@ -18,7 +18,7 @@ from typing import Any
 from core import clock
 from core.memory import services as memory_services
 from ledger import approvals, commit, policy
-from ledger.models import Action, ApprovalRequest, Policy
+from ledger.models import Action, ApprovalRequest, OutboxEmail, Policy
 
 
 def policy_preview(*, draft: Policy, limit: int = 100) -> dict[str, Any]:
@@ -30,6 +30,7 @@ def policy_preview(*, draft: Policy, limit: int = 100) -> dict[str, Any]:
         Policy.Kind.BUDGET: _budget_preview,
         Policy.Kind.RETENTION: _retention_preview,
         Policy.Kind.AUTONOMY: _autonomy_preview,
+        Policy.Kind.DELIVERY: _delivery_preview,
     }[draft.kind](draft=draft, saved=saved, limit=limit)
     return {"kind": draft.kind, **preview}
 
@@ -246,3 +247,38 @@ def _autonomy_preview(*, draft: Policy, saved: Policy | None, limit: int) -> dic
     if not draft.enabled:
         summary[0] = "The policy is disabled: it suggests nothing."
     return {"summary": summary, "after": params.after, "saved_after": saved_after, "streaks": streaks}
+
+
+# --- Delivery -------------------------------------------------------------------------------------
+
+
+def _delivery_preview(*, draft: Policy, saved: Policy | None, limit: int) -> dict[str, Any]:
+    current = policy.policies_enabled(Policy.Kind.DELIVERY)
+    rules_now, _ = policy.delivery_rules(current)
+    rules_after, _ = policy.delivery_rules(_with_draft(current, draft))
+    waiting = list(
+        OutboxEmail.objects.filter(status=OutboxEmail.Status.PENDING, first_failed_at__isnull=False).order_by(
+            "first_failed_at"
+        )[:limit]
+    )
+    now = clock.now()
+    given_up_after = [
+        email
+        for email in waiting
+        if policy.delivery_gives_up_at(rules=rules_after, first_failed_at=email.first_failed_at) <= now
+    ]
+    summary = [
+        f"Undelivered mail is tried again for {rules_after.retry_hours} hours with this draft "
+        f"({rules_now.retry_hours} hours now), first after {rules_after.first_retry_seconds} s, then at "
+        f"most every {rules_after.max_retry_seconds} s.",
+        f"{len(waiting)} emails are waiting for the mail server now.",
+    ]
+    if given_up_after:
+        summary.append(f"{len(given_up_after)} of them would be given up at their next try.")
+    return {
+        "summary": summary,
+        "waiting": len(waiting),
+        "would_give_up": len(given_up_after),
+        "retry_hours_now": rules_now.retry_hours,
+        "retry_hours_after": rules_after.retry_hours,
+    }

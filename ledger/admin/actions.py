@@ -83,7 +83,16 @@ class ActionAdmin(ReadOnlyAdmin):
 
 @admin.register(OutboxEmail)
 class OutboxEmailAdmin(ReadOnlyAdmin):
-    list_display = ("subject", "recipients", "status", "attempts", "message_id", "created_at", "sent_at")
+    list_display = (
+        "subject",
+        "recipients",
+        "status",
+        "attempts",
+        "next_attempt_at",
+        "message_id",
+        "created_at",
+        "sent_at",
+    )
     list_filter = ("status",)
     search_fields = ("subject", "message_id", "to")
     date_hierarchy = "created_at"
@@ -93,6 +102,8 @@ class OutboxEmailAdmin(ReadOnlyAdmin):
         "status",
         "attempts",
         "last_error",
+        "first_failed_at",
+        "next_attempt_at",
         "from_email",
         "to",
         "cc",

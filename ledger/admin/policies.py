@@ -42,6 +42,9 @@ KIND_HELP = {
     "workspace suggests letting it commit alone; you accept or dismiss the suggestion.",
     Policy.Kind.REMINDER: "The payment reminders of overdue invoices: each level once, so many days past "
     "due, from its text template; drafted for your approval on working days in working hours only.",
+    Policy.Kind.DELIVERY: "How long an email the mail server did not take is tried again, and how the waits "
+    "between tries grow. While it waits a notice says so; once the time is up the workspace gives up on it "
+    "and the notice stays until you retry or discard the task.",
 }
 
 # Labels where the parameter's name alone would be unclear next to the policy's own fields.

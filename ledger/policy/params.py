@@ -182,12 +182,35 @@ class ReminderParams(_Params):
         return self
 
 
+class DeliveryParams(_Params):
+    retry_hours: int = Field(
+        default=72,
+        ge=1,
+        le=24 * 30,
+        description="How long an email that cannot be delivered (mail server down, temporary refusal) is "
+        "tried again before the workspace gives up on it and tells you.",
+    )
+    first_retry_seconds: int = Field(
+        default=60, ge=1, le=3600, description="Wait before the second try; it doubles after every failure."
+    )
+    max_retry_seconds: int = Field(
+        default=1800, ge=1, le=24 * 3600, description="The longest wait between two tries."
+    )
+
+    @model_validator(mode="after")
+    def _order(self) -> DeliveryParams:
+        if self.max_retry_seconds < self.first_retry_seconds:
+            raise ValueError("the longest wait cannot be shorter than the first one")
+        return self
+
+
 PARAMS: dict[str, type[_Params]] = {
     Policy.Kind.APPROVAL: ApprovalParams,
     Policy.Kind.BUDGET: BudgetParams,
     Policy.Kind.RETENTION: RetentionParams,
     Policy.Kind.AUTONOMY: AutonomyParams,
     Policy.Kind.REMINDER: ReminderParams,
+    Policy.Kind.DELIVERY: DeliveryParams,
 }
 
 
