@@ -43,7 +43,12 @@ KIND_HELP = {
 }
 
 # Labels where the parameter's name alone would be unclear next to the policy's own fields.
-PARAM_LABELS = {"kind": "Memory kind", "effect": "Then", "after": "Approvals in a row"}
+PARAM_LABELS = {
+    "kind": "Memory kind",
+    "effect": "Then",
+    "after": "Approvals in a row",
+    "prevails_over": "Takes precedence over",
+}
 BOOL_EITHER = [("", "Either"), ("True", "Yes"), ("False", "No")]
 
 
@@ -56,6 +61,11 @@ def _kind_choices() -> list[tuple[str, str]]:
 
 def _agent_choices() -> list[tuple[str, str]]:
     return [(agent.name, agent.name) for agent in kernel.agents_all()]
+
+
+def _caution_choices() -> list[tuple[str, str]]:
+    # Only an untrusted-input ask policy can be outranked, and only by a narrow commit policy (ADR 0015).
+    return [(str(caution.pk), caution.name) for caution in policy.untrusted_cautions()]
 
 
 def _memory_kind_choices() -> list[tuple[str, str]]:
@@ -81,7 +91,11 @@ def _param_field(name: str, info: FieldInfo) -> forms.Field:
     }
     if typing.get_origin(inner) is list:
         (item,) = typing.get_args(inner)
-        choices = {"action_kinds": _kind_choices, "agents": _agent_choices}.get(name)
+        choices = {
+            "action_kinds": _kind_choices,
+            "agents": _agent_choices,
+            "prevails_over": _caution_choices,
+        }.get(name)
         choices = choices() if choices else _literal_choices(item)
         if choices is None:
             raise TypeError(f"no form field for parameter {name!r}: {annotation!r}")
