@@ -39,7 +39,9 @@ KIND_HELP = {
     Policy.Kind.RETENTION: "How long session and working memory of a kind is kept. Canonical memory is "
     "never deleted.",
     Policy.Kind.AUTONOMY: "After N approvals in a row without edits of one agent's action kind, the "
-    "workspace suggests letting it commit alone; you accept or dismiss the suggestion.",
+    "workspace suggests letting it commit alone; you accept or dismiss the suggestion. For work started by "
+    "mail the suggestion is narrow (that kind and agent, known recipients, amounts capped) and takes "
+    "precedence over the untrusted-input policy for those actions only.",
 }
 
 # Labels where the parameter's name alone would be unclear next to the policy's own fields.

@@ -362,3 +362,44 @@ def test_a_row_written_past_the_editor_outranks_nothing(operator):
     again, _ = propose(reply(amount="20.00"), key="small-again", requested_by=MAIL)
     assert (only(again).status, only(again).decision) == ("proposed", "ask")
     assert CAUTION in only(again).decision_reason
+
+
+def test_the_editor_offers_only_untrusted_input_cautions_and_refuses_a_wide_policy_next_to_the_field(
+    operator_client,
+):
+    caution = Policy.objects.get(name=CAUTION)
+    url = "/admin/ledger/policy/add/?kind=approval"
+    form = operator_client.get(url).context["adminform"].form
+    assert form.fields["param_prevails_over"].choices == [(str(caution.pk), CAUTION)]
+
+    base = {"name": "Mail replies alone", "enabled": "on", "description": "", "reason": ""}
+    wide = operator_client.post(
+        url,
+        {
+            **base,
+            "param_effect": "commit",
+            "param_action_kinds": ["email.send"],
+            "param_prevails_over": [caution.pk],
+        },
+    )
+    assert wide.status_code == 200
+    errors = wide.context["adminform"].form.errors["param_prevails_over"]
+    assert "must be narrow" in errors[0] and "exactly one agent" in errors[0]
+    assert not Policy.objects.filter(name="Mail replies alone").exists()
+
+    narrow = operator_client.post(
+        url,
+        {
+            **base,
+            "param_effect": "commit",
+            "param_action_kinds": ["email.send"],
+            "param_agents": ["proposal_writer"],
+            "param_untrusted_source": "True",
+            "param_new_recipient": "False",
+            "param_without_amount": "True",
+            "param_prevails_over": [caution.pk],
+        },
+    )
+    assert narrow.status_code == 302, narrow.context["adminform"].form.errors
+    saved = Policy.objects.get(name="Mail replies alone")
+    assert saved.params["prevails_over"] == [caution.pk] and saved.params["without_amount"] is True
