@@ -11,7 +11,7 @@ from django.db.models import Count, Prefetch, QuerySet, Sum
 from django.db.models.functions import Coalesce
 from django.utils.dateparse import parse_datetime
 
-from ledger.models import Action, ApprovalRequest, LLMCall, Task, TaskEvent
+from ledger.models import Action, ApprovalRequest, AutonomySuggestion, LLMCall, Task, TaskEvent
 
 ZERO = Decimal("0")
 
@@ -111,6 +111,13 @@ def approval_detail(*, approval_id: int):
 
 def approval_counts() -> dict[str, int]:
     return dict(ApprovalRequest.objects.order_by().values_list("status").annotate(n=Count("pk")))
+
+
+def autonomy_suggestions_open() -> list[AutonomySuggestion]:
+    """Open suggestions, newest first: the approval queue points the operator at them."""
+    return list(
+        AutonomySuggestion.objects.filter(status=AutonomySuggestion.Status.OPEN).order_by("-created_at")
+    )
 
 
 def dead_letters(*, limit: int = 50) -> list[Task]:

@@ -403,3 +403,14 @@ def test_the_editor_offers_only_untrusted_input_cautions_and_refuses_a_wide_poli
     assert narrow.status_code == 302, narrow.context["adminform"].form.errors
     saved = Policy.objects.get(name="Mail replies alone")
     assert saved.params["prevails_over"] == [caution.pk] and saved.params["without_amount"] is True
+
+
+def test_the_approval_queue_points_at_an_open_suggestion(three_approved, operator, operator_client):
+    suggestion = AutonomySuggestion.objects.get()
+    content = operator_client.get("/approvals/").content.decode()
+    assert "suggests letting <strong>test_proposer</strong> carry out <code>email.send</code>" in content
+    assert "for work started by mail, to people already written to" in content
+    assert f"/admin/ledger/autonomysuggestion/{suggestion.pk}/change/" in content
+
+    approvals.autonomy_dismiss(suggestion=suggestion, by=operator)
+    assert "suggests letting" not in operator_client.get("/approvals/").content.decode()
