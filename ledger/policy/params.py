@@ -127,7 +127,7 @@ def precedence_not_narrow(params: ApprovalParams) -> list[str]:
         missing.append("it must apply only to work started by inbound mail, files or webhooks")
     if params.new_recipient is not False:
         missing.append("it must apply only to recipients already written to")
-    capped = params.amount_up_to is not None and bool(params.currency) and params.without_amount is not True
+    capped = params.amount_up_to is not None and bool(params.currency)
     if not capped and params.without_amount is not True:
         missing.append("it must cap amounts (amount up to, with a currency) or apply only without an amount")
     return missing

@@ -10,9 +10,11 @@ proposal (another kind), still wait.
 from __future__ import annotations
 
 import email.utils
+import importlib
 from pathlib import Path
 
 import pytest
+from django.apps import apps
 
 from connectors.services import mail_ingest
 from core import demo
@@ -47,6 +49,12 @@ def intake_task(raw: bytes) -> Task:
     return Task.objects.get(workflow="intake.process", input__message_id=inbound.message.pk)
 
 
+def default_policies() -> None:
+    """A transactional test starts from a flushed database: the policies a new workspace starts with (the
+    data migration's rows) are written again, exactly as the migration writes them."""
+    importlib.import_module("ledger.migrations.0005_default_policies").create(apps, None)
+
+
 def settled(task: Task, status: str):
     return lambda: Task.objects.get(pk=task.pk).status == status
 
@@ -56,6 +64,7 @@ def test_after_three_approvals_and_an_accepted_suggestion_the_fourth_reply_goes_
     tmp_path, operator, smtp_server
 ):
     controller, inbox = smtp_server
+    default_policies()
     demo.demo_studio_configure(by=operator)
     watcher = Policy.objects.get(kind="autonomy")
     policy.policy_save(policy=watcher, by=operator, name=watcher.name, kind="autonomy", params={"after": 3})
