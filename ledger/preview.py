@@ -333,7 +333,8 @@ def autonomy_suggestion_diff(*, suggestion: AutonomySuggestion) -> dict[str, Any
     if params.prevails_over:
         outside.append("an amount over the cap" if params.amount_up_to is not None else "any amount")
     still_asks = [
-        "hard floors: payments and changes to money records, deletions, and any recipient never written to",
+        "hard floors: payments and changes to money records, deletions, a client's personal data, and any "
+        "recipient never written to",
         f"the same kind of work outside these conditions ({', '.join(outside)})",
         "every other ask or deny policy that matches (e.g. an agent unsure of itself)",
     ]

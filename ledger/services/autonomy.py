@@ -143,7 +143,10 @@ def autonomy_watch(*, action: Action) -> AutonomySuggestion | None:
 
 def autonomy_policy_name(suggestion: AutonomySuggestion) -> str:
     if suggestion.params.get("prevails_over"):
-        return f"Let {suggestion.agent} {suggestion.action_kind} on mail-started work to known recipients"
+        return (
+            f"Auto-approve {suggestion.action_kind} from {suggestion.agent} "
+            "(mail-started work, known recipients only)"
+        )
     return f"Auto-approve {suggestion.action_kind} from {suggestion.agent}"
 
 

@@ -240,7 +240,9 @@ def test_the_preview_lists_exactly_what_it_would_have_let_through_and_what_it_ho
     assert held[only(trusted).pk]["reason"] == "This policy does not apply: it was not started by mail."
     assert held[only(over).pk]["pending"] is True
     assert "would have let 3 through without you and would still hold 3" in " ".join(shown["summary"])
-    assert not Policy.objects.filter(name__startswith="Let test_proposer").exists(), "a preview saves nothing"
+    assert not Policy.objects.filter(
+        name__startswith="Auto-approve email.send from test_proposer"
+    ).exists(), "a preview saves nothing"
 
 
 def test_the_suggestion_page_shows_the_diff_and_the_preview_and_accepting_there_creates_the_policy(

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('ledger', '0005_default_policies'),
+        ('ledger', '0007_reminder_policy'),
     ]
 
     operations = [
