@@ -363,16 +363,27 @@ class ApprovalRequest(models.Model):
 
 
 class AutonomySuggestion(models.Model):
-    """The workspace proposes loosening approval for one agent's action kind after N clean approvals."""
+    """The workspace proposes loosening approval for one agent's action kind after N clean approvals.
+
+    `params` is the approval policy it proposes, fixed when it is made, so what the operator reads is what
+    accepting creates; for work started by mail it is narrow and outranks the untrusted-input caution
+    (ADR 0015)."""
 
     class Status(models.TextChoices):
         OPEN = "open", "Open"
         ACCEPTED = "accepted", "Accepted"
         DISMISSED = "dismissed", "Dismissed"
+        REVOKED = "revoked", "Revoked"
 
     agent = models.CharField(max_length=100)
     action_kind = models.CharField(max_length=50)
     streak = models.PositiveIntegerField(help_text="Approvals in a row without edits it is based on.")
+    params = models.JSONField(
+        default=dict, blank=True, help_text="The approval policy accepting it creates (conditions, effect)."
+    )
+    approvals = models.JSONField(
+        default=list, blank=True, help_text="The approval requests of the run it is based on, newest first."
+    )
     autonomy_policy = models.ForeignKey(Policy, on_delete=models.PROTECT, related_name="suggestions")
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN, db_index=True)
     created_at = models.DateTimeField(auto_now_add=True)

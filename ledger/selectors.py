@@ -11,7 +11,7 @@ from django.db.models import Case, Count, Prefetch, QuerySet, Sum, Value, When
 from django.db.models.functions import Coalesce
 from django.utils.dateparse import parse_datetime
 
-from ledger.models import Action, ApprovalRequest, LLMCall, Notice, Task, TaskEvent
+from ledger.models import Action, ApprovalRequest, AutonomySuggestion, LLMCall, Notice, Task, TaskEvent
 
 ZERO = Decimal("0")
 
@@ -111,6 +111,13 @@ def approval_detail(*, approval_id: int):
 
 def approval_counts() -> dict[str, int]:
     return dict(ApprovalRequest.objects.order_by().values_list("status").annotate(n=Count("pk")))
+
+
+def autonomy_suggestions_open() -> list[AutonomySuggestion]:
+    """Open suggestions, newest first: the approval queue points the operator at them."""
+    return list(
+        AutonomySuggestion.objects.filter(status=AutonomySuggestion.Status.OPEN).order_by("-created_at")
+    )
 
 
 def dead_letters(*, limit: int = 50) -> list[Task]:
