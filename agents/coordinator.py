@@ -2,7 +2,8 @@
 
 `coordinator` routes by the intake's intent: new inquiries to an estimate and a proposal, project
 changes to a summary and a change estimate for the operator, billing and scheduling mail to a draft
-reply, everything else filed; low confidence anywhere sends the mail to review with what was found.
+reply, everything else filed; low confidence anywhere (an unsure "other" too), calendar invitations and
+mail that is only images send the mail to review with what was found.
 It writes nothing: the proposal writer proposes, the ledger decides. The reader before it is
 `agents.intake.reader`.
 """
@@ -49,9 +50,23 @@ def route_for(*, read: MailRead, intake: dict[str, Any]) -> Route:
             confidence=1.0,
             reasons=["An automatic reply or a bounce: filed, never answered."],
         )
-    if intent == "other":
-        reasons.append("Filed, no reply.")
-        return Route(route="filed", intent=intent, confidence=confidence, reasons=reasons)
+    # Mail no rule can answer well goes to the operator instead of being filed unseen: an invitation
+    # asks for a decision about the operator's time, images carry no text the rules can read, and an
+    # intent the intake is unsure of (also "other") may be anything.
+    if read.is_calendar:
+        return Route(
+            route="review",
+            intent=intent,
+            confidence=confidence,
+            reasons=[*reasons, "A calendar invitation: you decide whether to accept it; nothing is sent."],
+        )
+    if read.is_image_only:
+        return Route(
+            route="review",
+            intent=intent,
+            confidence=confidence,
+            reasons=[*reasons, "Only images, no text: there is nothing the rules can read."],
+        )
     if confidence < REVIEW_BELOW:
         return Route(
             route="review",
@@ -59,6 +74,9 @@ def route_for(*, read: MailRead, intake: dict[str, Any]) -> Route:
             confidence=confidence,
             reasons=[*reasons, f"Below {REVIEW_BELOW:.0%}: the operator reviews what was found."],
         )
+    if intent == "other":
+        reasons.append("Filed, no reply.")
+        return Route(route="filed", intent=intent, confidence=confidence, reasons=reasons)
     if (intake.get("evidence") or {}).get("risk"):
         return Route(
             route="review",

@@ -24,7 +24,7 @@ from pydantic import BaseModel
 
 from agents.coordinator import Route
 from agents.estimator import Estimate
-from agents.intake import MailRead
+from agents.intake import CONTRACT_FIELDS, MailRead
 from agents.kernel import (
     Agent,
     AgentContext,
@@ -314,19 +314,7 @@ def _review(
                 "message_id": read.message_pk,
                 "client_id": read.client_id,
                 "title": f"Reviewed mail from {read.from_email}: {read.subject}"[:300],
-                "found": {
-                    key: input.intake.get(key)
-                    for key in (
-                        "intent",
-                        "sender_name",
-                        "company",
-                        "budget",
-                        "deadline",
-                        "services",
-                        "invoice_numbers",
-                        "payment",
-                    )
-                },
+                "found": {key: input.intake.get(key) for key in CONTRACT_FIELDS if key != "sender_email"},
                 "reasons": reasons,
             },
             summary=f"Review: {read.subject or read.from_email}"[:500],

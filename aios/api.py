@@ -21,6 +21,7 @@ from ninja import NinjaAPI
 from ninja.errors import AuthorizationError
 from ninja.security import HttpBearer, SessionAuth
 
+from aios.api_input import api_text_input_install
 from connectors.api import router as connectors_router
 from core import services
 from core.api import router as core_router
@@ -161,6 +162,8 @@ api = WorkspaceAPI(
     auth=[ApiTokenAuth(), StaffSessionAuth()],
     docs_decorator=staff_docs,
 )
+# A NUL in API input is refused with 422 (the database would otherwise store it cleaned, as for mail).
+api_text_input_install(api)
 api.add_router("", core_router)
 api.add_router("", ledger_router)
 api.add_router("", memory_router)

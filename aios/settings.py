@@ -428,3 +428,5 @@ else:
             data_dir=DATA_DIR, ephemeral=env_bool("AIOS_EMBEDDED_EPHEMERAL", False)
         )
     }
+# Django's PostgreSQL backend with text cleaned of what PostgreSQL refuses (NUL) at one boundary: aios/db.
+DATABASES["default"]["ENGINE"] = "aios.db"

@@ -8,7 +8,8 @@ mail_ingest(raw, path, source, mailbox)
   import (one transaction, the receipt row locked):
     too large · parser's fatal · broken MIME · unknown charset · no Message-ID · no sender
       · no body and no attachments · an attachment over the limit          ⇒ review (reason)
-    Message-ID already stored                                               ⇒ duplicate
+    Message-ID already stored: same bytes or same content                   ⇒ duplicate
+                               different content (a reused or forged id)    ⇒ review
     thread by In-Reply-To / References if the sender may join it (the thread's client's people or the
       operator; core.selectors.thread_admits), else a new conversation (client by the sender's address)
     core.services.message_record (the unique Message-ID decides a race ⇒ duplicate), attachments as
@@ -39,6 +40,7 @@ from connectors.models import InboundMail, Mailbox
 from core import clock
 from core import selectors as core_selectors
 from core import services as core_services
+from core.dbtext import db_text
 from core.models import Channel, Message
 
 logger = logging.getLogger(__name__)
@@ -239,6 +241,11 @@ def _refusal(parsed: ParsedMail) -> str | None:
                 f"Unknown charset {unknown['charset']} in the {unknown['where']}: the text was guessed "
                 "(utf-8 or latin-1) and may be garbled."
             )
+        if problem.startswith("MIME nesting deeper than"):
+            return (
+                "The mail nests its MIME parts deeper than 30 levels (an attack or a broken mailer): the "
+                "parts below were not read."
+            )
         nested = _BROKEN_NESTED.match(problem)
         if nested:
             lost = nested["type"]
@@ -251,11 +258,6 @@ def _refusal(parsed: ParsedMail) -> str | None:
     if not (parsed.text or "").strip() and not parsed.attachments:
         return "The mail has an empty body: no text and no attachments."
     return None
-
-
-def _clean_text(value: str | None) -> str:
-    # PostgreSQL text cannot hold NUL; a stray one in a mail is noise, not content.
-    return (value or "").replace("\x00", "")
 
 
 # --- Import -----------------------------------------------------------------------------------
@@ -276,7 +278,7 @@ def _import_locked(*, inbound: InboundMail, raw: bytes) -> None:
 
     existing = core_selectors.messages_by_message_id(message_ids=[message_id]).get(message_id)
     if existing is not None:
-        _mark_duplicate(inbound=inbound, message=existing, problems=problems)
+        _duplicate_or_collision(inbound=inbound, message=existing, parsed=parsed, problems=problems)
         return
 
     recipients = _recipients(parsed)
@@ -288,7 +290,7 @@ def _import_locked(*, inbound: InboundMail, raw: bytes) -> None:
                 parsed=parsed, message_id=message_id, recipients=recipients, problems=problems
             )
     except _AlreadyStored as lost:
-        _mark_duplicate(inbound=inbound, message=lost.message, problems=problems)
+        _duplicate_or_collision(inbound=inbound, message=lost.message, parsed=parsed, problems=problems)
         return
 
     inbound.status = InboundMail.Status.IMPORTED
@@ -298,6 +300,50 @@ def _import_locked(*, inbound: InboundMail, raw: bytes) -> None:
     inbound.problems = problems
     inbound.save(update_fields=["status", "reason", "message", "message_id_header", "problems", "updated_at"])
     transaction.on_commit(functools.partial(intake_submit, message_pk=message.pk, parsed=parsed), robust=True)
+
+
+def _content_key(*, from_email: str, subject: str, text: str, attachments: list[str]) -> str:
+    """What a mail says, independent of its transport: two copies of one mail (fetched by IMAP and posted
+    to the webhook, with different trace headers or line endings) have the same key."""
+    words = " ".join(db_text(text).split())
+    parts = [from_email.strip().lower(), " ".join(db_text(subject).split()), words, *sorted(attachments)]
+    return hashlib.sha256("\x1f".join(parts).encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def _same_content(*, message: Message, parsed: ParsedMail, sha256: str) -> bool:
+    if InboundMail.objects.filter(message=message, sha256=sha256).exists():
+        return True
+    key = _content_key(
+        from_email=parsed.from_email,
+        subject=(parsed.subject or "").strip()[:_SUBJECT_MAX],
+        text=parsed.text or "",
+        attachments=[hashlib.sha256(attachment.content).hexdigest() for attachment in parsed.attachments],
+    )
+    stored = _content_key(
+        from_email=message.from_email,
+        subject=message.subject,
+        text=message.body_text,
+        attachments=list(message.attachments.values_list("sha256", flat=True)),
+    )
+    return key == stored
+
+
+def _duplicate_or_collision(
+    *, inbound: InboundMail, message: Message, parsed: ParsedMail, problems: list[str]
+) -> None:
+    """The same mail again is a duplicate; another mail reusing its Message-ID (a forger replaying an id
+    from a thread, a broken mailer numbering its mails alike) waits for the operator instead of being
+    hidden as a "duplicate" of something it is not."""
+    if _same_content(message=message, parsed=parsed, sha256=inbound.sha256):
+        _mark_duplicate(inbound=inbound, message=message, problems=problems)
+        return
+    raise _Refused(
+        f"Another mail already has the Message-ID <{message.message_id}> (message {message.pk} in "
+        f"conversation {message.conversation_id}) but different content: this one was kept for review "
+        "instead of being taken for a copy.",
+        message_id=message.message_id,
+        problems=problems,
+    )
 
 
 def _mark_duplicate(*, inbound: InboundMail, message: Message, problems: list[str]) -> None:
@@ -333,7 +379,7 @@ def _thread_parent(parsed: ParsedMail) -> Message | None:
 def _message_store(
     *, parsed: ParsedMail, message_id: str, recipients: _Recipients, problems: list[str]
 ) -> Message:
-    subject = _clean_text(parsed.subject).strip()
+    subject = (parsed.subject or "").strip()
     parent = _thread_parent(parsed)
     if parent is not None and not core_selectors.thread_admits(
         conversation=parent.conversation, email=parsed.from_email
@@ -363,12 +409,12 @@ def _message_store(
             in_reply_to=(core_services.message_id_normalise(parsed.in_reply_to) or "")[:_HEADER_MAX],
             references=" ".join(value for value in references if value),
             from_email=parsed.from_email,
-            from_name=_clean_text(parsed.from_name).strip()[:_NAME_MAX],
+            from_name=(parsed.from_name or "").strip()[:_NAME_MAX],
             to=recipients.to,
             cc=recipients.cc,
             subject=subject[:_SUBJECT_MAX],
-            body_text=_clean_text(parsed.text),
-            body_html=_clean_text(parsed.html),
+            body_text=parsed.text or "",
+            body_html=parsed.html or "",
             sent_at=parsed.date or clock.now(),
         )
     except ValidationError:
@@ -404,7 +450,7 @@ def _attachment_text(mime_type: str, content: bytes) -> str:
     """Plain-text attachments (a brief, a CSV) are readable as they are; other formats are not parsed."""
     if (mime_type or "").lower() not in _TEXT_ATTACHMENTS:
         return ""
-    return _clean_text(content.decode("utf-8", errors="replace"))
+    return content.decode("utf-8", errors="replace")
 
 
 # --- Mailboxes ------------------------------------------------------------------------------------

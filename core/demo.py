@@ -289,20 +289,7 @@ class _DemoSeeder:
     # --- Clients and everything that hangs off them ------------------------------------------
 
     def _client(self, spec: Mapping[str, Any]) -> None:
-        fields = _fields(
-            spec,
-            "kind",
-            "status",
-            "email",
-            "website",
-            "country",
-            "billing_street",
-            "billing_postcode",
-            "billing_city",
-            "vat_id",
-            "default_currency",
-            "notes",
-        )
+        fields = _fields(spec, *(field for field in services.CLIENT_FIELDS if field != "name"))
         client = self._found_or_created(
             "clients",
             Client.objects.filter(name=spec["name"]).order_by("pk").first(),

@@ -20,6 +20,7 @@ from pydantic import AwareDatetime, ConfigDict, Field, create_model
 
 from core import clock
 from core.models import Client, Contact, Invoice, Project, Proposal
+from core.services.clients import CLIENT_FIELDS
 
 # Sizes of the columns, so an oversized number is refused here with its field's name instead of
 # overflowing the line arithmetic in the services.
@@ -127,22 +128,7 @@ class ClientOut(ModelSchema):
 
     class Meta:
         model = Client
-        fields = [
-            "name",
-            "kind",
-            "status",
-            "email",
-            "website",
-            "country",
-            "billing_street",
-            "billing_postcode",
-            "billing_city",
-            "vat_id",
-            "default_currency",
-            "notes",
-            "created_at",
-            "updated_at",
-        ]
+        fields = [*CLIENT_FIELDS, "created_at", "updated_at"]
 
 
 class ContactIn(Input):

@@ -47,7 +47,12 @@ def workspace_overview() -> dict:
         "clients": clients,
         "active_projects": Project.objects.filter(status=Project.Status.ACTIVE).count(),
         "open_proposals": Proposal.objects.filter(
-            status__in=[Proposal.Status.DRAFT, Proposal.Status.PENDING_APPROVAL, Proposal.Status.SENT]
+            status__in=[
+                Proposal.Status.DRAFT,
+                Proposal.Status.PENDING_APPROVAL,
+                Proposal.Status.SENDING,
+                Proposal.Status.SENT,
+            ]
         ).count(),
         "receivables": receivables_aging(today=timezone.localdate(clock.now())),
     }

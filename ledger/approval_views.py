@@ -317,6 +317,7 @@ def approval_list_page(request: HttpRequest) -> HttpResponse:
                 (value, label, counts.get(value, 0)) for value, label in ApprovalRequest.Status.choices
             ],
             "pending_count": counts.get(ApprovalRequest.Status.PENDING, 0),
+            "suggestions": selectors.autonomy_suggestions_open(),
         },
     )
 

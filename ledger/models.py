@@ -116,6 +116,7 @@ class TaskEvent(models.Model):
         DEFERRED = "deferred", "Deferred (budget)"
         APPROVAL_EXPIRED = "approval_expired", "Approval expired"
         REVERSAL_ASKED = "reversal_asked", "Reversal asked"
+        DELIVERY_FAILED = "delivery_failed", "Delivery failed (will retry)"
 
     id = models.BigAutoField(primary_key=True)
     task = models.ForeignKey(Task, on_delete=models.PROTECT, related_name="events")
@@ -191,13 +192,15 @@ class OutboxEmail(models.Model):
     """An email to be sent exactly once. Created in the commit transaction of its action.
 
     Delivery locks the row (FOR UPDATE SKIP LOCKED) for the whole SMTP conversation and marks it sent
-    in the same transaction, so a worker that dies mid-send leaves it pending for the next one.
+    in the same transaction, so a worker that dies mid-send leaves it pending for the next one. A failed
+    delivery keeps it pending and retried with backoff for as long as the delivery policy says; only then
+    (or when the server refuses it for good) is it `failed`, with a notice to the operator (ADR 0014).
     """
 
     class Status(models.TextChoices):
         PENDING = "pending", "Pending"
         SENT = "sent", "Sent"
-        FAILED = "failed", "Failed"
+        FAILED = "failed", "Failed (gave up)"
 
     action = models.OneToOneField(Action, on_delete=models.PROTECT, related_name="outbox_email")
     message_id = models.CharField(max_length=255, unique=True)
@@ -213,6 +216,9 @@ class OutboxEmail(models.Model):
     last_error = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     sent_at = models.DateTimeField(null=True, blank=True)
+    # The delivery policy's window starts at the first failure; the next try is when the task retries.
+    first_failed_at = models.DateTimeField(null=True, blank=True)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["created_at", "id"]
@@ -291,6 +297,7 @@ class Policy(models.Model):
         RETENTION = "retention", "Retention"
         AUTONOMY = "autonomy", "Autonomy"
         REMINDER = "reminder", "Payment reminders"
+        DELIVERY = "delivery", "Delivery"
 
     name = models.CharField(max_length=200, unique=True)
     kind = models.CharField(max_length=20, choices=Kind.choices, db_index=True)
@@ -356,16 +363,27 @@ class ApprovalRequest(models.Model):
 
 
 class AutonomySuggestion(models.Model):
-    """The workspace proposes loosening approval for one agent's action kind after N clean approvals."""
+    """The workspace proposes loosening approval for one agent's action kind after N clean approvals.
+
+    `params` is the approval policy it proposes, fixed when it is made, so what the operator reads is what
+    accepting creates; for work started by mail it is narrow and outranks the untrusted-input caution
+    (ADR 0015)."""
 
     class Status(models.TextChoices):
         OPEN = "open", "Open"
         ACCEPTED = "accepted", "Accepted"
         DISMISSED = "dismissed", "Dismissed"
+        REVOKED = "revoked", "Revoked"
 
     agent = models.CharField(max_length=100)
     action_kind = models.CharField(max_length=50)
     streak = models.PositiveIntegerField(help_text="Approvals in a row without edits it is based on.")
+    params = models.JSONField(
+        default=dict, blank=True, help_text="The approval policy accepting it creates (conditions, effect)."
+    )
+    approvals = models.JSONField(
+        default=list, blank=True, help_text="The approval requests of the run it is based on, newest first."
+    )
     autonomy_policy = models.ForeignKey(Policy, on_delete=models.PROTECT, related_name="suggestions")
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN, db_index=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -389,3 +407,42 @@ class AutonomySuggestion(models.Model):
 
     def __str__(self) -> str:
         return f"auto-approve {self.action_kind} from {self.agent}"
+
+
+class Notice(models.Model):
+    """Something the operator must see, shown in the back office and on the home page until it is
+    resolved. It lives in the database, not in a mailbox: a notice about failing mail must not need mail.
+
+    `key` names the condition ("outbox:waiting", "task-dead:<id>"): raising it again updates the same row
+    (and reopens it), so a condition that lasts is one notice, not one per attempt.
+    """
+
+    class Level(models.TextChoices):
+        INFO = "info", "Info"
+        WARNING = "warning", "Warning"
+        ERROR = "error", "Error"
+
+    key = models.CharField(max_length=200, unique=True)
+    level = models.CharField(max_length=10, choices=Level.choices, default=Level.WARNING)
+    title = models.CharField(max_length=300)
+    body = models.TextField(blank=True)
+    link = models.CharField(max_length=500, blank=True, help_text="Where the operator acts on it.")
+    task = models.ForeignKey(Task, on_delete=models.SET_NULL, null=True, blank=True, related_name="notices")
+    raised_at = models.DateTimeField(help_text="When the condition began (kept while it lasts).")
+    updated_at = models.DateTimeField()
+    occurrences = models.PositiveIntegerField(default=1)
+    resolved_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    resolution = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["-updated_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def is_open(self) -> bool:
+        return self.resolved_at is None

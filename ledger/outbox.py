@@ -16,11 +16,13 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import smtplib
 
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
 from django.db import transaction
 from django.db.models import F
+from django.db.models.functions import Coalesce
 
 from core import clock
 from ledger.models import OutboxEmail
@@ -50,17 +52,35 @@ def outbox_deliver(*, email_id: int) -> bool:
             )
             smtp.open()
             smtp.send_messages([_message(email)])
-        # The QUIT round trip happens after the commit, outside the window.
-        smtp.close()
     except Exception as exc:
         with contextlib.suppress(Exception):  # the original error is the one worth reporting
             smtp.close()
+        now = clock.now()
         OutboxEmail.objects.filter(pk=email_id, status=OutboxEmail.Status.PENDING).update(
-            attempts=F("attempts") + 1, last_error=f"{type(exc).__name__}: {exc}"[:2000]
+            attempts=F("attempts") + 1,
+            last_error=f"{type(exc).__name__}: {exc}"[:2000],
+            first_failed_at=Coalesce(F("first_failed_at"), now),
         )
         raise
+    # The QUIT round trip happens after the commit, outside the window; the email is sent and recorded
+    # as such, so a server that drops the connection now changes nothing.
+    with contextlib.suppress(Exception):
+        smtp.close()
     logger.info("sent outbox email %s", email_id)
     return True
+
+
+def delivery_refused_for_good(exc: BaseException) -> bool:
+    """True when the server refused this email itself with a permanent (5xx) reply — every recipient, or
+    the content: trying again gets the same refusal. Anything else is tried again: no connection, a
+    timeout, a 4xx "try later", and also a refused login or sender, which are the workspace's settings
+    (the same for every email) and which the operator can fix while the mail waits."""
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        codes = [code for code, _ in exc.recipients.values()]
+        return bool(codes) and all(500 <= code < 600 for code in codes)
+    if isinstance(exc, smtplib.SMTPDataError):
+        return 500 <= exc.smtp_code < 600
+    return False
 
 
 def _message(email: OutboxEmail) -> EmailMessage:

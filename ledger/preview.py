@@ -5,7 +5,8 @@ policy's when it edits one, None when it is new); it replaces its saved version,
 enabled policies of its kind, and the result is compared with the set as it is now:
 
 - approval: recent decided actions and the pending queue are decided again under both sets; the rows whose
-  decision differs are listed.
+  decision differs are listed, and for a commit policy naming action kinds, the actions of those kinds it
+  would still hold, each with why (a condition it does not meet, a hard floor, a stricter policy).
 - budget: this month's spend of the scope against the new and the saved cap.
 - retention: how many memory items the retention job would delete now, under both sets of rules.
 - autonomy: the current clean approval streaks per agent and action kind against the new and saved N.
@@ -18,7 +19,7 @@ from typing import Any
 from core import clock
 from core.memory import services as memory_services
 from ledger import approvals, commit, policy
-from ledger.models import Action, ApprovalRequest, Policy
+from ledger.models import Action, ApprovalRequest, AutonomySuggestion, OutboxEmail, Policy
 
 
 def policy_preview(*, draft: Policy, limit: int = 100) -> dict[str, Any]:
@@ -30,6 +31,7 @@ def policy_preview(*, draft: Policy, limit: int = 100) -> dict[str, Any]:
         Policy.Kind.BUDGET: _budget_preview,
         Policy.Kind.RETENTION: _retention_preview,
         Policy.Kind.AUTONOMY: _autonomy_preview,
+        Policy.Kind.DELIVERY: _delivery_preview,
     }[draft.kind](draft=draft, saved=saved, limit=limit)
     return {"kind": draft.kind, **preview}
 
@@ -66,7 +68,12 @@ def _approval_preview(*, draft: Policy, saved: Policy | None, limit: int) -> dic
     current = policy.policies_enabled(Policy.Kind.APPROVAL)
     proposed = _with_draft(current, draft)
     changed = []
+    held = []
     checked = {"pending": 0, "decided": 0}
+    draft_params = policy.ApprovalParams.model_validate(draft.params)
+    # A commit draft for named kinds also lists the actions of those kinds it would still leave to the
+    # operator, each with why (a condition it does not meet, a floor, another policy).
+    watches = draft.enabled and draft_params.effect == policy.COMMIT and bool(draft_params.action_kinds)
     for action, pending in _actions_to_decide(limit):
         checked["pending" if pending else "decided"] += 1
         # Facts (recipients known, client status, source) cost queries: computed once for both decisions.
@@ -77,6 +84,23 @@ def _approval_preview(*, draft: Policy, saved: Policy | None, limit: int) -> dic
         )
         before = policy.action_decide(action=action, task=action.task, policies=current, facts=facts)
         after = policy.action_decide(action=action, task=action.task, policies=proposed, facts=facts)
+        if (
+            watches
+            and facts is not None
+            and action.kind in draft_params.action_kinds
+            and after.decision != policy.COMMIT
+        ):
+            failing = policy.conditions_failing(draft_params, facts)
+            reason = f"This policy does not apply: {'; '.join(failing)}." if failing else after.reason
+            held.append(
+                {
+                    "action": action,
+                    "task": action.task,
+                    "pending": pending,
+                    "decision": after.decision,
+                    "reason": reason,
+                }
+            )
         if before.decision != after.decision:
             changed.append(
                 {
@@ -108,12 +132,18 @@ def _approval_preview(*, draft: Policy, saved: Policy | None, limit: int) -> dic
             else "None would be decided differently."
         ),
     ]
+    if watches:
+        let_through = sum(1 for row in changed if row["after"]["decision"] == policy.COMMIT)
+        summary.append(
+            f"Of the checked {', '.join(draft_params.action_kinds)} actions, this draft would have let "
+            f"{let_through} through without you and would still hold {len(held)} (each with its reason)."
+        )
     if any(row["pending"] and row["after"]["decision"] != policy.ASK for row in changed):
         summary.append(
             "Requests already waiting stay in the queue until you decide them; the draft decides what is "
             "proposed after it is saved."
         )
-    return {"summary": summary, "counts": counts, "changed": changed}
+    return {"summary": summary, "counts": counts, "changed": changed, "held": held}
 
 
 # --- Budget ---------------------------------------------------------------------------------------
@@ -246,3 +276,130 @@ def _autonomy_preview(*, draft: Policy, saved: Policy | None, limit: int) -> dic
     if not draft.enabled:
         summary[0] = "The policy is disabled: it suggests nothing."
     return {"summary": summary, "after": params.after, "saved_after": saved_after, "streaks": streaks}
+
+
+# --- Delivery -------------------------------------------------------------------------------------
+
+
+def _delivery_preview(*, draft: Policy, saved: Policy | None, limit: int) -> dict[str, Any]:
+    current = policy.policies_enabled(Policy.Kind.DELIVERY)
+    rules_now, _ = policy.delivery_rules(current)
+    rules_after, _ = policy.delivery_rules(_with_draft(current, draft))
+    waiting = list(
+        OutboxEmail.objects.filter(status=OutboxEmail.Status.PENDING, first_failed_at__isnull=False).order_by(
+            "first_failed_at"
+        )[:limit]
+    )
+    now = clock.now()
+    given_up_after = [
+        email
+        for email in waiting
+        if policy.delivery_gives_up_at(rules=rules_after, first_failed_at=email.first_failed_at) <= now
+    ]
+    summary = [
+        f"Undelivered mail is tried again for {rules_after.retry_hours} hours with this draft "
+        f"({rules_now.retry_hours} hours now), first after {rules_after.first_retry_seconds} s, then at "
+        f"most every {rules_after.max_retry_seconds} s.",
+        f"{len(waiting)} emails are waiting for the mail server now.",
+    ]
+    if given_up_after:
+        summary.append(f"{len(given_up_after)} of them would be given up at their next try.")
+    return {
+        "summary": summary,
+        "waiting": len(waiting),
+        "would_give_up": len(given_up_after),
+        "retry_hours_now": rules_now.retry_hours,
+        "retry_hours_after": rules_after.retry_hours,
+    }
+
+
+# --- Autonomy suggestions -------------------------------------------------------------------------
+
+
+def approval_conditions_describe(params: policy.ApprovalParams) -> list[str]:
+    """Each condition an approval policy sets, in the operator's words (nothing set: every action)."""
+    lines = []
+    if params.action_kinds:
+        lines.append(f"the action kind is {' or '.join(params.action_kinds)}")
+    if params.effects:
+        lines.append(f"its effect class is {' or '.join(params.effects)}")
+    if params.agents:
+        lines.append(f"it was proposed by the agent {' or '.join(params.agents)}")
+    if params.untrusted_source is True:
+        lines.append("the work was started by inbound mail, files or webhooks")
+    elif params.untrusted_source is False:
+        lines.append("the work was not started by inbound mail, files or webhooks")
+    if params.new_recipient is False:
+        lines.append("every recipient is someone the workspace has already written to")
+    elif params.new_recipient is True:
+        lines.append("a recipient was never written to")
+    if params.without_amount is True:
+        lines.append("it carries no amount")
+    elif params.without_amount is False:
+        lines.append("it carries an amount")
+    currency = f" {params.currency}" if params.currency else ""
+    if params.amount_over is not None:
+        lines.append(f"its amount is over {params.amount_over}{currency}")
+    if params.amount_up_to is not None:
+        lines.append(f"its amount is at most {params.amount_up_to}{currency}")
+    if params.confidence_below is not None:
+        lines.append(f"the agent's confidence is below {params.confidence_below}")
+    if params.client_statuses:
+        lines.append(f"the client is a {' or '.join(params.client_statuses)}")
+    return lines or ["any action"]
+
+
+def autonomy_suggestion_diff(*, suggestion: AutonomySuggestion) -> dict[str, Any]:
+    """Exactly what accepting a suggestion changes: the policy it adds (conditions and effect), what decides
+    such actions today, what it outranks, and what keeps asking. `lines` is the same as a text diff."""
+    draft = approvals.autonomy_draft(suggestion=suggestion)
+    params = policy.ApprovalParams.model_validate(draft.params)
+    run = ApprovalRequest.objects.filter(pk__in=suggestion.approvals)
+    asked_by = sorted(
+        {
+            ref["name"]
+            for approval in run
+            for ref in approval.policies
+            if not ref["name"].startswith("builtin:floor")
+        }
+    )
+    outranked = list(Policy.objects.filter(pk__in=params.prevails_over).order_by("pk"))
+    conditions = approval_conditions_describe(params)
+    outside = ["a new recipient", "another action kind", "another agent"]
+    if params.prevails_over:
+        outside.append("an amount over the cap" if params.amount_up_to is not None else "any amount")
+    still_asks = [
+        "hard floors: payments and changes to money records, deletions, a client's personal data, and any "
+        "recipient never written to",
+        f"the same kind of work outside these conditions ({', '.join(outside)})",
+        "every other ask or deny policy that matches (e.g. an agent unsure of itself)",
+    ]
+    lines = [
+        f"+ new approval policy {draft.name!r}",
+        "  effect on the actions it matches: ask you -> commit without you",
+        *(
+            f"+ when {condition}" if n == 0 else f"+ and {condition}"
+            for n, condition in enumerate(conditions)
+        ),
+        *(
+            f"~ for these actions only, it takes precedence over {caution.name!r} v{caution.version}, "
+            "which asks you today"
+            for caution in outranked
+        ),
+        *(f"= still asks you: {line}" for line in still_asks),
+    ]
+    return {
+        "name": draft.name,
+        "params": draft.params,
+        "before": {"decision": policy.ASK, "asked_by": asked_by},
+        "after": {"decision": policy.COMMIT},
+        "conditions": conditions,
+        "outranks": [caution.ref for caution in outranked],
+        "still_asks": still_asks,
+        "lines": lines,
+    }
+
+
+def autonomy_suggestion_preview(*, suggestion: AutonomySuggestion, limit: int = 100) -> dict[str, Any]:
+    """The policy editor's approval preview for the policy accepting `suggestion` would create."""
+    return policy_preview(draft=approvals.autonomy_draft(suggestion=suggestion), limit=limit)

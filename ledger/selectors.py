@@ -7,11 +7,11 @@ import math
 import uuid
 from decimal import Decimal
 
-from django.db.models import Count, Prefetch, QuerySet, Sum
+from django.db.models import Case, Count, Prefetch, QuerySet, Sum, Value, When
 from django.db.models.functions import Coalesce
 from django.utils.dateparse import parse_datetime
 
-from ledger.models import Action, ApprovalRequest, LLMCall, Task, TaskEvent
+from ledger.models import Action, ApprovalRequest, AutonomySuggestion, LLMCall, Notice, Task, TaskEvent
 
 ZERO = Decimal("0")
 
@@ -113,6 +113,13 @@ def approval_counts() -> dict[str, int]:
     return dict(ApprovalRequest.objects.order_by().values_list("status").annotate(n=Count("pk")))
 
 
+def autonomy_suggestions_open() -> list[AutonomySuggestion]:
+    """Open suggestions, newest first: the approval queue points the operator at them."""
+    return list(
+        AutonomySuggestion.objects.filter(status=AutonomySuggestion.Status.OPEN).order_by("-created_at")
+    )
+
+
 def dead_letters(*, limit: int = 50) -> list[Task]:
     return list(Task.objects.filter(status=Task.Status.DEAD).order_by("-updated_at")[:limit])
 
@@ -162,3 +169,13 @@ def duration_label(seconds: float | None) -> str:
     if seconds < 3600:
         return f"{seconds / 60:.1f} min"
     return f"{seconds / 3600:.1f} h"
+
+
+def notices_open(*, limit: int = 20) -> list[Notice]:
+    """Open notices, the most serious and the newest first."""
+    order = Case(
+        When(level=Notice.Level.ERROR, then=Value(0)),
+        When(level=Notice.Level.WARNING, then=Value(1)),
+        default=Value(2),
+    )
+    return list(Notice.objects.filter(resolved_at__isnull=True).order_by(order, "-updated_at", "-id")[:limit])

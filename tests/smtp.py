@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import email
 import logging
 import socket
@@ -27,6 +28,17 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
+def smtp_restart(controller: Controller) -> None:
+    """Start a stopped server again on the same port, as a mail server coming back after an outage
+    (aiosmtpd closes its event loop when it stops, so it needs a new one)."""
+    controller.loop = asyncio.new_event_loop()
+    controller.start()
+
+
+def smtp_running(controller: Controller) -> bool:
+    return controller._thread is not None
+
+
 @pytest.fixture
 def smtp_server():
     inbox = Inbox()
@@ -39,5 +51,6 @@ def smtp_server():
     try:
         yield controller, inbox
     finally:
-        controller.stop()
+        if smtp_running(controller):  # a test of an outage may leave it stopped
+            controller.stop()
         smtp_log.setLevel(level)

@@ -25,6 +25,9 @@ class MailParts(BaseModel):
     quoted_text: str
     is_auto_reply: bool
     is_bounce: bool
+    # Defaults: inputs recorded before these flags existed replay unchanged.
+    is_calendar: bool = False
+    is_image_only: bool = False
     headers: dict[str, str]
     date: str | None  # ISO 8601 from the Date header, with its offset
 
@@ -60,6 +63,8 @@ class MailRead(BaseModel):
     quoted_text: str
     is_auto_reply: bool
     is_bounce: bool
+    is_calendar: bool = False  # a calendar invitation (text/calendar part or .ics file)
+    is_image_only: bool = False  # images and no text
     headers: dict[str, str] = {}
     services: list[ServiceEntry]
     invoice_prefix: str = ""  # the workspace's: invoice numbers in its format are ours

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import typing
 from typing import Any, Literal, Protocol
 
 from pydantic import BaseModel, Field, field_validator
@@ -17,21 +18,10 @@ Intent = Literal[
     "scheduling",
     "other",
 ]
-# In this order a tie between two intents goes to the earlier one.
-INTENTS: tuple[str, ...] = (
-    "new_inquiry",
-    "project_change",
-    "acceptance",
-    "decline",
-    "payment_notice",
-    "billing",
-    "scheduling",
-    "other",
-)
+# In the order of `Intent`: a tie between two intents goes to the earlier one.
+INTENTS: tuple[str, ...] = typing.get_args(Intent)
 # Intents that are not about work to be priced: no budget, no services, no delivery date.
 NO_WORK_INTENTS = frozenset({"acceptance", "decline", "payment_notice", "billing", "scheduling", "other"})
-# Intents about money the workspace asked for: the invoice numbers and the payment are read.
-MONEY_INTENTS = frozenset({"payment_notice", "billing"})
 CONTRACT_FIELDS = (
     "intent",
     "sender_email",

@@ -49,6 +49,10 @@ class ParsedMail:
     headers: dict[str, str]  # a few raw headers worth keeping
     problems: list[str]
     fatal: str  # "" when usable
+    # An invitation (a text/calendar part or an .ics file): it asks for a decision, not for a reply.
+    is_calendar: bool = False
+    # Images and no text at all: nothing a rule can read.
+    is_image_only: bool = False
 
 
 def _parse_structure(raw: bytes, problems: list[str]) -> Message | None:
@@ -70,6 +74,21 @@ def _structure_problem(message: Message) -> str:
             return f"broken MIME structure: {message.get_content_type()} without a boundary"
         return f"broken MIME structure: the boundary of {message.get_content_type()} is never found"
     return ""
+
+
+_CALENDAR_TYPES = {"text/calendar", "application/ics", "text/x-vcalendar"}
+
+
+def _has_calendar(message: Message, attachments: list[Attachment]) -> bool:
+    if any(
+        attachment.mime_type in _CALENDAR_TYPES or attachment.filename.lower().endswith((".ics", ".vcs"))
+        for attachment in attachments
+    ):
+        return True
+    try:
+        return any(part.get_content_type() in _CALENDAR_TYPES for part in message.walk())
+    except Exception:  # a structure the walk cannot follow: the attachments said what they could
+        return False
 
 
 def _empty(problems: list[str], fatal: str, **found) -> ParsedMail:
@@ -175,6 +194,10 @@ def _parse(raw: bytes, problems: list[str], limit: int | None) -> ParsedMail:
         quoted_text = "\n\n".join(part for part in (quoted_text, *bodies.forwarded) if part)
     return ParsedMail(
         **found,
+        is_calendar=_has_calendar(message, bodies.attachments),
+        is_image_only=not text.strip()
+        and bool(bodies.attachments)
+        and all(attachment.mime_type.startswith("image/") for attachment in bodies.attachments),
         text=text,
         html=html,
         new_text=new_text,

@@ -75,6 +75,8 @@ class Proposal(MoneyDocument):
     class Status(models.TextChoices):
         DRAFT = "draft", "Draft"
         PENDING_APPROVAL = "pending_approval", "Pending approval"
+        # Approved and its email in the outbox, not yet taken by the mail server: "sent" only once it is.
+        SENDING = "sending", "Sending"
         SENT = "sent", "Sent"
         ACCEPTED = "accepted", "Accepted"
         DECLINED = "declined", "Declined"
@@ -260,6 +262,8 @@ class InvoiceReminder(models.Model):
 
     class Status(models.TextChoices):
         PROPOSED = "proposed", "Waiting for approval"
+        # Approved, its email in the outbox: "sent" only once the mail server took it (ADR 0014).
+        SENDING = "sending", "Sending"
         SENT = "sent", "Sent"
         CANCELLED = "cancelled", "Cancelled"
 

@@ -89,6 +89,7 @@ from core.services.payments import payment_record as payment_record
 from core.services.receivables import ReminderDue as ReminderDue
 from core.services.receivables import ReminderLevel as ReminderLevel
 from core.services.receivables import invoice_reminder_cancel as invoice_reminder_cancel
+from core.services.receivables import invoice_reminder_sending as invoice_reminder_sending
 from core.services.receivables import invoice_reminder_sent as invoice_reminder_sent
 from core.services.receivables import invoice_reminders_due as invoice_reminders_due
 from core.services.receivables import invoice_reminders_pause as invoice_reminders_pause

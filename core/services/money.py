@@ -46,9 +46,12 @@ PROPOSAL_TRANSITIONS: dict[str, set[str]] = {
     },
     Proposal.Status.PENDING_APPROVAL: {
         Proposal.Status.DRAFT,
+        Proposal.Status.SENDING,
         Proposal.Status.SENT,
         Proposal.Status.WITHDRAWN,
     },
+    # Sending: its email waits in the outbox; it becomes sent when delivered, or is withdrawn if never.
+    Proposal.Status.SENDING: {Proposal.Status.SENT, Proposal.Status.WITHDRAWN},
     Proposal.Status.SENT: {Proposal.Status.ACCEPTED, Proposal.Status.DECLINED, Proposal.Status.WITHDRAWN},
     Proposal.Status.ACCEPTED: set(),
     Proposal.Status.DECLINED: set(),
@@ -147,7 +150,9 @@ def proposal_transition(*, proposal: Proposal, to: str, by: User, at: dt.datetim
     locked = _locked(proposal)
     if to not in PROPOSAL_TRANSITIONS.get(locked.status, set()):
         raise ValidationError({"status": f"A {locked.status} proposal cannot become {to}."})
-    if to in (Proposal.Status.PENDING_APPROVAL, Proposal.Status.SENT) and not locked.lines.exists():
+    if to in (Proposal.Status.PENDING_APPROVAL, Proposal.Status.SENDING, Proposal.Status.SENT) and not (
+        locked.lines.exists()
+    ):
         raise ValidationError({"status": "A proposal needs at least one line before it goes out."})
     now = at or clock.now()
     locked.status = to
@@ -182,7 +187,8 @@ def proposal_send_record(
     sent_at: dt.datetime | None = None,
 ) -> Proposal:
     """A proposal that goes out now (its email is in the outbox of the same transaction): created with
-    its lines, then pending approval → sent, each step in its history."""
+    its lines, then pending approval → sending, each step in its history. It becomes sent when its email
+    is delivered (`proposal_transition` to sent, by the ledger), not before."""
     proposal = proposal_create(
         client=client,
         by=by,
@@ -193,7 +199,7 @@ def proposal_send_record(
         valid_until=valid_until,
     )
     proposal_transition(proposal=proposal, to=Proposal.Status.PENDING_APPROVAL, by=by)
-    return proposal_transition(proposal=proposal, to=Proposal.Status.SENT, by=by, at=sent_at)
+    return proposal_transition(proposal=proposal, to=Proposal.Status.SENDING, by=by, at=sent_at)
 
 
 INVOICE_DRAFT_FIELDS = ("currency", "notes", "project", "proposal", "due_date", "supply_date")

@@ -133,10 +133,21 @@ def invoice_reminders_propose(*, due: list[ReminderDue], task_ids: dict[int, str
 
 
 @transaction.atomic
-def invoice_reminder_sent(*, invoice: Invoice, level: str) -> InvoiceReminder:
+def invoice_reminder_sending(*, invoice: Invoice, level: str) -> InvoiceReminder:
+    """Approved and its email in the outbox (same transaction); sent once delivered."""
     reminder = InvoiceReminder.objects.select_for_update().get(invoice=invoice, level=level)
-    reminder.status, reminder.sent_at = InvoiceReminder.Status.SENT, clock.now()
-    reminder.save(update_fields=["status", "sent_at"])
+    reminder.status = InvoiceReminder.Status.SENDING
+    reminder.save(update_fields=["status"])
+    return reminder
+
+
+@transaction.atomic
+def invoice_reminder_sent(*, invoice: Invoice, level: str, at: dt.datetime | None = None) -> InvoiceReminder:
+    """The reminder's email was delivered (`at`); called again after a crash, it changes nothing."""
+    reminder = InvoiceReminder.objects.select_for_update().get(invoice=invoice, level=level)
+    if reminder.status != InvoiceReminder.Status.SENT:
+        reminder.status, reminder.sent_at = InvoiceReminder.Status.SENT, at or clock.now()
+        reminder.save(update_fields=["status", "sent_at"])
     return reminder
 
 

@@ -7,10 +7,11 @@ service per selected row and report each refusal as a message. The price table p
 thing edited here, with its history. "Agents and workflows" lists the registry declared in code.
 
 `tasks` holds tasks, their timelines, LLM calls and prices; `actions` the actions, the approval queue, the
-outbox and the autonomy suggestions; `policies` the policy editor; `registry` the read-only page of agents
+outbox and the autonomy suggestions; `notices` what the operator must see (shown on the admin index and the
+home page until resolved); `policies` the policy editor; `registry` the read-only page of agents
 and workflows. Importing this package registers them all.
 """
 
-from ledger.admin import actions, policies, registry, tasks
+from ledger.admin import actions, notices, policies, registry, tasks
 
-__all__ = ["actions", "policies", "registry", "tasks"]
+__all__ = ["actions", "notices", "policies", "registry", "tasks"]

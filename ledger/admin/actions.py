@@ -7,8 +7,8 @@ from django.contrib import admin
 from django.urls import reverse
 from django.utils.html import format_html
 
-from ledger import approvals, services
-from ledger.admin.base import ReadOnlyAdmin, json_field, operate_action, reject_action, task_link
+from ledger import approvals, preview, services
+from ledger.admin.base import ReadOnlyAdmin, json_field, operate_action, reject_action, task_link, text_block
 from ledger.models import Action, ApprovalRequest, AutonomySuggestion, OutboxEmail
 
 
@@ -83,7 +83,16 @@ class ActionAdmin(ReadOnlyAdmin):
 
 @admin.register(OutboxEmail)
 class OutboxEmailAdmin(ReadOnlyAdmin):
-    list_display = ("subject", "recipients", "status", "attempts", "message_id", "created_at", "sent_at")
+    list_display = (
+        "subject",
+        "recipients",
+        "status",
+        "attempts",
+        "next_attempt_at",
+        "message_id",
+        "created_at",
+        "sent_at",
+    )
     list_filter = ("status",)
     search_fields = ("subject", "message_id", "to")
     date_hierarchy = "created_at"
@@ -93,6 +102,8 @@ class OutboxEmailAdmin(ReadOnlyAdmin):
         "status",
         "attempts",
         "last_error",
+        "first_failed_at",
+        "next_attempt_at",
         "from_email",
         "to",
         "cc",
@@ -199,6 +210,11 @@ class ApprovalRequestAdmin(ReadOnlyAdmin):
 
 @admin.register(AutonomySuggestion)
 class AutonomySuggestionAdmin(ReadOnlyAdmin):
+    """A suggestion's page says exactly what accepting it changes (a diff of conditions and effect) and shows
+    the policy editor's preview of that policy: the past actions it would have let through and the ones it
+    would still hold, with reasons (ADR 0015)."""
+
+    change_form_template = "admin/ledger/autonomysuggestion/change_form.html"
     list_display = (
         "__str__",
         "status",
@@ -213,6 +229,7 @@ class AutonomySuggestionAdmin(ReadOnlyAdmin):
     list_select_related = ("autonomy_policy", "decided_by", "created_policy")
     list_filter = ("status", "agent", "action_kind")
     fields = (
+        "what_would_change",
         "agent",
         "action_kind",
         "streak",
@@ -224,15 +241,31 @@ class AutonomySuggestionAdmin(ReadOnlyAdmin):
         "created_policy",
     )
     readonly_fields = fields
-    actions = ("accept", "dismiss")
+    actions = ("accept", "dismiss", "revoke")
+
+    @admin.display(description="What accepting changes")
+    def what_would_change(self, suggestion: AutonomySuggestion) -> str:
+        return text_block("\n".join(preview.autonomy_suggestion_diff(suggestion=suggestion)["lines"]))
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        suggestion = self.get_object(request, object_id)
+        extra = dict(extra_context or {})
+        if suggestion is not None and suggestion.status == AutonomySuggestion.Status.OPEN:
+            extra["preview"] = preview.autonomy_suggestion_preview(suggestion=suggestion)
+        return super().change_view(request, object_id, form_url, extra)
 
     accept = operate_action(
         lambda request, suggestion: str(approvals.autonomy_accept(suggestion=suggestion, by=request.user)),
-        description="Accept: let it commit alone (hard floors hold)",
+        description="Accept: create the policy it describes (hard floors hold)",
         done="New approval policies",
     )
     dismiss = operate_action(
         lambda request, suggestion: str(approvals.autonomy_dismiss(suggestion=suggestion, by=request.user)),
         description="Dismiss",
         done="Dismissed",
+    )
+    revoke = operate_action(
+        lambda request, suggestion: str(approvals.autonomy_revoke(suggestion=suggestion, by=request.user)),
+        description="Revoke: disable the policy it created (asks you again)",
+        done="Disabled policies",
     )

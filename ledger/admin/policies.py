@@ -39,13 +39,23 @@ KIND_HELP = {
     Policy.Kind.RETENTION: "How long session and working memory of a kind is kept. Canonical memory is "
     "never deleted.",
     Policy.Kind.AUTONOMY: "After N approvals in a row without edits of one agent's action kind, the "
-    "workspace suggests letting it commit alone; you accept or dismiss the suggestion.",
+    "workspace suggests letting it commit alone; you accept or dismiss the suggestion. For work started by "
+    "mail the suggestion is narrow (that kind and agent, known recipients, amounts capped) and takes "
+    "precedence over the untrusted-input policy for those actions only.",
     Policy.Kind.REMINDER: "The payment reminders of overdue invoices: each level once, so many days past "
     "due, from its text template; drafted for your approval on working days in working hours only.",
+    Policy.Kind.DELIVERY: "How long an email the mail server did not take is tried again, and how the waits "
+    "between tries grow. While it waits a notice says so; once the time is up the workspace gives up on it "
+    "and the notice stays until you retry or discard the task.",
 }
 
 # Labels where the parameter's name alone would be unclear next to the policy's own fields.
-PARAM_LABELS = {"kind": "Memory kind", "effect": "Then", "after": "Approvals in a row"}
+PARAM_LABELS = {
+    "kind": "Memory kind",
+    "effect": "Then",
+    "after": "Approvals in a row",
+    "prevails_over": "Takes precedence over",
+}
 BOOL_EITHER = [("", "Either"), ("True", "Yes"), ("False", "No")]
 
 
@@ -58,6 +68,11 @@ def _kind_choices() -> list[tuple[str, str]]:
 
 def _agent_choices() -> list[tuple[str, str]]:
     return [(agent.name, agent.name) for agent in kernel.agents_all()]
+
+
+def _caution_choices() -> list[tuple[str, str]]:
+    # Only an untrusted-input ask policy can be outranked, and only by a narrow commit policy (ADR 0015).
+    return [(str(caution.pk), caution.name) for caution in policy.untrusted_cautions()]
 
 
 def _memory_kind_choices() -> list[tuple[str, str]]:
@@ -132,7 +147,11 @@ def _param_field(name: str, info: FieldInfo) -> forms.Field:
         )
     if typing.get_origin(inner) is list:
         (item,) = typing.get_args(inner)
-        choices = {"action_kinds": _kind_choices, "agents": _agent_choices}.get(name)
+        choices = {
+            "action_kinds": _kind_choices,
+            "agents": _agent_choices,
+            "prevails_over": _caution_choices,
+        }.get(name)
         choices = choices() if choices else _literal_choices(item)
         if choices is None:
             raise TypeError(f"no form field for parameter {name!r}: {annotation!r}")

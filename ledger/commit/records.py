@@ -14,10 +14,10 @@ from pydantic import BaseModel, Field
 
 from core import clock
 from core import services as core_services
-from core.models import Client, Invoice, Message, Project
+from core.models import Client, Invoice, Message, Project, Proposal
 from ledger.commit.email import EmailPayload, outbox_email_for
 from ledger.commit.registry import DELETE, EXTERNAL, MONEY, RECORD, committer, row_or_none
-from ledger.models import Action, Task
+from ledger.models import Action, OutboxEmail, Task
 
 
 class DecisionPayload(BaseModel):
@@ -166,11 +166,21 @@ class ProposalSendPayload(EmailPayload):
     valid_days: int = Field(default=30, ge=1, le=365)
 
 
+def proposal_delivered(action: Action, email: OutboxEmail) -> None:
+    """The cover email reached the mail server: the proposal is sent, as of that moment."""
+    proposal = row_or_none(Proposal, (action.result or {}).get("proposal"))
+    if proposal is not None and proposal.status == Proposal.Status.SENDING:
+        core_services.proposal_transition(
+            proposal=proposal, to=Proposal.Status.SENT, by=None, at=email.sent_at or clock.now()
+        )
+
+
 @committer(
     "proposal.send",
     effect=EXTERNAL,
     payload=ProposalSendPayload,
     irreversible_note="A sent proposal cannot be unsent; withdraw it in the back office.",
+    delivered=proposal_delivered,
 )
 def commit_proposal_send(action: Action, task: Task) -> dict[str, Any]:
     payload = ProposalSendPayload.model_validate(action.payload)

@@ -19,7 +19,7 @@ from pydantic import BaseModel
 
 from agents.kernel.errors import schema_data_validate
 from core import services as core_services
-from ledger.models import Action, Task
+from ledger.models import Action, OutboxEmail, Task
 
 # Effect classes of action kinds.
 # The workspace's own bookkeeping (memory, holding reminders back): nothing leaves, no money moves.
@@ -34,6 +34,8 @@ EFFECTS = (RECORD, MONEY, EXTERNAL, DELETE, PERSONAL)
 FLOORED = (MONEY, DELETE, PERSONAL)
 
 Committer = Callable[[Action, Task], dict[str, Any]]
+# Called once the email an action put in the outbox was delivered (the record says "sent" only then).
+Delivered = Callable[[Action, OutboxEmail], None]
 
 
 @dataclass(frozen=True)
@@ -44,6 +46,7 @@ class Registered:
     # A record change can be reverted from the task page; sent email, deletions and money changes cannot.
     reversible: bool = False
     irreversible_note: str = ""
+    delivered: Delivered | None = None
 
 
 _COMMITTERS: dict[str, Registered] = {}
@@ -56,9 +59,10 @@ def committer(
     payload: type[BaseModel] | None = None,
     reversible: bool = False,
     irreversible_note: str = "",
+    delivered: Delivered | None = None,
 ) -> Callable[[Committer], Committer]:
     def register(function: Committer) -> Committer:
-        _COMMITTERS[kind] = Registered(function, effect, payload, reversible, irreversible_note)
+        _COMMITTERS[kind] = Registered(function, effect, payload, reversible, irreversible_note, delivered)
         return function
 
     return register
@@ -108,3 +112,13 @@ def row_or_none(model: type[M], pk: int | None) -> M | None:
 def action_commit(*, action: Action, task: Task) -> dict[str, Any]:
     with core_services.history_reason(f"task {task.pk} ({task.workflow})"):
         return _COMMITTERS[action.kind].function(action, task)
+
+
+def action_delivered(*, action: Action, email: OutboxEmail) -> None:
+    """What the action's record does once its email was delivered (idempotent: called again after a
+    crash between the delivery and this)."""
+    registered = _COMMITTERS.get(action.kind)
+    if registered is None or registered.delivered is None:
+        return
+    with core_services.history_reason(f"task {action.task_id} (delivered)"):
+        registered.delivered(action, email)

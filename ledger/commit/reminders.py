@@ -15,7 +15,7 @@ from core import services as core_services
 from core.models import Invoice, InvoiceReminder
 from ledger.commit.email import EmailPayload, outbox_email_for
 from ledger.commit.registry import EXTERNAL, INTERNAL, committer
-from ledger.models import Action, Task
+from ledger.models import Action, OutboxEmail, Task
 
 
 class InvoiceRemindPayload(EmailPayload):
@@ -38,11 +38,20 @@ def _why_not(invoice: Invoice, level: str) -> str:
     return ""
 
 
+def invoice_remind_delivered(action: Action, email: OutboxEmail) -> None:
+    """The reminder reached the mail server: it is sent, as of that moment (ADR 0014)."""
+    payload = InvoiceRemindPayload.model_validate(action.payload)
+    reminder = InvoiceReminder.objects.filter(invoice_id=payload.invoice_id, level=payload.level).first()
+    if reminder is not None and reminder.status == InvoiceReminder.Status.SENDING:
+        core_services.invoice_reminder_sent(invoice=reminder.invoice, level=payload.level, at=email.sent_at)
+
+
 @committer(
     "invoice.remind",
     effect=EXTERNAL,
     payload=InvoiceRemindPayload,
     irreversible_note="A sent reminder cannot be unsent.",
+    delivered=invoice_remind_delivered,
 )
 def commit_invoice_remind(action: Action, task: Task) -> dict[str, Any]:
     payload = InvoiceRemindPayload.model_validate(action.payload)
@@ -53,7 +62,7 @@ def commit_invoice_remind(action: Action, task: Task) -> dict[str, Any]:
         return {"invoice": invoice.pk, "level": payload.level, "sent": False, "why": why_not}
     email = outbox_email_for(action, payload)
     if invoice.reminders.filter(level=payload.level).exists():
-        core_services.invoice_reminder_sent(invoice=invoice, level=payload.level)
+        core_services.invoice_reminder_sending(invoice=invoice, level=payload.level)
     return {"invoice": invoice.pk, "level": payload.level, "sent": True, "outbox_email": email.pk}
 
 

@@ -13,7 +13,7 @@ from agents import kernel
 from core import currencies
 from core.models import MemoryItem
 from ledger import commit
-from ledger.commit import FLOORED
+from ledger.commit import EXTERNAL, FLOORED
 from ledger.models import Policy
 from ledger.policy.verdict import COMMIT
 
@@ -66,6 +66,15 @@ class ApprovalParams(_Params):
     untrusted_source: bool | None = Field(
         default=None, description="True: only work triggered by inbound mail, files or webhooks."
     )
+    without_amount: bool | None = Field(
+        default=None, description="True: only actions that carry no amount; False: only those that do."
+    )
+    prevails_over: list[int] = Field(
+        default=[],
+        description="Untrusted-input ask policies this commit policy wins over, for the actions it matches "
+        "only. Allowed only on a narrow policy: one external action kind, one agent, work started by mail, "
+        "recipients already written to, and no amount or amounts up to a cap (ADR 0015).",
+    )
 
     @field_validator("currency")
     @classmethod
@@ -92,6 +101,36 @@ class ApprovalParams(_Params):
                 "the operator"
             )
         return self
+
+    @field_validator("prevails_over")
+    @classmethod
+    def _prevails_over(cls, value: list[int]) -> list[int]:
+        return sorted(set(value))
+
+
+def precedence_not_narrow(params: ApprovalParams) -> list[str]:
+    """What keeps `params` from being narrow enough to win over the untrusted-input caution (empty: it is).
+
+    Narrow means one outward action kind, one agent, only work started by mail, only recipients already
+    written to, and either no amount or amounts up to a cap in one currency. Checked when a policy is saved
+    and again by the engine at every decision, so a row written past the editor cannot widen it."""
+    missing = []
+    if params.effect != COMMIT:
+        missing.append("its effect must be commit")
+    if len(params.action_kinds) != 1 or commit.committer_effect(params.action_kinds[0]) != EXTERNAL:
+        missing.append("it must name exactly one action kind, and that kind must send outside")
+    if params.effects and params.effects != [EXTERNAL]:
+        missing.append("its effect classes may only be external")
+    if len(params.agents) != 1:
+        missing.append("it must name exactly one agent")
+    if params.untrusted_source is not True:
+        missing.append("it must apply only to work started by inbound mail, files or webhooks")
+    if params.new_recipient is not False:
+        missing.append("it must apply only to recipients already written to")
+    capped = params.amount_up_to is not None and bool(params.currency)
+    if not capped and params.without_amount is not True:
+        missing.append("it must cap amounts (amount up to, with a currency) or apply only without an amount")
+    return missing
 
 
 class BudgetParams(_Params):
@@ -142,6 +181,12 @@ class AutonomyParams(_Params):
     after: int = Field(ge=2, le=1000, description="Approvals in a row without edits before suggesting.")
     action_kinds: KnownKinds = Field(default=[], description="Kinds it watches; empty: every kind.")
     agents: KnownAgents = Field(default=[], description="Agents it watches; empty: every agent.")
+    amount_cap: Decimal | None = Field(
+        default=None,
+        gt=0,
+        description="For work started by mail: the largest amount a suggested policy lets through; empty: "
+        "the largest amount you approved in the run.",
+    )
 
 
 class ReminderLevelParams(_Params):
@@ -182,13 +227,49 @@ class ReminderParams(_Params):
         return self
 
 
+class DeliveryParams(_Params):
+    retry_hours: int = Field(
+        default=72,
+        ge=1,
+        le=24 * 30,
+        description="How long an email that cannot be delivered (mail server down, temporary refusal) is "
+        "tried again before the workspace gives up on it and tells you.",
+    )
+    first_retry_seconds: int = Field(
+        default=60, ge=1, le=3600, description="Wait before the second try; it doubles after every failure."
+    )
+    max_retry_seconds: int = Field(
+        default=1800, ge=1, le=24 * 3600, description="The longest wait between two tries."
+    )
+
+    @model_validator(mode="after")
+    def _order(self) -> DeliveryParams:
+        if self.max_retry_seconds < self.first_retry_seconds:
+            raise ValueError("the longest wait cannot be shorter than the first one")
+        return self
+
+
 PARAMS: dict[str, type[_Params]] = {
     Policy.Kind.APPROVAL: ApprovalParams,
     Policy.Kind.BUDGET: BudgetParams,
     Policy.Kind.RETENTION: RetentionParams,
     Policy.Kind.AUTONOMY: AutonomyParams,
     Policy.Kind.REMINDER: ReminderParams,
+    Policy.Kind.DELIVERY: DeliveryParams,
 }
+
+
+def untrusted_cautions() -> list[Policy]:
+    """The approval policies a narrow commit policy may win over: those that ask about untrusted input."""
+    return [
+        row
+        for row in Policy.objects.filter(kind=Policy.Kind.APPROVAL).order_by("pk")
+        if is_untrusted_caution(row.params)
+    ]
+
+
+def is_untrusted_caution(params: dict[str, Any]) -> bool:
+    return params.get("effect") == "ask" and params.get("untrusted_source") is True
 
 
 def policy_params_validate(*, kind: str, params: dict[str, Any]) -> dict[str, Any]:
@@ -196,7 +277,7 @@ def policy_params_validate(*, kind: str, params: dict[str, Any]) -> dict[str, An
     if kind not in PARAMS:
         raise ValidationError({"kind": f"Unknown policy kind {kind!r}."})
     try:
-        return PARAMS[kind].model_validate(params).model_dump(mode="json")
+        clean = PARAMS[kind].model_validate(params).model_dump(mode="json")
     except PydanticValidationError as exc:
         errors: dict[str, list[str]] = {}
         for error in exc.errors(include_url=False):
@@ -204,3 +285,25 @@ def policy_params_validate(*, kind: str, params: dict[str, Any]) -> dict[str, An
             message = error["msg"].removeprefix("Value error, ")
             errors.setdefault(where, []).append(message)
         raise ValidationError(errors) from None
+    wanted = set(clean.get("prevails_over") or [])
+    if kind == Policy.Kind.APPROVAL and wanted:
+        # Checked here rather than in the model so that a row written past the editor does not break every
+        # decision: the engine checks again and such a row simply outranks nothing.
+        missing = precedence_not_narrow(ApprovalParams.model_validate(clean))
+        if missing:
+            raise ValidationError(
+                {
+                    "prevails_over": "a policy that wins over an untrusted-input policy must be narrow: "
+                    + "; ".join(missing)
+                }
+            )
+        # Only the untrusted-input caution can be outranked: never a deny, a floor or another ask.
+        allowed = {row.pk for row in untrusted_cautions()}
+        if wanted - allowed:
+            raise ValidationError(
+                {
+                    "prevails_over": "only approval policies that ask about untrusted input can be outranked "
+                    f"(not policy id(s) {', '.join(str(pk) for pk in sorted(wanted - allowed))})"
+                }
+            )
+    return clean

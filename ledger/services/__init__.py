@@ -8,8 +8,10 @@ from ledger.services.claim import Claim as Claim
 from ledger.services.claim import task_claim as task_claim
 from ledger.services.decisions import action_decide_by_operator as action_decide_by_operator
 from ledger.services.decisions import action_expire as action_expire
+from ledger.services.delivery import outbox_notice_refresh as outbox_notice_refresh
 from ledger.services.errors import BudgetDeferred as BudgetDeferred
 from ledger.services.errors import ClaimLost as ClaimLost
+from ledger.services.errors import DeliveryFailed as DeliveryFailed
 from ledger.services.errors import NeedsReview as NeedsReview
 from ledger.services.errors import OutboxPending as OutboxPending
 from ledger.services.events import task_event as task_event
@@ -19,6 +21,9 @@ from ledger.services.failures import task_cancel as task_cancel
 from ledger.services.failures import task_discard as task_discard
 from ledger.services.failures import task_retry as task_retry
 from ledger.services.notices import budget_notice_submit as budget_notice_submit
+from ledger.services.notices import notice_dismiss as notice_dismiss
+from ledger.services.notices import notice_raise as notice_raise
+from ledger.services.notices import notice_resolve as notice_resolve
 from ledger.services.replay import ReplayReport as ReplayReport
 from ledger.services.replay import task_replay as task_replay
 from ledger.services.run import task_execute as task_execute

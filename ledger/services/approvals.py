@@ -4,7 +4,7 @@ An ApprovalRequest is created by the conductor, in the transaction that records 
 "ask" for an action. The operator approves (maybe after editing the draft: the edit is kept as a diff),
 rejects with a reason, or lets it expire; each outcome decides the action, is a timeline event of the
 task, and resumes the task once nothing else of it waits. Approvals of one agent's action kind feed the
-autonomy suggestions (ledger.policy, kind `autonomy`).
+autonomy suggestions (ledger.services.autonomy).
 """
 
 from __future__ import annotations
@@ -17,11 +17,12 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import transaction
 
 from core import clock
 from ledger import commit, policy
-from ledger.models import Action, ApprovalRequest, AutonomySuggestion, Policy, Task, TaskEvent
+from ledger.models import Action, ApprovalRequest, Task, TaskEvent
+from ledger.services.autonomy import autonomy_watch
 from ledger.services.decisions import action_decide_by_operator, action_expire
 from ledger.services.events import task_event
 from ledger.services.locking import each_row_locked
@@ -89,7 +90,7 @@ def approval_approve(
         locked.edited, locked.edit_diff = bool(diff), diff
         locked.save(update_fields=["status", "decided_by", "decided_at", "edited", "edit_diff"])
         action_decide_by_operator(action=action, by=by, approve=True, edit_diff=diff)
-        _autonomy_watch(action=action)
+        autonomy_watch(action=action)
     return locked
 
 
@@ -162,105 +163,6 @@ def approvals_cancel_for_task(*, task: Task) -> None:
     ApprovalRequest.objects.filter(task=task, status=ApprovalRequest.Status.PENDING).update(
         status=ApprovalRequest.Status.CANCELLED, decided_at=clock.now()
     )
-
-
-# --- Autonomy ---------------------------------------------------------------------------------
-
-
-def approval_streak(*, agent: str, kind: str, limit: int) -> int:
-    """How many of this agent's `kind` requests in a row (newest first) were approved without edits."""
-    decided = (
-        ApprovalRequest.objects.filter(
-            action__agent=agent,
-            action__kind=kind,
-            status__in=[ApprovalRequest.Status.APPROVED, ApprovalRequest.Status.REJECTED],
-        )
-        .order_by("-decided_at", "-pk")
-        .values_list("status", "edited")[:limit]
-    )
-    streak = 0
-    for status, edited in decided:
-        if status != ApprovalRequest.Status.APPROVED or edited:
-            break
-        streak += 1
-    return streak
-
-
-def _already_autonomous(agent: str, kind: str) -> bool:
-    for existing in policy.policies_enabled(Policy.Kind.APPROVAL):
-        params = existing.params
-        if (
-            params.get("effect") == policy.COMMIT
-            and kind in params.get("action_kinds", [])
-            and agent in params.get("agents", [])
-        ):
-            return True
-    return False
-
-
-def _autonomy_watch(*, action: Action) -> None:
-    """After an approval: propose loosening when an autonomy policy's N clean approvals are reached."""
-    if not action.agent or commit.committer_effect(action.kind) in commit.FLOORED:
-        return
-    for watcher in policy.policies_enabled(Policy.Kind.AUTONOMY):
-        params = policy.AutonomyParams.model_validate(watcher.params)
-        if params.action_kinds and action.kind not in params.action_kinds:
-            continue
-        if params.agents and action.agent not in params.agents:
-            continue
-        if approval_streak(agent=action.agent, kind=action.kind, limit=params.after) < params.after:
-            continue
-        if _already_autonomous(action.agent, action.kind):
-            return
-        if AutonomySuggestion.objects.filter(
-            agent=action.agent, action_kind=action.kind, status=AutonomySuggestion.Status.OPEN
-        ).exists():
-            return
-        try:
-            with transaction.atomic():
-                AutonomySuggestion.objects.create(
-                    agent=action.agent, action_kind=action.kind, streak=params.after, autonomy_policy=watcher
-                )
-        except IntegrityError:
-            pass  # a concurrent approval made the same suggestion
-        return
-
-
-def autonomy_accept(*, suggestion: AutonomySuggestion, by: AbstractBaseUser) -> Policy:
-    """Accept a suggestion: a new approval policy lets the agent's kind commit alone (hard floors hold)."""
-    with transaction.atomic():
-        locked = AutonomySuggestion.objects.select_for_update().get(pk=suggestion.pk)
-        if locked.status != AutonomySuggestion.Status.OPEN:
-            raise ValidationError({"status": f"This suggestion is already {locked.status}."})
-        name = f"Auto-approve {locked.action_kind} from {locked.agent}"
-        if Policy.objects.filter(name=name).exists():
-            name = f"{name} (#{locked.pk})"
-        created = policy.policy_save(
-            by=by,
-            name=name,
-            kind=Policy.Kind.APPROVAL,
-            params={"effect": policy.COMMIT, "action_kinds": [locked.action_kind], "agents": [locked.agent]},
-            description=(
-                f"Accepted from an autonomy suggestion after {locked.streak} approvals in a row without "
-                f"edits (autonomy policy {locked.autonomy_policy.name!r} v{locked.autonomy_policy.version})."
-            ),
-            reason=f"autonomy suggestion {locked.pk} accepted",
-        )
-        locked.status = AutonomySuggestion.Status.ACCEPTED
-        locked.decided_by, locked.decided_at, locked.created_policy = by, clock.now(), created
-        locked.save(update_fields=["status", "decided_by", "decided_at", "created_policy"])
-    return created
-
-
-def autonomy_dismiss(*, suggestion: AutonomySuggestion, by: AbstractBaseUser) -> AutonomySuggestion:
-    with transaction.atomic():
-        locked = AutonomySuggestion.objects.select_for_update().get(pk=suggestion.pk)
-        if locked.status != AutonomySuggestion.Status.OPEN:
-            raise ValidationError({"status": f"This suggestion is already {locked.status}."})
-        locked.status = AutonomySuggestion.Status.DISMISSED
-        locked.decided_by, locked.decided_at = by, clock.now()
-        locked.save(update_fields=["status", "decided_by", "decided_at"])
-    return locked
 
 
 # --- Reversal ---------------------------------------------------------------------------------

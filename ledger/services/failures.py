@@ -11,14 +11,15 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.urls import reverse
 
 from core import clock
-from ledger.models import Action, Task, TaskEvent
+from ledger.models import Action, Notice, OutboxEmail, Task, TaskEvent
 from ledger.services.approvals import approvals_cancel_for_task
 from ledger.services.claim import Claim, attempt_end
 from ledger.services.errors import BudgetDeferred, ClaimLost, NeedsReview
 from ledger.services.events import task_event
-from ledger.services.notices import budget_notice_submit
+from ledger.services.notices import budget_notice_submit, notice_raise, notices_resolve_for_task
 from ledger.services.submit import task_enqueue
 
 logger = logging.getLogger(__name__)
@@ -75,15 +76,26 @@ def attempt_defer(*, claim: Claim, exc: BudgetDeferred) -> None:
         transaction.on_commit(lambda: budget_notice_submit(reason=str(exc), budgets=exc.budgets))
 
 
-def task_retry_or_dead_letter(*, task: Task, final: bool = False) -> None:
+def task_retry_or_dead_letter(
+    *, task: Task, final: bool = False, reason: str = "", notice: bool = True
+) -> None:
     if final or task.attempts >= task.max_attempts:
         task.status = Task.Status.DEAD
         task.finished_at = clock.now()
         task.save(update_fields=["status", "finished_at", "updated_at"])
-        task_event(
+        message = reason or ("needs review" if final else f"gave up after {task.attempts} attempts")
+        task_event(task=task, kind=TaskEvent.Kind.DEAD_LETTERED, message=message)
+        if not notice:
+            return  # the caller raised a notice of its own that says more
+        # Never silent: a dead letter waits for the operator on the back office's front page too.
+        notice_raise(
+            key=f"task-dead:{task.pk}",
+            level=Notice.Level.ERROR,
+            title=f"Task {task.workflow} {str(task.pk)[:8]} is dead-lettered",
+            body=f"{message}. Last error: {task.last_error[:500] or 'none'}. "
+            "Retry or discard it on its page.",
+            link=reverse("ledger:task", args=[task.pk]),
             task=task,
-            kind=TaskEvent.Kind.DEAD_LETTERED,
-            message="needs review" if final else f"gave up after {task.attempts} attempts",
         )
         return
     task.status = Task.Status.RETRYING
@@ -110,6 +122,11 @@ def task_retry(*, task: Task, by: AbstractBaseUser) -> Task:
         locked.next_attempt_at = None
         locked.finished_at = None
         locked.save(update_fields=["status", "attempts", "next_attempt_at", "finished_at", "updated_at"])
+        # Emails given up on get a fresh delivery window: the operator fixed the cause, or wants another go.
+        OutboxEmail.objects.filter(action__task=locked, status=OutboxEmail.Status.FAILED).update(
+            status=OutboxEmail.Status.PENDING, first_failed_at=None, next_attempt_at=None
+        )
+        notices_resolve_for_task(task=locked, resolution=f"retried by {by.get_username()}", by=by)
         task_event(
             task=locked,
             kind=TaskEvent.Kind.REQUEUED,
@@ -148,6 +165,7 @@ def task_cancel(*, task: Task, by: AbstractBaseUser, reason: str = "") -> Task:
             decided_at=clock.now(),
         )
         approvals_cancel_for_task(task=locked)
+        notices_resolve_for_task(task=locked, resolution=f"cancelled by {by.get_username()}", by=by)
         task_event(
             task=locked,
             kind=TaskEvent.Kind.CANCELLED,

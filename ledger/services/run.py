@@ -26,7 +26,8 @@ from ledger.models import Task, TaskEvent
 from ledger.scoping import step_scope
 from ledger.services.actions import action_propose, actions_commit_approved, actions_decide_pending
 from ledger.services.claim import Claim, attempt_end, task_claim
-from ledger.services.errors import BudgetDeferred, ClaimLost, NeedsReview
+from ledger.services.delivery import attempt_delivery_wait
+from ledger.services.errors import BudgetDeferred, ClaimLost, DeliveryFailed, NeedsReview
 from ledger.services.events import task_event
 from ledger.services.failures import attempt_defer, attempt_fail
 from ledger.services.outbox import outbox_deliver_for_task
@@ -50,6 +51,9 @@ def task_execute(*, task_id: uuid.UUID | str) -> str:
         except BudgetDeferred as exc:
             attempt_defer(claim=claim, exc=exc)
             return "deferred"
+        except DeliveryFailed as exc:
+            logger.warning("delivery failed: %s", exc)
+            return attempt_delivery_wait(claim=claim, exc=exc)
         except Exception as exc:  # every failure is recorded on the task; nothing escapes silently
             attempt_fail(claim=claim, exc=exc)
             return "failed"

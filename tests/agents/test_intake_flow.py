@@ -66,6 +66,8 @@ def run_mail(raw: bytes, capture) -> Task:
         "quoted_text",
         "is_auto_reply",
         "is_bounce",
+        "is_calendar",
+        "is_image_only",
         "headers",
         "date",
     }
@@ -136,6 +138,8 @@ def test_the_bakery_inquiry_becomes_a_priced_proposal_that_one_approval_sends(
             "draft",
             "draft",
             "pending_approval",
+            # Approved: its email waits in the outbox; "sent" once the SMTP server took it.
+            "sending",
             "sent",
         ][-proposal.history.count() :]
     )

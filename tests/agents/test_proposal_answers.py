@@ -34,7 +34,7 @@ def studio(operator):
 def sent_proposal(*, by, client_name: str, email: str, person: str, title: str) -> Proposal:
     client = ClientFactory(name=client_name, email=email)
     ContactFactory(client=client, name=person, email=email, is_primary=True)
-    return core_services.proposal_send_record(
+    proposal = core_services.proposal_send_record(
         client=client,
         by=by,
         title=title,
@@ -64,6 +64,8 @@ def sent_proposal(*, by, client_name: str, email: str, person: str, title: str) 
             },
         ],
     )
+    # Its cover email was delivered: only then is a proposal sent (ADR 0014).
+    return core_services.proposal_transition(proposal=proposal, to="sent", by=by)
 
 
 def run_mail(raw: bytes, capture) -> Task:

@@ -131,9 +131,12 @@ def test_every_page_carries_a_strict_content_security_policy(operator_client, cl
 
 
 def test_no_template_of_ours_has_inline_script_or_style():
-    """The policy allows no inline code, so none may creep back into a template."""
+    """The policy allows no inline code, so none may creep back into a template. The invoice document's
+    templates (templates/invoicing/) are laid out by WeasyPrint into a PDF and never served as a page."""
     offenders = []
     for path in (settings.BASE_DIR / "templates").rglob("*.html"):
+        if path.parent.name == "invoicing":
+            continue
         text = path.read_text()
         for pattern in (
             r"<script(?![^>]*\bsrc=)(?![^>]*application/json)[^>]*>",

@@ -159,20 +159,49 @@ def test_references_to_nothing_stored_start_a_new_conversation():
 
 def test_a_message_id_seen_before_is_a_duplicate_and_stores_nothing_new():
     first = ingest(mails.mail(), path="imap", source="1:7:1")
-    other_bytes = mails.mail(body="The same Message-ID, other words.")
 
     again = ingest(mails.mail(), path="file", source="inbox.mbox#0")
-    different = ingest(other_bytes, path="webhook")
 
     assert (again.status, again.message) == (DUPLICATE, first.message)
-    assert (different.status, different.message) == (DUPLICATE, first.message)
     assert Message.objects.count() == 1
     assert Conversation.objects.count() == 1
     assert first.message.body_text.startswith("Hello, we need")
-    # Identical bytes are kept once; a different mail under a known Message-ID is kept as evidence.
+    # Identical bytes are kept once.
     assert bytes(again.raw) == b"" and again.sha256 == first.sha256
+    assert InboundMail.objects.count() == 2
+
+
+def test_the_same_mail_by_another_path_with_other_trace_headers_is_still_a_duplicate():
+    first = ingest(mails.mail(), path="imap", source="1:7:1")
+    # The webhook's copy went through another relay: an extra Received header, LF line endings.
+    relayed = (
+        b"Received: from relay.example by mx.example; Mon, 02 Nov 2026 09:14:05 +0100\n"
+        + mails.mail().replace(b"\r\n", b"\n")
+    )
+
+    again = ingest(relayed, path="webhook")
+
+    assert again.sha256 != first.sha256
+    assert (again.status, again.message) == (DUPLICATE, first.message)
+    assert Message.objects.count() == 1
+
+
+def test_a_different_mail_reusing_a_known_message_id_goes_to_review_with_its_bytes():
+    first = ingest(mails.mail(), path="imap", source="1:7:1")
+    other_bytes = mails.mail(body="The same Message-ID, other words: please pay the new account below.")
+
+    different = ingest(other_bytes, path="webhook")
+
+    assert different.status == REVIEW
+    assert different.message is None
+    assert "<inquiry-1@client.example>" in different.reason and "different content" in different.reason
+    assert different.message_id_header == "inquiry-1@client.example"
     assert bytes(different.raw) == other_bytes
-    assert InboundMail.objects.count() == 3
+    # Nothing of it reached the record: the first mail is untouched and no task was started for it.
+    assert Message.objects.count() == 1
+    assert Message.objects.get().body_text.startswith("Hello, we need")
+    assert first.message.inbound_mails.count() == 1
+    assert not Task.objects.filter(idempotency_key__contains="other words").exists()
 
 
 def _wait_for_a_lock_waiter(timeout: float = 20) -> None:
@@ -464,7 +493,16 @@ def test_an_imported_message_is_handed_to_the_intake_workflow_after_commit(
     task = Task.objects.get(workflow="intake.process")
     assert task.idempotency_key == "intake:inquiry-1@client.example"
     assert task.input["message_id"] == inbound.message.pk
-    parts = {"new_text", "quoted_text", "is_auto_reply", "is_bounce", "headers", "date"}
+    parts = {
+        "new_text",
+        "quoted_text",
+        "is_auto_reply",
+        "is_bounce",
+        "is_calendar",
+        "is_image_only",
+        "headers",
+        "date",
+    }
     assert set(task.input["mail"]) == parts
     assert (task.requested_by_kind, task.requested_by_ref) == ("connector", "email")
 

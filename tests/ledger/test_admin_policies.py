@@ -18,7 +18,8 @@ from ledger.models import Action, ApprovalRequest, LLMCall, Policy, Task
 from ledger.preview import policy_preview
 from tests.ledger.states import waiting_email
 
-DEFAULT_POLICIES = 8
+# Seven from 0005_default_policies, the reminder policy (0007) and the delivery policy (0008).
+DEFAULT_POLICIES = 9
 
 
 def add_url(kind=None):

@@ -40,6 +40,8 @@ def parts_of(raw: bytes) -> dict[str, Any]:
         "quoted_text": parsed.quoted_text,
         "is_auto_reply": parsed.is_auto_reply,
         "is_bounce": parsed.is_bounce,
+        "is_calendar": parsed.is_calendar,
+        "is_image_only": parsed.is_image_only,
         "headers": dict(parsed.headers),
         "date": parsed.date.isoformat() if parsed.date else None,
     }

@@ -88,3 +88,37 @@ def test_parse_message_never_raises(raw):
 
     assert isinstance(mail, ParsedMail)
     assert isinstance(mail.fatal, str)
+
+
+# --- Calendar invitations and image-only mail ---------------------------------------------------------------
+
+
+def _multipart(*parts: str, kind: str = "mixed") -> bytes:
+    head = (
+        "From: Ana <ana@client.example>\r\nTo: mara@northwind.studio\r\nSubject: x\r\n"
+        "Message-ID: <flags@client.example>\r\nMIME-Version: 1.0\r\n"
+        f'Content-Type: multipart/{kind}; boundary="b"\r\n\r\n'
+    )
+    body = "".join(f"--b\r\n{part}\r\n" for part in parts) + "--b--\r\n"
+    return (head + body).encode()
+
+
+TEXT = "Content-Type: text/plain\r\n\r\nHello"
+CALENDAR = "Content-Type: text/calendar; method=REQUEST\r\n\r\nBEGIN:VCALENDAR\r\nEND:VCALENDAR"
+ICS_FILE = (
+    'Content-Type: application/octet-stream\r\nContent-Disposition: attachment; filename="a.ics"\r\n\r\nX'
+)
+PNG = 'Content-Type: image/png\r\nContent-Disposition: attachment; filename="a.png"\r\n\r\nPNG'
+PDF = 'Content-Type: application/pdf\r\nContent-Disposition: attachment; filename="a.pdf"\r\n\r\nPDF'
+
+
+def test_a_text_calendar_part_or_an_ics_file_marks_an_invitation():
+    assert parse_message(_multipart(TEXT, CALENDAR, kind="alternative")).is_calendar
+    assert parse_message(_multipart(TEXT, ICS_FILE)).is_calendar
+    assert not parse_message(_multipart(TEXT, PDF)).is_calendar
+
+
+def test_images_without_any_text_are_image_only_and_text_or_other_files_are_not():
+    assert parse_message(_multipart(PNG)).is_image_only
+    assert not parse_message(_multipart(TEXT, PNG)).is_image_only
+    assert not parse_message(_multipart(PNG, PDF)).is_image_only
