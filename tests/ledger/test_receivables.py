@@ -129,7 +129,7 @@ def test_each_level_once_in_order_then_none(workspace, operator, django_capture_
     assert sweep(at(dt.date(2026, 11, 30)), django_capture_on_commit_callbacks)["reminders"] == 1  # day 31
     (final,) = run_reminder_tasks(operator)
     assert final.payload["level"] == "final"
-    assert "statutory interest" in django_mail.outbox[-1].body  # the late-payment terms
+    assert workspace.late_payment_text and workspace.late_payment_text in django_mail.outbox[-1].body
 
     assert sweep(at(dt.date(2026, 12, 30)), django_capture_on_commit_callbacks)["reminders"] == 0
     assert len(django_mail.outbox) == 3
