@@ -22,10 +22,14 @@ from django.db.models import Q
 
 from core.models import (
     Artifact,
+    BankCsvMapping,
+    BankEntry,
+    BankStatement,
     Client,
     Contact,
     Contract,
     Conversation,
+    CreditNote,
     Decision,
     Deliverable,
     Invoice,
@@ -35,9 +39,13 @@ from core.models import (
     MemoryRecall,
     Message,
     Note,
+    PayerAccount,
+    Payment,
+    PaymentAllocation,
     Project,
     Proposal,
     ProposalLine,
+    Workspace,
 )
 from core.privacy.bundle import ExportBundle, rows_of
 from core.privacy.parts import ClientDataPart, blank_for
@@ -63,6 +71,10 @@ LINKS: dict[type[models.Model], Callable[[ClientScope], Q]] = {
     Invoice: lambda s: Q(client_id=s.pk),
     InvoiceLine: lambda s: Q(invoice_id__in=s.invoices),
     InvoiceReminder: lambda s: Q(invoice_id__in=s.invoices),
+    CreditNote: lambda s: Q(invoice_id__in=s.invoices),
+    Payment: lambda s: Q(client_id=s.pk),
+    PaymentAllocation: lambda s: Q(invoice_id__in=s.invoices) | Q(payment__client_id=s.pk),
+    PayerAccount: lambda s: Q(client_id=s.pk),
     MemoryItem: lambda s: Q(id__in=s.memory_items),
     MemoryRecall: lambda s: Q(id__in=s.memory_recalls),
 }
@@ -89,7 +101,15 @@ PERSONAL: dict[type[models.Model], tuple[str, ...]] = {
     Decision: ("title", "rationale"),
     Note: ("text",),
     Proposal: ("cover_letter", "notes"),
+    # A payment is kept (bookkeeping law); who paid from which account is the person's.
+    Payment: ("payer_name", "payer_iban", "notes"),
+    PayerAccount: ("iban", "name"),
 }
+
+# Linked to a client only through a stored file of their own (the workspace's logo, a bank statement's
+# file): the workspace's records, not the client's. Bank statements and their entries are the studio's
+# accounting records, kept like issued invoices; a payment recorded from an entry is erased as above.
+NOT_CLIENT_RECORDS: tuple[type[models.Model], ...] = (Workspace, BankStatement, BankEntry, BankCsvMapping)
 
 
 def _through(model: type[models.Model], name: str) -> type[models.Model]:
@@ -119,6 +139,10 @@ def covered_models() -> tuple[type[models.Model], ...]:
     covered += [history for _, history in _history_models()]
     covered += [_through(Message, "attachments"), _through(MemoryRecall, "items")]
     covered += _history_m2m(Message)
+    covered += [
+        *NOT_CLIENT_RECORDS,
+        *(model.history.model for model in NOT_CLIENT_RECORDS if hasattr(model, "history")),
+    ]
     return tuple(covered)
 
 
@@ -191,6 +215,8 @@ def erase(scope: ClientScope, *, by: Any) -> dict[str, int]:
     counts["decisions"] = Decision.objects.filter(id__in=scope.decisions).delete()[0]
     counts["notes"] = Note.objects.filter(id__in=scope.notes).delete()[0]
     counts["contacts"] = Contact.objects.filter(client_id=scope.pk).delete()[0]
+    counts["payer accounts"] = PayerAccount.objects.filter(client_id=scope.pk).delete()[0]
+    Payment.objects.filter(client_id=scope.pk).update(**_blank(Payment, PERSONAL[Payment]))
     # Kept records lose their free text; issued invoices are left exactly as issued.
     Project.objects.filter(client_id=scope.pk).update(**_blank(Project, PERSONAL[Project]))
     Contract.objects.filter(client_id=scope.pk).update(**_blank(Contract, PERSONAL[Contract]))

@@ -68,6 +68,8 @@ def test_real_answers_validate_against_the_published_schema(api, document, opera
     services.proposal_transition(proposal=proposal, to="sent", by=operator)
     invoice = InvoiceFactory(client=client, project=project)
     services.invoice_issue(invoice=invoice, by=operator)
+    voided = services.invoice_issue(invoice=InvoiceFactory(client=client), by=operator)
+    services.invoice_void(invoice=voided, by=operator, reason="Issued twice by mistake.")
     InvoiceFactory(client=client)
     waiting = waiting_email(operator)
     dead_letter()
@@ -94,15 +96,27 @@ def test_real_answers_validate_against_the_published_schema(api, document, opera
     for path, operations in document["paths"].items():
         if "get" not in operations:
             continue
-        url = re.sub(r"\{(\w+)\}", lambda match: str(ids[match.group(1)]), path)
+        # A credit note exists for a void invoice only: that path is read for the voided one.
+        named = {**ids, "invoice_id": voided.pk} if "credit-note" in path else ids
+        url = re.sub(r"\{(\w+)\}", lambda match: str(named[match.group(1)]), path)
         response = api.get(url, queries.get(path, {}))
+        if path.endswith("/export"):
+            # The zip of a client's data exists for an approved export task only (tests/core/
+            # test_client_data.py downloads one); any other task answers the documented 404.
+            assert response.status_code == 404 and "404" in operations["get"]["responses"], url
+            continue
         assert response.status_code == 200, (url, response.content)
-        content = operations["get"]["responses"]["200"]["content"]["application/json"]["schema"]
+        documented = operations["get"]["responses"]["200"].get("content", {})
+        if "application/json" not in documented:
+            # A document (the invoice PDF): the answer is of a type the schema names, not JSON.
+            assert response["Content-Type"].split(";")[0] in documented, (url, response["Content-Type"])
+            continue
+        content = documented["application/json"]["schema"]
         errors = sorted(_validator(document, content).iter_errors(response.json()), key=str)
         assert not errors, f"{url}: {[f'{list(e.absolute_path)}: {e.message}' for e in errors[:5]]}"
         checked.append(path)
 
     assert len(checked) >= 16
     # The lists carried the records made above (an empty page would prove little).
-    assert api.get("/api/v1/invoices").json()["count"] == 2
+    assert api.get("/api/v1/invoices").json()["count"] == 3
     assert {row["status"] for row in api.get("/api/v1/tasks").json()["items"]} >= {"waiting_approval", "dead"}

@@ -29,8 +29,9 @@ from agents.models import LLMCacheEntry
 from connectors.models import InboundMail
 from connectors.services import mail_ingest
 from core import privacy, services
-from core.models import Client, Invoice, MemoryItem, MemoryRecall, Message
+from core.models import Artifact, Client, Invoice, MemoryItem, MemoryRecall, Message
 from core.privacy.parts import client_linked_models
+from core.privacy.records import NOT_CLIENT_RECORDS
 from ledger import approvals, policy
 from ledger import services as ledger_services
 from ledger.models import ApprovalRequest, LLMCall, OutboxEmail, Task
@@ -54,7 +55,10 @@ def client_path(model: type[Model]) -> str:
         for candidate in client_linked_models():
             if candidate in paths:
                 continue
-            for field in candidate._meta.concrete_fields:
+            # A stored file (an Artifact: a PDF, a logo) is the client's only when it says so: a record's
+            # own link to its client or its document (invoice, payment…) comes first.
+            fields = sorted(candidate._meta.concrete_fields, key=lambda f: f.related_model is Artifact)
+            for field in fields:
                 if field.is_relation and field.related_model in paths:
                     rest = paths[field.related_model]
                     paths[candidate] = f"{field.name}__{rest}" if rest else field.name
@@ -86,6 +90,8 @@ def _mail(*, sender: str, marker: str, subject: str, attachment: bytes) -> bytes
 def populate(marker: str, operator) -> Client:
     """One client with something in every table that can hold client data, each text carrying `marker`."""
     domain = f"{marker.lower()}.example"
+    # Distinct valid IBANs per client (a known IBAN pays for one client only).
+    iban = {A: "DE89370400440532013000"}.get(marker, "DE02120300000000202051")
     # The buyer name stays on an issued invoice, so it carries no marker: the test can then demand that
     # every marked text is gone after the erase.
     client = services.client_create(
@@ -95,6 +101,11 @@ def populate(marker: str, operator) -> Client:
         website=f"https://{domain}",
         notes=f"Prefers calls, {marker}",
         default_currency="EUR",
+        # The billing address is printed on (and frozen with) the issued invoice: no marker either.
+        country="DE",
+        billing_street="Hauptstraße 1",
+        billing_postcode="10115",
+        billing_city="Berlin",
     )
     contact = services.contact_create(
         by=operator, client=client, name=f"Anna {marker}", email=f"anna@{domain}", phone="+49 30 1234"
@@ -125,7 +136,22 @@ def populate(marker: str, operator) -> Client:
         due=[services.ReminderDue(issued.pk, client.pk, "friendly", 3)], task_ids={}
     )
     services.invoice_reminder_cancel(invoice=issued, level="friendly", note=f"{marker} said it was paid")
-    services.invoice_mark_paid(invoice=issued, by=operator)
+    # Paid by a transfer from an account of the marker's (recorded, and the account remembered); another
+    # invoice issued and voided (its credit note stays with the books).
+    services.payment_record(
+        client=client,
+        amount=issued.total,
+        currency=issued.currency,
+        received_on=dt.date(2026, 11, 20),
+        by=operator,
+        allocations=[services.AllocationData(invoice=issued, amount=issued.total)],
+        payer_name=f"{marker} GmbH",
+        payer_iban=iban,
+    )
+    services.payer_account_remember(client=client, iban=iban, name=f"{marker} GmbH", by=operator)
+    voided = services.invoice_create(by=operator, client=client, lines=[line])
+    services.invoice_issue(invoice=voided, by=operator, issue_date=dt.date(2026, 11, 3))
+    services.invoice_void(invoice=voided, by=operator, reason="Issued twice")
     # Mail from the client's contact: the raw mail, a conversation and message with an attachment.
     inbound = mail_ingest(
         raw=_mail(
@@ -270,7 +296,12 @@ def test_every_model_with_a_path_to_client_is_answered_for_and_populated(two_cli
     a, b = two_clients
     linked = client_linked_models()
     assert linked - privacy.models_answered_for() == set(), "a model holds client data no part exports/erases"
-    empty = sorted(model._meta.label for model in linked if not rows_of_client(model, a))
+    # The workspace's own records, reached from a client only through a stored file (the logo, a bank
+    # statement's file), hold no row of the client's (core/privacy/records.py: NOT_CLIENT_RECORDS).
+    not_client = set(NOT_CLIENT_RECORDS) | {
+        m.history.model for m in NOT_CLIENT_RECORDS if hasattr(m, "history")
+    }
+    empty = sorted(model._meta.label for model in linked - not_client if not rows_of_client(model, a))
     assert empty == [], f"populate() leaves these client-data models empty: {empty}"
     assert {model._meta.label for model in linked} >= {
         "core.Contact",

@@ -166,6 +166,15 @@ def test_import_invoices_csv_keeps_numbers_and_the_sequence_continues_after_them
     )
     assert dict(InvoiceSequence.objects.values_list("year", "last_number")) == {2025: 120, 2026: 41}
 
+    # A new invoice needs the client's billing details, which the import did not bring.
+    berg = services.client_update(
+        client=berg,
+        by=operator,
+        billing_street="Storgatan 1",
+        billing_postcode="111 22",
+        billing_city="Stockholm",
+        country="SE",
+    )
     nxt = services.invoice_issue(
         invoice=InvoiceFactory(client=berg), by=operator, issue_date=dt.date(2026, 11, 30)
     )
