@@ -23,6 +23,7 @@ from schemathesis.core.failures import FailureGroup
 
 from aios.api import api as workspace_api
 from core import services
+from tests.conftest import BUSINESS_DETAILS
 from tests.factories import (
     ClientFactory,
     ContactFactory,
@@ -51,6 +52,7 @@ def records(transactional_db):
         invoice_prefix="FZ",
         default_currency="EUR",
         payment_terms_days=30,
+        **BUSINESS_DETAILS,
     )
     client = ClientFactory(status="active")
     project = ProjectFactory(client=client, status="active")

@@ -1,6 +1,7 @@
 """The published OpenAPI document tells the truth: each model's enum has a name of its own, and real
 answers of every read operation validate against the schema the document gives for them."""
 
+import json
 import re
 
 import pytest
@@ -120,3 +121,18 @@ def test_real_answers_validate_against_the_published_schema(api, document, opera
     # The lists carried the records made above (an empty page would prove little).
     assert api.get("/api/v1/invoices").json()["count"] == 3
     assert {row["status"] for row in api.get("/api/v1/tasks").json()["items"]} >= {"waiting_approval", "dead"}
+
+
+@pytest.mark.django_db
+def test_the_document_has_no_key_twice(operator_client):
+    """Swagger UI reads the document with a YAML parser, which refuses a key given twice in an object
+    (as `200` and `"200"` once were): the docs page then shows nothing."""
+    twice = []
+
+    def pairs(items):
+        keys = [key for key, _ in items]
+        twice.extend(key for key in set(keys) if keys.count(key) > 1)
+        return dict(items)
+
+    json.loads(operator_client.get("/api/v1/openapi.json").content, object_pairs_hook=pairs)
+    assert twice == []
