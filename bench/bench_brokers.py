@@ -19,7 +19,6 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from urllib.parse import quote
 
 from django.conf import settings
 from django.db import connection
@@ -27,6 +26,7 @@ from django_q.models import OrmQ
 from django_q.models import Task as QTask
 from django_q.tasks import async_task
 
+from bench.common import cluster_env
 from ledger import services
 from ledger.models import Task
 from tests.redis_server import broker_in_this_process, redis_server_running
@@ -35,28 +35,6 @@ TASKS = 400
 WORKERS = 2
 WARM_UP = 20
 WAIT_SECONDS = 120
-
-
-def _cluster_env(data_dir: str, broker: str) -> dict[str, str]:
-    db = connection.settings_dict
-    url = f"postgres://{db['USER']}@{quote(db['HOST'], safe='')}:{db['PORT']}/{db['NAME']}"
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith("AIOS_") and key not in ("DATABASE_URL", "DJANGO_SETTINGS_MODULE")
-    }
-    env.update(
-        DJANGO_SETTINGS_MODULE="aios.settings",
-        DATABASE_URL=url,
-        AIOS_DATA_DIR=data_dir,
-        # django-q2 signs packages with the secret key: the clusters must share ours.
-        AIOS_SECRET_KEY=settings.SECRET_KEY,
-        AIOS_Q_WORKERS=str(WORKERS),
-        AIOS_Q_BROKER=broker,
-        AIOS_LOG_FORMAT="plain",
-        AIOS_LOG_LEVEL="WARNING",
-    )
-    return env
 
 
 def _wait(condition, what: str, logs: list[Path]) -> None:
@@ -105,7 +83,7 @@ def _measure(label: str, broker: str, clusters: int, count: int) -> tuple[float,
                         subprocess.Popen(
                             [sys.executable, "manage.py", "qcluster"],
                             cwd=settings.BASE_DIR,
-                            env=_cluster_env(data_dir, broker),
+                            env=cluster_env(data_dir, workers=WORKERS, AIOS_Q_BROKER=broker),
                             stdout=out,
                             stderr=subprocess.STDOUT,
                             start_new_session=True,

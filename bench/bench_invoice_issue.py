@@ -8,9 +8,9 @@ import statistics
 import threading
 import time
 
-from django.contrib.auth import get_user_model
 from django.db import connection
 
+from bench.common import bench_user, bench_workspace
 from core import services
 from core.models import Invoice
 
@@ -43,23 +43,8 @@ def _report(label, timings, wall):
 
 
 def run():
-    user, _ = get_user_model().objects.get_or_create(username="bench", defaults={"is_staff": True})
-    services.workspace_configure(
-        by=user,
-        name="Bench",
-        operator_name="Bench",
-        operator_email="b@example.com",
-        invoice_prefix="BN",
-        default_currency="EUR",
-        payment_terms_days=30,
-        legal_name="Bench AB",
-        street="Storgatan 1",
-        postcode="111 22",
-        city="Stockholm",
-        country="SE",
-        vat_id="SE556677880801",
-        iban="SE4550000000058398257466",
-    )
+    user = bench_user()
+    bench_workspace(by=user, prefix="BN")
     client = services.client_create(
         by=user,
         name="Bench client",

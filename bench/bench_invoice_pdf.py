@@ -15,9 +15,9 @@ import statistics
 import time
 
 import facturx
-from django.contrib.auth import get_user_model
 from weasyprint import HTML
 
+from bench.common import bench_user, bench_workspace
 from core import services
 from core.invoicing.content import invoice_content
 from core.invoicing.facturx_xml import facturx_xml
@@ -38,21 +38,12 @@ LINES = [
 
 
 def _invoice(by):
-    services.workspace_configure(
+    bench_workspace(
         by=by,
+        prefix="BP",
         name="Bench Studio",
-        operator_name="Bench",
         operator_email="bench@example.com",
-        invoice_prefix="BP",
-        default_currency="EUR",
-        payment_terms_days=30,
         legal_name="Bench Studio AB",
-        street="Storgatan 1",
-        postcode="111 22",
-        city="Stockholm",
-        country="SE",
-        vat_id="SE556677880801",
-        iban="SE4550000000058398257466",
         bic="ESSESESS",
         late_payment_text="Interest on late payment: the reference rate plus 8 percentage points.",
     )
@@ -97,7 +88,7 @@ def _timed(label, render, count):
 
 
 def run():
-    user, _ = get_user_model().objects.get_or_create(username="bench", defaults={"is_staff": True})
+    user = bench_user()
     invoice = _invoice(user)
     content = invoice_content(invoice)
     html = document_html(content)

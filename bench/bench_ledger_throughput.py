@@ -21,7 +21,6 @@ import tempfile
 import time
 from collections import Counter
 from pathlib import Path
-from urllib.parse import quote
 
 from django.conf import settings
 from django.db import connection
@@ -30,6 +29,7 @@ from django_q.models import OrmQ
 from django_q.models import Task as QTask
 from django_q.tasks import async_task
 
+from bench.common import cluster_env
 from ledger import services
 from ledger.models import Task
 
@@ -38,27 +38,6 @@ WORKERS = 2
 WARM_UP = 20
 WAIT_SECONDS = 60
 TARGET_RATIO = 0.5
-
-
-def _cluster_env(data_dir: str) -> dict[str, str]:
-    db = connection.settings_dict
-    url = f"postgres://{db['USER']}@{quote(db['HOST'], safe='')}:{db['PORT']}/{db['NAME']}"
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith("AIOS_") and key not in ("DATABASE_URL", "DJANGO_SETTINGS_MODULE")
-    }
-    env.update(
-        DJANGO_SETTINGS_MODULE="aios.settings",
-        DATABASE_URL=url,
-        AIOS_DATA_DIR=data_dir,
-        # django-q2 signs packages with the secret key: the cluster must share ours.
-        AIOS_SECRET_KEY=settings.SECRET_KEY,
-        AIOS_Q_WORKERS=str(WORKERS),
-        AIOS_LOG_FORMAT="plain",
-        AIOS_LOG_LEVEL="WARNING",
-    )
-    return env
 
 
 def _wait(condition, what: str, log: Path) -> None:
@@ -74,7 +53,7 @@ def _start_cluster(data_dir: str, log: Path) -> subprocess.Popen:
         cluster = subprocess.Popen(
             [sys.executable, "manage.py", "qcluster"],
             cwd=settings.BASE_DIR,
-            env=_cluster_env(data_dir),
+            env=cluster_env(data_dir, workers=WORKERS),
             stdout=out,
             stderr=subprocess.STDOUT,
             start_new_session=True,

@@ -15,10 +15,10 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from bench.common import bench_user, bench_workspace
 from core import clock, services
 from core.models import Client, Invoice, InvoiceReminder
 from ledger import reminders
@@ -91,16 +91,8 @@ def _sweep(now: dt.datetime) -> tuple[float, int, dict]:
 
 def run():
     settings.TIME_ZONE = "Europe/Stockholm"
-    user, _ = get_user_model().objects.get_or_create(username="bench", defaults={"is_staff": True})
-    services.workspace_configure(
-        by=user,
-        name="Bench",
-        operator_name="Bench",
-        operator_email="b@example.com",
-        invoice_prefix="BR",
-        default_currency="EUR",
-        payment_terms_days=30,
-    )
+    user = bench_user()
+    bench_workspace(by=user, prefix="BR")
     client = services.client_create(by=user, name="Bench client", email="ap@bench.example")
     now = dt.datetime(2026, 11, 2, 10, tzinfo=ZoneInfo("Europe/Stockholm"))  # a Monday, in working hours
     today = now.date()

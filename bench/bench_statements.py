@@ -11,11 +11,11 @@ import random
 import time
 from decimal import Decimal
 
-from django.contrib.auth import get_user_model
 from django.db import connection, transaction
 
+from bench.common import bench_user, bench_workspace
 from connectors.statements import statement_import, statement_parse
-from core import selectors, services
+from core import selectors
 from core.models import BankEntry, Client, Invoice, InvoiceLine, PayerAccount
 from ledger.models import Task
 
@@ -116,16 +116,8 @@ def _rate(label: str, seconds: float, extra: str = "") -> None:
 
 
 def run():
-    user, _ = get_user_model().objects.get_or_create(username="bench", defaults={"is_staff": True})
-    services.workspace_configure(
-        by=user,
-        name="Bench",
-        operator_name="Bench",
-        operator_email="b@example.com",
-        invoice_prefix="BN",
-        default_currency="EUR",
-        payment_terms_days=30,
-    )
+    user = bench_user()
+    bench_workspace(by=user, prefix="BN")
     with transaction.atomic():
         invoices = _open_invoices(user)
     content = _statement(invoices)
