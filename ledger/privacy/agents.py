@@ -3,6 +3,9 @@ propose the export or the erase, with the counts, so the operator approves knowi
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from pydantic import BaseModel
 
 from agents.kernel import Agent, AgentContext, AgentResult, NeedsReview, ProposedAction, agent_register
@@ -31,6 +34,20 @@ def _counted(holdings: dict[str, dict[str, int]]) -> str:
     return ", ".join(parts) or "nothing"
 
 
+def _propose(client_id: int, *, kind: str, summary: Callable[[Any, str], str]) -> AgentResult:
+    """Count what the workspace holds about the client and propose `kind` for it, counts in the summary."""
+    client = _client(client_id)
+    holdings = privacy.client_data_inventory(client=client)
+    return AgentResult(
+        output=ClientDataOutput(client_id=client.pk, holdings=holdings),
+        actions=[
+            ProposedAction(
+                kind=kind, payload={"client_id": client.pk}, summary=summary(client, _counted(holdings))[:500]
+            )
+        ],
+    )
+
+
 @agent_register
 class ClientExporter(Agent):
     name = "client_exporter"
@@ -40,17 +57,10 @@ class ClientExporter(Agent):
     Output = ClientDataOutput
 
     def run(self, ctx: AgentContext, input: ClientDataInput) -> AgentResult:  # noqa: A002
-        client = _client(input.client_id)
-        holdings = privacy.client_data_inventory(client=client)
-        return AgentResult(
-            output=ClientDataOutput(client_id=client.pk, holdings=holdings),
-            actions=[
-                ProposedAction(
-                    kind="client.export",
-                    payload={"client_id": client.pk},
-                    summary=f"Export all data about {client.name} (#{client.pk}): {_counted(holdings)}"[:500],
-                )
-            ],
+        return _propose(
+            input.client_id,
+            kind="client.export",
+            summary=lambda client, held: f"Export all data about {client.name} (#{client.pk}): {held}",
         )
 
 
@@ -65,16 +75,9 @@ class ClientEraser(Agent):
     Output = ClientDataOutput
 
     def run(self, ctx: AgentContext, input: ClientDataInput) -> AgentResult:  # noqa: A002
-        client = _client(input.client_id)
-        holdings = privacy.client_data_inventory(client=client)
-        return AgentResult(
-            output=ClientDataOutput(client_id=client.pk, holdings=holdings),
-            actions=[
-                ProposedAction(
-                    kind="client.erase",
-                    payload={"client_id": client.pk},
-                    # The name stays out of the summary: it outlives the erase on the approval page.
-                    summary=f"Erase the personal data of client #{client.pk}: {_counted(holdings)}"[:500],
-                )
-            ],
+        return _propose(
+            input.client_id,
+            kind="client.erase",
+            # The name stays out of the summary: it outlives the erase on the approval page.
+            summary=lambda client, held: f"Erase the personal data of client #{client.pk}: {held}",
         )
