@@ -92,7 +92,7 @@ class ReminderWriter(Agent):
         late_text = workspace_data.workspace_terms()["late_payment_text"] or DEFAULT_LATE_TEXT
         actions, drafted, skipped = [], [], []
         for item in input.reminders:
-            invoice = ctx.scope.invoice_for_reminder(invoice_id=item.invoice_id)
+            invoice = ctx.scope.invoice_for_mail(invoice_id=item.invoice_id)
             if invoice is None or invoice.status != "overdue" or invoice.reminders_paused:
                 skipped.append(
                     f"{item.invoice_id}: {item.level} (not this client's, no longer overdue or paused)"

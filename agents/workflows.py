@@ -4,6 +4,7 @@ from agents import (
     coordinator,
     estimator,
     intake,
+    invoice_sender,  # noqa: F401 - registers invoice.send (declared next to its agent)
     mail,
     memory,
     operator,

@@ -297,9 +297,10 @@ def credit_note_pdf(request: HttpRequest, invoice_id: RecordId):
     return _pdf_response(*documents.credit_note_pdf(note=note, by=request.user))
 
 
-@invoices.post("/{invoice_id}/send", response=InvoiceOut)
+@invoices.post("/{invoice_id}/mark-sent", response=InvoiceOut)
 def mark_invoice_sent(request: HttpRequest, invoice_id: RecordId, payload: InvoiceSentIn | None = None):
-    """Records that the invoice went out; it sends nothing."""
+    """Records that the invoice went out by some other way (handed over, another mail program); it sends
+    nothing. To send it by email with its PDF, `POST /invoices/{id}/send`."""
     invoice = get_object_or_404(Invoice, pk=invoice_id)
     return services.invoice_mark_sent(invoice=invoice, by=request.user, **changes(payload))
 

@@ -31,6 +31,7 @@ from typing import Any
 from django.urls import NoReverseMatch, reverse
 
 from core import selectors
+from core.invoicing.preview import invoice_due_date_expected, invoice_number_expected
 from core.models import Client, Invoice, Message, Proposal
 
 OPEN_INVOICE_STATUSES = selectors.OPEN_INVOICE_STATUSES
@@ -97,8 +98,8 @@ class OpenInvoice:
 
 
 @dataclass(frozen=True)
-class ReminderFacts:
-    """One of the scope's overdue invoices, with where a reminder about it goes."""
+class InvoiceMailFacts:
+    """One of the scope's invoices, with where an email about it (the invoice itself, a reminder) goes."""
 
     pk: int
     number: str
@@ -111,9 +112,14 @@ class ReminderFacts:
     client_name: str
     to: str  # the primary contact's address, else the client's own
     contact_name: str
-    thread_message_id: str  # the latest message of the client that names the invoice, to answer in
+    # The latest message of the client that names the invoice (else its proposal), to answer in.
+    thread_message_id: str
     thread_references: str
     thread_conversation_id: int | None
+    number_expected: str = ""  # a draft's: what issuing it now would number it
+    proposal_title: str = ""
+    subtotal: Decimal = Decimal("0.00")
+    tax_total: Decimal = Decimal("0.00")
 
 
 @dataclass(frozen=True)
@@ -290,12 +296,14 @@ class ClientScope:
             for invoice in rows
         ]
 
-    def invoice_for_reminder(self, *, invoice_id: int) -> ReminderFacts | None:
-        """One of the scope's invoices with what a reminder about it needs; None if it is not the scope's."""
+    def invoice_for_mail(self, *, invoice_id: int) -> InvoiceMailFacts | None:
+        """One of the scope's invoices with what an email about it needs; None if it is not the scope's."""
         if not self.known:
             return None
         invoice = (
-            Invoice.objects.select_related("client").filter(pk=invoice_id, client_id=self.client_id).first()
+            Invoice.objects.select_related("client", "proposal")
+            .filter(pk=invoice_id, client_id=self.client_id)
+            .first()
         )
         if invoice is None:
             return None
@@ -305,20 +313,17 @@ class ClientScope:
             if contact is not None and contact.email
             else (invoice.client.email, "")
         )
-        thread = (
-            Message.objects.filter(conversation__client_id=self.client_id, subject__icontains=invoice.number)
-            .order_by("-created_at")
-            .first()
-            if invoice.number
-            else None
-        )
-        return ReminderFacts(
+        mine = Message.objects.filter(conversation__client_id=self.client_id).order_by("-created_at")
+        thread = mine.filter(subject__icontains=invoice.number).first() if invoice.number else None
+        if thread is None and invoice.proposal is not None:
+            thread = mine.filter(subject__icontains=invoice.proposal.title).first()
+        return InvoiceMailFacts(
             pk=invoice.pk,
             number=invoice.number or "",
             total=invoice.total,
             currency=invoice.currency,
             issue_date=invoice.issue_date,
-            due_date=invoice.due_date,
+            due_date=invoice.due_date or invoice_due_date_expected(invoice=invoice),
             status=invoice.status,
             reminders_paused=invoice.reminders_paused,
             client_name=invoice.client.name,
@@ -327,6 +332,10 @@ class ClientScope:
             thread_message_id=thread.message_id if thread is not None and thread.message_id else "",
             thread_references=thread.references if thread is not None else "",
             thread_conversation_id=thread.conversation_id if thread is not None else None,
+            number_expected=invoice_number_expected(invoice=invoice),
+            proposal_title=invoice.proposal.title if invoice.proposal is not None else "",
+            subtotal=invoice.subtotal,
+            tax_total=invoice.tax_total,
         )
 
     def similar_work(self, *, service_keys: list[str], limit: int = 3) -> list[ForeignRef]:

@@ -255,6 +255,17 @@ def client_has_address(*, client_id: int, email: str) -> bool:
     )
 
 
+def client_id_for_address(*, email: str) -> int | None:
+    """The client `email` belongs to (a contact's address or the client's own), None when nobody's."""
+    address = (email or "").strip().lower()
+    if not address:
+        return None
+    found = Contact.objects.filter(email=address).values_list("client_id", flat=True).first()
+    if found is None:
+        found = Client.objects.filter(email=address).values_list("pk", flat=True).first()
+    return found
+
+
 def thread_admits(*, conversation: Conversation, email: str) -> bool:
     """Whether a mail from `email` may join `conversation` by its In-Reply-To/References: the operator,
     and anyone of the thread's client; a thread without a client only takes an address already in it.

@@ -14,7 +14,7 @@ from django.shortcuts import get_object_or_404
 from ninja import Query, Router, Status
 
 from core.api import paginated
-from core.models import Client
+from core.models import Client, Invoice
 from core.schemas import RecordId
 from ledger import approvals as approval_services
 from ledger import selectors, services
@@ -43,6 +43,7 @@ tasks = Router(tags=["tasks"])
 actions = Router(tags=["actions"])
 approvals = Router(tags=["approvals"])
 client_data = Router(tags=["client data"])
+invoice_mail = Router(tags=["invoices"])
 
 
 @tasks.post("", response={200: TaskSubmitOut, 201: TaskSubmitOut})
@@ -173,6 +174,16 @@ def erase_client_data(request: HttpRequest, client_id: RecordId):
     return Status(202, privacy_services.client_data_request(client=client, kind="erase", by=request.user))
 
 
+@invoice_mail.post("/{invoice_id}/send", response={202: TaskOut})
+def send_invoice(request: HttpRequest, invoice_id: RecordId):
+    """Send the invoice to its client by email with its PDF/A-3 (Factur-X) attached, in the client's thread:
+    an `invoice.send` task writes the email, and the ledger asks the operator (or a policy) before it leaves.
+    A draft is issued — numbered — only when that is agreed. Asked again while one is under way, the same
+    task. `POST /invoices/{id}/mark-sent` records an invoice sent some other way."""
+    invoice = get_object_or_404(Invoice, pk=invoice_id)
+    return Status(202, services.invoice_send_request(invoice=invoice, requested_by=request.user))
+
+
 @tasks.get("/{task_id}/export")
 def download_client_export(request: HttpRequest, task_id: uuid.UUID):
     """The zip a committed `client.export` task wrote (404 until it is approved and written)."""
@@ -189,6 +200,7 @@ def download_client_export(request: HttpRequest, task_id: uuid.UUID):
 
 
 router.add_router("/clients", client_data)
+router.add_router("/invoices", invoice_mail)
 router.add_router("/tasks", tasks)
 router.add_router("/actions", actions)
 router.add_router("/approvals", approvals)

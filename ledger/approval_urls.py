@@ -1,5 +1,6 @@
 from django.urls import path
 
+from ledger import approval_invoice
 from ledger import approval_views as views
 
 app_name = "approvals"
@@ -11,4 +12,5 @@ urlpatterns = [
     path("<int:approval_id>/approve", views.approval_approve_view, name="approve"),
     path("<int:approval_id>/edit", views.approval_edit_approve, name="edit"),
     path("<int:approval_id>/reject", views.approval_reject_view, name="reject"),
+    path("<int:approval_id>/invoice.png", approval_invoice.approval_invoice_page, name="invoice_page"),
 ]

@@ -30,6 +30,7 @@ from core import clock
 from core.display import json_pretty
 from core.http import staff_required
 from ledger import approvals, selectors
+from ledger.approval_invoice import INVOICE_KIND, invoice_preview
 from ledger.commit import committer_effect, sender_address
 from ledger.models import ApprovalRequest
 from ledger.policy import FLOOR_TEXT
@@ -38,7 +39,8 @@ PAGE_SIZE = 100
 COST_CURRENCY = "USD"  # the price table's currency (see ledger.views)
 EMAIL_KIND = "email.send"
 PROPOSAL_KIND = "proposal.send"  # an email too (the cover letter), with the proposal's priced lines
-EMAIL_KINDS = (EMAIL_KIND, PROPOSAL_KIND)
+# Emails too: the invoice with its PDF attached (shown as a page and its XML fields), a payment reminder.
+EMAIL_KINDS = (EMAIL_KIND, PROPOSAL_KIND, INVOICE_KIND, "invoice.remind")
 # The draft fields an operator may edit on an email; the threading headers are not for hand-editing.
 EMAIL_FIELDS = ("to", "cc", "subject", "body")
 ADDRESS_SEPARATORS = re.compile(r"[,;\s]+")
@@ -131,11 +133,15 @@ def _inferred_rows(text: str, inferred: list[Any]) -> list[dict[str, str]]:
     return rows
 
 
-def _effect(kind: str, payload: dict[str, Any]) -> dict[str, Any]:
+def _effect(approval: ApprovalRequest, by: Any) -> dict[str, Any]:
     """The proposed effect as its recipient will see it: an email as an email, anything else as fields."""
+    kind, payload = approval.action.kind, approval.action.payload
     if kind in EMAIL_KINDS:
         return {
             "proposal": _proposal_preview(payload) if kind == PROPOSAL_KIND else None,
+            "invoice": invoice_preview(approval=approval, payload=payload, by=by)
+            if kind == INVOICE_KIND
+            else None,
             "email": {
                 "from": sender_address(),
                 "to": ", ".join(map(str, payload.get("to") or [])),
@@ -341,7 +347,7 @@ def _other_clients(refs: Any) -> list[dict[str, Any]]:
     return rows
 
 
-def _detail_context(approval: ApprovalRequest, *, form_values: dict[str, str] | None = None) -> dict:
+def _detail_context(approval: ApprovalRequest, *, by: Any, form_values: dict[str, str] | None = None) -> dict:
     action, task = approval.action, approval.task
     source = action.source if isinstance(action.source, dict) else {}
     text = source.get("text") if isinstance(source.get("text"), str) else ""
@@ -356,7 +362,7 @@ def _detail_context(approval: ApprovalRequest, *, form_values: dict[str, str] | 
         "task": task,
         "pending": approval.status == ApprovalRequest.Status.PENDING,
         "effect_class": committer_effect(action.kind) or "unknown",
-        "effect": _effect(action.kind, action.payload),
+        "effect": _effect(approval, by),
         "editable": editable,
         "edit_open": form_values is not None,
         "source": {
@@ -387,7 +393,9 @@ def _get_detail(approval_id: int) -> ApprovalRequest:
 @require_GET
 @staff_only
 def approval_page(request: HttpRequest, approval_id: int) -> HttpResponse:
-    return render(request, "approvals/detail.html", _detail_context(_get_detail(approval_id)))
+    return render(
+        request, "approvals/detail.html", _detail_context(_get_detail(approval_id), by=request.user)
+    )
 
 
 # --- Buttons ---------------------------------------------------------------------------------
@@ -435,7 +443,9 @@ def approval_edit_approve(request: HttpRequest, approval_id: int) -> HttpRespons
         # Shown again with what was typed, so a long edited body is not lost to one bad address.
         posted = {name: request.POST[name].replace("\r\n", "\n") for name in request.POST}
         approval.refresh_from_db()
-        return render(request, "approvals/detail.html", _detail_context(approval, form_values=posted))
+        return render(
+            request, "approvals/detail.html", _detail_context(approval, by=request.user, form_values=posted)
+        )
     done = "Edited and approved" if changes else "Approved (nothing was changed)"
     messages.success(request, f"{done}: {_label(approval)}.")
     return redirect(_next_pending_url(after=approval.pk))

@@ -219,6 +219,14 @@ class OutboxEmail(models.Model):
     # The delivery policy's window starts at the first failure; the next try is when the task retries.
     first_failed_at = models.DateTimeField(null=True, blank=True)
     next_attempt_at = models.DateTimeField(null=True, blank=True)
+    # Files sent with the email (an invoice's frozen PDF): stored once, attached by reference.
+    attachments = models.ManyToManyField("core.Artifact", blank=True, related_name="outbox_emails")
+    # Committed just before the message's final "." leaves for the server and cleared by the reply: set on a
+    # pending row, it means the attempt died not knowing whether the server took the message (ADR 0005).
+    data_sent_at = models.DateTimeField(null=True, blank=True)
+    uncertain_resends = models.PositiveIntegerField(
+        default=0, help_text="Times it was sent again after an attempt that may have reached the server."
+    )
 
     class Meta:
         ordering = ["created_at", "id"]

@@ -1,26 +1,31 @@
-"""Delivering outbox emails exactly once.
+"""Delivering outbox emails: never lost, sent twice only when it cannot be known, and then said so.
 
-The row is locked (FOR UPDATE SKIP LOCKED) for the whole SMTP conversation and marked sent in the same
-transaction, committed right after the server's 250 reply:
-- a worker that dies before or during the SMTP transaction leaves the row pending and unlocked (the
-  database rolls back when the connection drops; the SMTP server discards an unfinished message), so
-  the next attempt sends it: nothing is lost;
-- a second worker never sends the same row concurrently (the lock), and never after it was sent
-  (status), so nothing is sent twice;
-- the one window left is between the server's 250 and our COMMIT reaching PostgreSQL (tens of
-  microseconds). See docs/adr/0005-outbox-exactly-once.md for why no SMTP client can close it and what
-  the Message-ID derived from the action key does about it.
+One deliverer at a time holds a session advisory lock on the row's id (released by PostgreSQL when the
+process dies) and records each step in its own committed statement:
+- a worker that dies before the message's final "." left leaves the row pending with no stamp: the SMTP
+  server discards a message whose final "." never came (RFC 5321), so the next attempt sends it: nothing
+  is lost and nothing is doubled;
+- just before the final "." goes out, `data_sent_at` is committed; the server's reply clears it (sent:
+  the row is marked sent; refused: the error is recorded). A row still pending with the stamp set means
+  the attempt died between the "." and our record of the reply — the one window no SMTP client can close
+  (the protocol has no way to ask the server "do you have message X?"). The next attempt sends it again
+  with the same Message-ID, counts it in `uncertain_resends`, and the operator gets a notice: the rare
+  double is known, named and explained, never silent (docs/adr/0005-outbox-exactly-once.md);
+- a second deliverer never sends a row that is being sent (the lock) nor one that was sent (status).
 """
 
 from __future__ import annotations
 
 import contextlib
+import enum
 import logging
 import smtplib
+from collections.abc import Callable, Iterator
 
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
-from django.db import transaction
+from django.core.mail.backends.smtp import EmailBackend as SmtpBackend
+from django.db import connection
 from django.db.models import F
 from django.db.models.functions import Coalesce
 
@@ -29,45 +34,91 @@ from ledger.models import OutboxEmail
 
 logger = logging.getLogger(__name__)
 
+_FINAL_DOT = b"\r\n.\r\n"
 
-def outbox_deliver(*, email_id: int) -> bool:
-    """Send one pending email; True when this call sent it, False when there was nothing to send."""
-    smtp = get_connection(fail_silently=False, timeout=settings.AIOS_SMTP_TIMEOUT_SECONDS)
-    try:
-        with transaction.atomic():
-            email = (
-                OutboxEmail.objects.select_for_update(skip_locked=True)
-                .filter(pk=email_id, status=OutboxEmail.Status.PENDING)
-                .first()
-            )
-            if email is None:
-                return False
-            # Marked sent before the SMTP conversation, uncommitted: once the server's 250 arrives,
-            # only the COMMIT is left to do, which keeps the unavoidable window as short as it gets.
-            OutboxEmail.objects.filter(pk=email.pk).update(
-                status=OutboxEmail.Status.SENT,
-                sent_at=clock.now(),
-                attempts=F("attempts") + 1,
-                last_error="",
-            )
-            smtp.open()
-            smtp.send_messages([_message(email)])
-    except Exception as exc:
-        with contextlib.suppress(Exception):  # the original error is the one worth reporting
-            smtp.close()
-        now = clock.now()
-        OutboxEmail.objects.filter(pk=email_id, status=OutboxEmail.Status.PENDING).update(
+
+class Delivery(enum.Enum):
+    NOTHING = "nothing"  # sent already, or another process is sending it right now
+    SENT = "sent"
+    # Sent after an attempt that may have reached the server already: the recipient may have it twice.
+    RESENT = "resent"
+
+
+def outbox_deliver(*, email_id: int) -> Delivery:
+    """Send one pending email. The conductor calls it outside any transaction, so that each record below
+    commits when it is made (inside one — a test's — they all commit together)."""
+    with _delivery_lock(email_id) as held:
+        if not held:
+            return Delivery.NOTHING
+        email = OutboxEmail.objects.filter(pk=email_id, status=OutboxEmail.Status.PENDING).first()
+        if email is None:
+            return Delivery.NOTHING
+        uncertain = email.data_sent_at is not None
+        rows = OutboxEmail.objects.filter(pk=email_id)
+        rows.update(
             attempts=F("attempts") + 1,
-            last_error=f"{type(exc).__name__}: {exc}"[:2000],
-            first_failed_at=Coalesce(F("first_failed_at"), now),
+            data_sent_at=None,
+            uncertain_resends=F("uncertain_resends") + int(uncertain),
         )
-        raise
-    # The QUIT round trip happens after the commit, outside the window; the email is sent and recorded
-    # as such, so a server that drops the connection now changes nothing.
+        backend = get_connection(fail_silently=False, timeout=settings.AIOS_SMTP_TIMEOUT_SECONDS)
+        try:
+            backend.open()
+            message = _message(email)
+            stamp = lambda: rows.update(data_sent_at=clock.now())  # noqa: E731
+            if isinstance(backend, SmtpBackend):
+                _stamp_before_final_dot(backend.connection, stamp)
+            else:  # a local backend (files, tests' memory): no protocol to split, the stamp comes first
+                stamp()
+            backend.send_messages([message])
+        except Exception as exc:
+            with contextlib.suppress(Exception):  # the original error is the one worth reporting
+                backend.close()
+            now = clock.now()
+            failed = {
+                "last_error": f"{type(exc).__name__}: {exc}"[:2000],
+                "first_failed_at": Coalesce(F("first_failed_at"), now),
+            }
+            if isinstance(exc, smtplib.SMTPResponseException):
+                failed["data_sent_at"] = None  # the server answered: it refused the message, certainly
+            rows.filter(status=OutboxEmail.Status.PENDING).update(**failed)
+            raise
+        rows.update(status=OutboxEmail.Status.SENT, sent_at=clock.now(), last_error="", data_sent_at=None)
+    # QUIT comes after the record: the email is sent and recorded, a server dropping the line changes nothing.
     with contextlib.suppress(Exception):
-        smtp.close()
-    logger.info("sent outbox email %s", email_id)
-    return True
+        backend.close()
+    logger.info("sent outbox email %s%s", email_id, " again (may be a duplicate)" if uncertain else "")
+    return Delivery.RESENT if uncertain else Delivery.SENT
+
+
+@contextlib.contextmanager
+def _delivery_lock(email_id: int) -> Iterator[bool]:
+    """A session advisory lock on the row: held across the commits of one attempt, released by the
+    server if this process dies, so a crashed sender never blocks the next one."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(hashtext('aios.outbox'), %s)", [email_id])
+        held = cursor.fetchone()[0]
+    try:
+        yield held
+    finally:
+        if held:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_unlock(hashtext('aios.outbox'), %s)", [email_id])
+
+
+def _stamp_before_final_dot(smtp: smtplib.SMTP, stamp: Callable[[], object]) -> None:
+    """Split the DATA payload smtplib sends in one piece: the message, then our stamp, then the final
+    ".". Until that "." arrives the server holds no message; after it, only its reply tells."""
+    send = smtp.send
+
+    def send_stamping(data: bytes | str) -> None:
+        if isinstance(data, bytes) and data.endswith(_FINAL_DOT):  # commands are str; only DATA is bytes
+            send(data[: -len(_FINAL_DOT) + 2])  # the message with its last CRLF
+            stamp()
+            send(data[-len(_FINAL_DOT) + 2 :])  # ".\r\n"
+        else:
+            send(data)
+
+    smtp.send = send_stamping  # type: ignore[method-assign]
 
 
 def delivery_refused_for_good(exc: BaseException) -> bool:
@@ -89,7 +140,7 @@ def _message(email: OutboxEmail) -> EmailMessage:
         headers["In-Reply-To"] = email.in_reply_to
     if email.references:
         headers["References"] = email.references
-    return EmailMessage(
+    message = EmailMessage(
         subject=email.subject,
         body=email.body_text,
         from_email=email.from_email,
@@ -97,3 +148,7 @@ def _message(email: OutboxEmail) -> EmailMessage:
         cc=email.cc,
         headers=headers,
     )
+    for artifact in email.attachments.order_by("pk"):
+        with artifact.file.open("rb") as handle:
+            message.attach(artifact.filename, handle.read(), artifact.mime_type)
+    return message

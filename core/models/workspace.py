@@ -120,6 +120,7 @@ class ActionTemplate(TimeStamped):
         PROPOSAL = "proposal", "Proposal cover"
         FOLLOW_UP = "follow_up", "Follow-up"
         REMINDER = "reminder", "Payment reminder"
+        INVOICE = "invoice", "Invoice email"
         REPLY = "reply", "Reply"
 
     key = models.CharField(max_length=50, unique=True, validators=[SERVICE_KEY_VALIDATOR])

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 from django.urls import reverse
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 
 from ledger import approvals, preview, services
 from ledger.admin.base import ReadOnlyAdmin, json_field, operate_action, reject_action, task_link, text_block
@@ -88,6 +88,7 @@ class OutboxEmailAdmin(ReadOnlyAdmin):
         "recipients",
         "status",
         "attempts",
+        "uncertain_resends",
         "next_attempt_at",
         "message_id",
         "created_at",
@@ -101,6 +102,8 @@ class OutboxEmailAdmin(ReadOnlyAdmin):
         "message_id",
         "status",
         "attempts",
+        "uncertain_resends",
+        "data_sent_at",
         "last_error",
         "first_failed_at",
         "next_attempt_at",
@@ -111,6 +114,7 @@ class OutboxEmailAdmin(ReadOnlyAdmin):
         "in_reply_to",
         "references",
         "body_text",
+        "attached_files",
         "created_at",
         "sent_at",
     )
@@ -119,6 +123,20 @@ class OutboxEmailAdmin(ReadOnlyAdmin):
     @admin.display(description="To")
     def recipients(self, email: OutboxEmail) -> str:
         return ", ".join(email.to)
+
+    @admin.display(description="Attachments")
+    def attached_files(self, email: OutboxEmail) -> str:
+        return (
+            format_html_join(
+                ", ",
+                '<a href="{}">{}</a>',
+                (
+                    (reverse("admin:core_artifact_change", args=[artifact.pk]), artifact.filename)
+                    for artifact in email.attachments.order_by("pk")
+                ),
+            )
+            or "—"
+        )
 
     @admin.display(description="Action")
     def action_link(self, email: OutboxEmail) -> str:

@@ -5,7 +5,7 @@ module per domain of action kinds (email, the canonical record and money documen
 committers there when this package is imported.
 """
 
-from ledger.commit import email, memory, payments, privacy, proposals, records, reminders
+from ledger.commit import email, invoices, memory, payments, privacy, proposals, records, reminders
 from ledger.commit.email import EmailPayload, message_id_for, sender_address
 from ledger.commit.registry import (
     DELETE,
@@ -58,5 +58,6 @@ __all__ = [
     "proposals",
     "records",
     "reminders",
+    "invoices",
     "sender_address",
 ]

@@ -1,6 +1,7 @@
-"""Committers of a client's answer to a sent proposal: accepted (project active, first invoice drafted)
-or declined (the reason kept as a decision). The replies to the client are their own `email.send`
-actions, so the operator can agree to the record change and still edit or hold the words."""
+"""Committers of a client's answer to a sent proposal: accepted (project active, first invoice drafted
+and its sending asked for as a task of its own) or declined (the reason kept as a decision). The replies
+to the client are their own `email.send` actions, so the operator can agree to the record change and
+still edit or hold the words."""
 
 from __future__ import annotations
 
@@ -31,11 +32,17 @@ def commit_proposal_accept(action: Action, task: Task) -> dict[str, Any]:
     accepted = core_services.proposal_accept(
         proposal=Proposal.objects.get(pk=payload.proposal_id), by=None, note=payload.note
     )
+    # The first invoice goes out as its own proposed action (issue + email with the PDF), asked for now:
+    # agreeing to the record change is not agreeing to send a bill.
+    from ledger.services.invoices import invoice_send_request  # the services import this registry
+
+    follow_up = invoice_send_request(invoice=accepted.invoice, requested_by=task)
     return {
         "proposal": accepted.proposal.pk,
         "project": accepted.project.pk,
         "invoice": accepted.invoice.pk,
         "invoice_total": str(accepted.invoice.total),
+        "invoice_send_task": str(follow_up.pk),
     }
 
 

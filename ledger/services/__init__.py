@@ -20,6 +20,7 @@ from ledger.services.failures import retry_delay as retry_delay
 from ledger.services.failures import task_cancel as task_cancel
 from ledger.services.failures import task_discard as task_discard
 from ledger.services.failures import task_retry as task_retry
+from ledger.services.invoices import invoice_send_request as invoice_send_request
 from ledger.services.notices import budget_notice_submit as budget_notice_submit
 from ledger.services.notices import notice_dismiss as notice_dismiss
 from ledger.services.notices import notice_raise as notice_raise

@@ -217,7 +217,7 @@ def test_an_invoice_from_draft_to_paid(api, operator, workspace):
     )
 
     sent_at = "2026-03-02T09:30:00+01:00"
-    sent = post(api, f"/api/v1/invoices/{invoice_id}/send", {"sent_at": sent_at})
+    sent = post(api, f"/api/v1/invoices/{invoice_id}/mark-sent", {"sent_at": sent_at})
     assert sent.json()["status"] == "sent"
     assert dt.datetime.fromisoformat(sent.json()["sent_at"]) == dt.datetime.fromisoformat(sent_at)
 
@@ -276,9 +276,11 @@ def test_void_needs_a_reason_then_reissue_makes_a_linked_draft(api, operator, wo
 def test_invoice_actions_refuse_bad_state_and_bad_input(api, operator, workspace):
     invoice = InvoiceFactory(by=operator)
 
-    assert "Issue the invoice" in error_fields(post(api, f"/api/v1/invoices/{invoice.pk}/send"))["status"]
+    assert (
+        "Issue the invoice" in error_fields(post(api, f"/api/v1/invoices/{invoice.pk}/mark-sent"))["status"]
+    )
     assert "sent_at" in error_fields(
-        post(api, f"/api/v1/invoices/{invoice.pk}/send", {"sent_at": "2026-03-02T09:30:00"})
+        post(api, f"/api/v1/invoices/{invoice.pk}/mark-sent", {"sent_at": "2026-03-02T09:30:00"})
     )  # no time zone
     assert "issue_date" in error_fields(
         post(api, f"/api/v1/invoices/{invoice.pk}/issue", {"issue_date": "yesterday"})

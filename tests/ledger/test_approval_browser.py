@@ -192,3 +192,40 @@ def test_reject_with_a_reason(phone, live_server, operator):
     assert phone.locator(".decide-reject").count() == 0
     assert_fits_the_phone(phone, ".back")
     shoot(phone, "rejected-outcome")
+
+
+def test_an_invoice_to_send_shows_its_first_page_and_xml_fields_on_the_phone(phone, live_server, operator):
+    from core import demo
+    from core import services as core_services
+    from ledger import services
+    from tests.factories import ClientFactory, ContactFactory
+
+    demo.demo_studio_configure(by=operator)
+    client = ClientFactory(name="Berg Bakery AB", email="jonas@bergbakery.se")
+    ContactFactory(client=client, name="Jonas Berg", email="jonas@bergbakery.se", is_primary=True)
+    invoice = core_services.invoice_create(
+        by=operator,
+        client=client,
+        currency="EUR",
+        lines=[
+            {"description": "Marketing website", "quantity": "6", "unit_price": "600.00", "tax_rate": "25"}
+        ],
+    )
+    task = services.invoice_send_request(invoice=invoice, requested_by=operator)
+    assert services.task_execute(task_id=task.pk) == "waiting-approval"
+    approval = ApprovalRequest.objects.get(task=task)
+
+    phone.goto(f"{live_server.url}/approvals/{approval.pk}/")
+    image = phone.locator("img.invoice-page")
+    image.scroll_into_view_if_needed()
+    # (wait_for_function evaluates a string: the page's CSP forbids that, rightly; so poll from here.)
+    for _ in range(100):
+        if phone.evaluate("document.querySelector('img.invoice-page').naturalWidth"):
+            break
+        phone.wait_for_timeout(100)
+    assert phone.evaluate("document.querySelector('img.invoice-page').naturalWidth") == 900
+    box = image.bounding_box()
+    assert box["width"] <= PHONE["width"]
+    assert "urn:cen.eu:en16931:2017" in phone.locator(".xml-fields").inner_text()
+    assert_fits_the_phone(phone, *DETAIL_BUTTONS)
+    shoot(phone, "invoice")

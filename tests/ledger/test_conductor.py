@@ -190,9 +190,9 @@ def test_an_email_waits_for_the_operator_then_is_sent_once(operator):
     assert (outbox.status, outbox.attempts) == ("sent", 1)
     assert "approval_given" in kinds(task) and "delivered" in kinds(task)
     # Running the delivery again, or the task again, sends nothing more.
-    from ledger.outbox import outbox_deliver
+    from ledger.outbox import Delivery, outbox_deliver
 
-    assert outbox_deliver(email_id=outbox.pk) is False
+    assert outbox_deliver(email_id=outbox.pk) is Delivery.NOTHING
     assert services.task_execute(task_id=task.pk) == "not-claimable"
     assert len(mail.outbox) == 1
 
