@@ -50,52 +50,29 @@ def route_for(*, read: MailRead, intake: dict[str, Any]) -> Route:
             confidence=1.0,
             reasons=["An automatic reply or a bounce: filed, never answered."],
         )
+
+    def routed(route: str, *why: str) -> Route:
+        return Route(route=route, intent=intent, confidence=confidence, reasons=[*reasons, *why])
+
     # Mail no rule can answer well goes to the operator instead of being filed unseen: an invitation
     # asks for a decision about the operator's time, images carry no text the rules can read, and an
     # intent the intake is unsure of (also "other") may be anything.
     if read.is_calendar:
-        return Route(
-            route="review",
-            intent=intent,
-            confidence=confidence,
-            reasons=[*reasons, "A calendar invitation: you decide whether to accept it; nothing is sent."],
-        )
+        return routed("review", "A calendar invitation: you decide whether to accept it; nothing is sent.")
     if read.is_image_only:
-        return Route(
-            route="review",
-            intent=intent,
-            confidence=confidence,
-            reasons=[*reasons, "Only images, no text: there is nothing the rules can read."],
-        )
+        return routed("review", "Only images, no text: there is nothing the rules can read.")
     if confidence < REVIEW_BELOW:
-        return Route(
-            route="review",
-            intent=intent,
-            confidence=confidence,
-            reasons=[*reasons, f"Below {REVIEW_BELOW:.0%}: the operator reviews what was found."],
-        )
+        return routed("review", f"Below {REVIEW_BELOW:.0%}: the operator reviews what was found.")
     if intent == "other":
-        reasons.append("Filed, no reply.")
-        return Route(route="filed", intent=intent, confidence=confidence, reasons=reasons)
+        return routed("filed", "Filed, no reply.")
     if (intake.get("evidence") or {}).get("risk"):
-        return Route(
-            route="review",
-            intent=intent,
-            confidence=confidence,
-            reasons=[
-                *reasons,
-                "It asks to change bank details or speaks to an AI: only the operator answers it.",
-            ],
+        return routed(
+            "review", "It asks to change bank details or speaks to an AI: only the operator answers it."
         )
     if intent == "new_inquiry":
         if not intake.get("services"):
-            return Route(
-                route="review",
-                intent=intent,
-                confidence=confidence,
-                reasons=[*reasons, "No service of the catalogue was recognised: nothing to price."],
-            )
-        return Route(route="proposal", intent=intent, confidence=confidence, reasons=reasons)
+            return routed("review", "No service of the catalogue was recognised: nothing to price.")
+        return routed("proposal")
     routes = {
         "project_change": "change",
         "acceptance": "acceptance",
@@ -104,8 +81,7 @@ def route_for(*, read: MailRead, intake: dict[str, Any]) -> Route:
         "billing": "billing",
         "scheduling": "scheduling",
     }
-    route = routes.get(intent, "review")
-    return Route(route=route, intent=intent, confidence=confidence, reasons=reasons)
+    return routed(routes.get(intent, "review"))
 
 
 @agent_register

@@ -20,15 +20,18 @@ import os
 import signal
 import socket
 import subprocess
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
 import psutil
+from django.conf import settings
 from django.db import close_old_connections
 
 from aios import heartbeat
+from aios.env import env_int
 from aios.models import ClusterHeartbeat
 from core import clock
 
@@ -37,6 +40,8 @@ logger = logging.getLogger(__name__)
 # A child that ran this long before exiting is not crash-looping: restart it at once.
 HEALTHY_RUN_SECONDS = 60
 MAX_BACKOFF_SECONDS = 30
+# How long a stopping child may take after SIGTERM before what is left of it is SIGKILLed.
+STOP_GRACE_SECONDS = 20
 _PR_SET_PDEATHSIG = 1
 
 
@@ -82,6 +87,27 @@ class Supervisor:
         self.stop_requested = False
         self.host = socket.gethostname()
         self._last_unreachable = ""
+
+    @classmethod
+    def from_settings(cls, *, children: list[Child], stdout) -> Supervisor:
+        """The supervisor of a management command: timings from settings, its lines written unbuffered
+        to `stdout`, and stopped by SIGINT (Ctrl-C) or SIGTERM."""
+
+        def say(line: str) -> None:
+            # Unbuffered: the operator (or a log collector reading a pipe) sees a restart when it happens.
+            stdout.write(line)
+            stdout.flush()
+
+        supervisor = cls(
+            children=children,
+            heartbeat_seconds=settings.AIOS_HEARTBEAT_SECONDS,
+            deadline_seconds=settings.AIOS_HEARTBEAT_DEADLINE_SECONDS,
+            stop_grace_seconds=env_int("AIOS_STOP_GRACE_SECONDS", STOP_GRACE_SECONDS, minimum=1),
+            say=say,
+        )
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(signum, supervisor.request_stop)
+        return supervisor
 
     # --- Life cycle -------------------------------------------------------------------------
     def request_stop(self, signum=None, frame=None) -> None:
@@ -269,17 +295,23 @@ class Supervisor:
                 child.process.wait(timeout=1)
 
 
-def cluster_children(*, name: str, count: int, python: str, manage: str, cwd: str, env: dict) -> list[Child]:
+def child_env() -> dict[str, str]:
+    """This process's environment for a child, naming the settings module it runs with."""
+    return {**os.environ, "DJANGO_SETTINGS_MODULE": os.environ.get("DJANGO_SETTINGS_MODULE", "aios.settings")}
+
+
+def cluster_children(*, name: str, count: int, env: dict[str, str]) -> list[Child]:
     """`count` q2 clusters, each with the id `<name>:<n>` that names its probe queue and status row."""
+    manage = str(settings.BASE_DIR / "manage.py")
     children = []
     for index in range(1, count + 1):
         cluster_id = f"{name}:{index}"
         children.append(
             Child(
                 name=f"worker cluster {cluster_id}",
-                argv=[python, manage, "qcluster"],
+                argv=[sys.executable, manage, "qcluster"],
                 env={**env, "AIOS_Q_CLUSTER_ID": cluster_id},
-                cwd=cwd,
+                cwd=str(settings.BASE_DIR),
                 cluster_id=cluster_id,
             )
         )

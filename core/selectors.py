@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from typing import Any
 
 from django.db.models import Count, DecimalField, F, OuterRef, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
@@ -106,10 +107,13 @@ def invoices_overdue() -> QuerySet[Invoice]:
     )
 
 
+def _where_given(rows: QuerySet, **lookups: Any) -> QuerySet:
+    """`rows` filtered by each lookup whose value was given (None, 0 or "" stand for any)."""
+    return rows.filter(**{lookup: value for lookup, value in lookups.items() if value})
+
+
 def client_list(*, status: str | None = None, search: str | None = None) -> QuerySet[Client]:
-    qs = Client.objects.all()
-    if status:
-        qs = qs.filter(status=status)
+    qs = _where_given(Client.objects.all(), status=status)
     if search:
         qs = qs.filter(
             Q(name__icontains=search) | Q(email__icontains=search) | Q(contacts__email__icontains=search)
@@ -121,40 +125,24 @@ def client_list(*, status: str | None = None, search: str | None = None) -> Quer
 def invoice_list(
     *, status: str | None = None, client_id: int | None = None, year: int | None = None
 ) -> QuerySet[Invoice]:
-    qs = Invoice.objects.select_related("client", "project")
-    if status:
-        qs = qs.filter(status=status)
-    if client_id:
-        qs = qs.filter(client_id=client_id)
-    if year:
-        qs = qs.filter(number_year=year)
-    return qs.order_by("-created_at", "-pk")
+    invoices = Invoice.objects.select_related("client", "project")
+    invoices = _where_given(invoices, status=status, client_id=client_id, number_year=year)
+    return invoices.order_by("-created_at", "-pk")
 
 
 def contact_list(*, client_id: int | None = None, email: str | None = None) -> QuerySet[Contact]:
-    contacts = Contact.objects.all()
-    if client_id:
-        contacts = contacts.filter(client_id=client_id)
-    if email:
-        contacts = contacts.filter(email=email.strip().lower())
+    email = email.strip().lower() if email else None
+    contacts = _where_given(Contact.objects.all(), client_id=client_id, email=email)
     return contacts.order_by("client_id", "-is_primary", "name", "pk")
 
 
 def project_list(*, client_id: int | None = None, status: str | None = None) -> QuerySet[Project]:
-    projects = Project.objects.all()
-    if client_id:
-        projects = projects.filter(client_id=client_id)
-    if status:
-        projects = projects.filter(status=status)
+    projects = _where_given(Project.objects.all(), client_id=client_id, status=status)
     return projects.order_by("-created_at", "-pk")
 
 
 def proposal_list(*, client_id: int | None = None, status: str | None = None) -> QuerySet[Proposal]:
-    proposals = Proposal.objects.prefetch_related("lines")
-    if client_id:
-        proposals = proposals.filter(client_id=client_id)
-    if status:
-        proposals = proposals.filter(status=status)
+    proposals = _where_given(Proposal.objects.prefetch_related("lines"), client_id=client_id, status=status)
     return proposals.order_by("-created_at", "-pk")
 
 

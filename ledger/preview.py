@@ -316,6 +316,22 @@ def _delivery_preview(*, draft: Policy, saved: Policy | None, limit: int) -> dic
 # --- Autonomy suggestions -------------------------------------------------------------------------
 
 
+# The conditions an approval policy sets to yes or no (unset: either): (parameter, if yes, if no).
+_YES_NO_CONDITIONS = (
+    (
+        "untrusted_source",
+        "the work was started by inbound mail, files or webhooks",
+        "the work was not started by inbound mail, files or webhooks",
+    ),
+    (
+        "new_recipient",
+        "a recipient was never written to",
+        "every recipient is someone the workspace has already written to",
+    ),
+    ("without_amount", "it carries no amount", "it carries an amount"),
+)
+
+
 def approval_conditions_describe(params: policy.ApprovalParams) -> list[str]:
     """Each condition an approval policy sets, in the operator's words (nothing set: every action)."""
     lines = []
@@ -325,18 +341,10 @@ def approval_conditions_describe(params: policy.ApprovalParams) -> list[str]:
         lines.append(f"its effect class is {' or '.join(params.effects)}")
     if params.agents:
         lines.append(f"it was proposed by the agent {' or '.join(params.agents)}")
-    if params.untrusted_source is True:
-        lines.append("the work was started by inbound mail, files or webhooks")
-    elif params.untrusted_source is False:
-        lines.append("the work was not started by inbound mail, files or webhooks")
-    if params.new_recipient is False:
-        lines.append("every recipient is someone the workspace has already written to")
-    elif params.new_recipient is True:
-        lines.append("a recipient was never written to")
-    if params.without_amount is True:
-        lines.append("it carries no amount")
-    elif params.without_amount is False:
-        lines.append("it carries an amount")
+    for name, when_true, when_false in _YES_NO_CONDITIONS:
+        value = getattr(params, name)
+        if value is not None:
+            lines.append(when_true if value else when_false)
     currency = f" {params.currency}" if params.currency else ""
     if params.amount_over is not None:
         lines.append(f"its amount is over {params.amount_over}{currency}")

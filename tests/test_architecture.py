@@ -51,7 +51,7 @@ def test_an_agent_reading_records_around_its_scope_breaks_the_agents_contract(tm
     for app in APPS:
         shutil.copytree(ROOT / app, tmp_path / app, ignore=shutil.ignore_patterns("__pycache__", "data"))
     shutil.copy(ROOT / "pyproject.toml", tmp_path / "pyproject.toml")
-    writer = tmp_path / "agents" / "proposal_writer.py"
+    writer = tmp_path / "agents" / "proposal_writer" / "__init__.py"
     writer.write_text(
         writer.read_text() + "\n\ndef _around_the_scope():\n    from core import scope, selectors  # noqa\n"
     )

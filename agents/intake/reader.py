@@ -93,9 +93,8 @@ class IntakeReader(Agent):
     Output = MailRead
 
     def run(self, ctx: AgentContext, input: ReadInput) -> AgentResult:  # noqa: A002
-        if ctx.scope is None:
-            raise NeedsReview("The intake reader runs only in work started by a message (no client scope).")
-        message = ctx.scope.trigger_message()
+        scope = ctx.client_scope("The intake reader")
+        message = scope.trigger_message()
         if message.pk != input.message_id:
             raise NeedsReview(f"Message {input.message_id} is not the one this work was started by.")
         parts = _split(message, input.mail)
@@ -105,8 +104,8 @@ class IntakeReader(Agent):
             output=MailRead(
                 message_pk=message.pk,
                 conversation_id=message.conversation_id,
-                client_id=ctx.scope.client_id,
-                scope_reason=ctx.scope.reason,
+                client_id=scope.client_id,
+                scope_reason=scope.reason,
                 message_id=f"<{message.message_id}>" if message.message_id else "",
                 references=references,
                 received_at=message.created_at.isoformat(),

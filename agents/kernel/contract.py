@@ -16,6 +16,7 @@ from typing import Any, ClassVar
 
 from pydantic import BaseModel, Field
 
+from agents.kernel.errors import NeedsReview
 from agents.kernel.ports import LLM, Memory, Scope
 
 
@@ -66,6 +67,12 @@ class AgentContext:
     # Whose records this work may read (core.scope.ClientScope, built by the ledger from the task's
     # trigger): the only way an agent reads invoices, proposals or the mail it answers. None: no records.
     scope: Scope | None = None
+
+    def client_scope(self, agent: str) -> Scope:
+        """The scope of work started by a message, which `agent` (named as in a sentence) needs to run."""
+        if self.scope is None:
+            raise NeedsReview(f"{agent} runs only in work started by a message (no client scope).")
+        return self.scope
 
 
 class Agent:

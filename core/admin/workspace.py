@@ -10,7 +10,14 @@ from django.contrib import admin
 from django.http import HttpRequest
 
 from core import services
-from core.admin.base import CurrencyInUseFilter, ServiceAdmin, ServiceForm, admin_link, money_column
+from core.admin.base import (
+    CurrencyInUseFilter,
+    RecordServices,
+    ServiceAdmin,
+    ServiceForm,
+    admin_link,
+    money_column,
+)
 from core.models import ActionTemplate, PricingRule, Workspace
 
 
@@ -95,6 +102,7 @@ class WorkspaceAdmin(ServiceAdmin):
 class PricingRuleAdmin(ServiceAdmin):
     create_fields = ("service_key",)
     edit_fields = services.PRICING_FIELDS
+    record_services = RecordServices(record="rule", delete=services.pricing_rule_delete)
     list_display = (
         "service_key",
         "name",
@@ -112,14 +120,12 @@ class PricingRuleAdmin(ServiceAdmin):
     def update(self, request, obj, changes):
         services.pricing_rule_upsert(service_key=obj.service_key, by=request.user, **changes)
 
-    def delete(self, request, obj):
-        services.pricing_rule_delete(rule=obj, by=request.user)
-
 
 @admin.register(ActionTemplate)
 class ActionTemplateAdmin(ServiceAdmin):
     create_fields = ("key",)
     edit_fields = services.TEMPLATE_FIELDS
+    record_services = RecordServices(record="template", delete=services.action_template_delete)
     list_display = ("key", "name", "kind", "subject", "active")
     list_filter = ("kind", "active")
     search_fields = ("key", "name", "subject", "body")
@@ -129,6 +135,3 @@ class ActionTemplateAdmin(ServiceAdmin):
 
     def update(self, request, obj, changes):
         services.action_template_upsert(key=obj.key, by=request.user, **changes)
-
-    def delete(self, request, obj):
-        services.action_template_delete(template=obj, by=request.user)

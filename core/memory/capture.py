@@ -37,22 +37,27 @@ class Capture:
     origin: str = ""
 
 
+def _chunks(text: str, *, header: str) -> list[str]:
+    """`text` cut into chunks; the first carries `header` (who, what about), so it reads on its own when
+    recalled."""
+    chunks = text_chunks(text)
+    if chunks:
+        chunks[0] = f"{header}: {chunks[0]}"
+    return chunks
+
+
 def _message(message: Message) -> Capture:
     conversation = message.conversation
     said = new_text(message.body_text)
     who = message.from_name or message.from_email or ("we" if message.direction == "outbound" else "")
     header = f"{who} wrote" + (f" about {message.subject}" if message.subject else "")
-    chunks = text_chunks(said)
-    if chunks:
-        # The first chunk carries who and what about, so it reads on its own when recalled.
-        chunks[0] = f"{header}: {chunks[0]}"
     return Capture(
         kind=Kind.MESSAGE,
         tier=Tier.WORKING,
         client_id=conversation.client_id,
         project_id=conversation.project_id,
         importance=0.5 if message.direction == "inbound" else 0.4,
-        chunks=chunks,
+        chunks=_chunks(said, header=header),
         untrusted=message.direction == Message.Direction.INBOUND,
         origin=(
             f"mail from {message.from_email}"
@@ -113,16 +118,13 @@ def _note(note: Note) -> Capture:
 def _artifact(artifact: Artifact) -> Capture:
     # A file that came attached to an inbound mail is the sender's text; one the operator filed is not.
     mail = artifact.messages.filter(direction=Message.Direction.INBOUND).order_by("pk").first()
-    chunks = text_chunks(artifact.extracted_text)
-    if chunks:
-        chunks[0] = f"From the file {artifact.filename}: {chunks[0]}"
     return Capture(
         kind=Kind.ARTIFACT,
         tier=Tier.WORKING,
         client_id=artifact.client_id,
         project_id=artifact.project_id,
         importance=0.4,
-        chunks=chunks,
+        chunks=_chunks(artifact.extracted_text, header=f"From the file {artifact.filename}"),
         untrusted=mail is not None,
         origin=f"attachment of mail from {mail.from_email}" if mail is not None else "file",
     )

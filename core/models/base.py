@@ -28,6 +28,16 @@ def currency_check(name: str, field: str = "currency") -> models.CheckConstraint
     return models.CheckConstraint(condition=Q(**{f"{field}__in": sorted(CURRENCY_CODES)}), name=name)
 
 
+def dates_in_order_check(name: str, start: str, end: str) -> models.CheckConstraint:
+    """`end` is not before `start` where both are set."""
+    return models.CheckConstraint(
+        condition=Q(**{f"{start}__isnull": True})
+        | Q(**{f"{end}__isnull": True})
+        | Q(**{f"{end}__gte": F(start)}),
+        name=name,
+    )
+
+
 def email_normalised_check(name: str, field: str = "email") -> models.CheckConstraint:
     # Blank is allowed where the field is optional; anything else must already be trimmed lower case.
     return models.CheckConstraint(condition=Q(**{field: Lower(Trim(F(field)))}), name=name)

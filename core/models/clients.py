@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import Q
 from simple_history.models import HistoricalRecords
 
 from core.models.base import (
@@ -12,6 +12,7 @@ from core.models.base import (
     TimeStamped,
     currency_check,
     currency_field,
+    dates_in_order_check,
     email_normalised_check,
     non_negative_check,
 )
@@ -102,12 +103,7 @@ class Project(TimeStamped):
         constraints = [
             non_negative_check("project_budget_non_negative", "budget"),
             currency_check("project_currency_iso4217"),
-            models.CheckConstraint(
-                condition=Q(start_date__isnull=True)
-                | Q(due_date__isnull=True)
-                | Q(due_date__gte=F("start_date")),
-                name="project_due_after_start",
-            ),
+            dates_in_order_check("project_due_after_start", "start_date", "due_date"),
         ]
 
     def __str__(self) -> str:
@@ -168,12 +164,7 @@ class Contract(TimeStamped):
         constraints = [
             non_negative_check("contract_value_non_negative", "value"),
             currency_check("contract_currency_iso4217"),
-            models.CheckConstraint(
-                condition=Q(start_date__isnull=True)
-                | Q(end_date__isnull=True)
-                | Q(end_date__gte=F("start_date")),
-                name="contract_end_after_start",
-            ),
+            dates_in_order_check("contract_end_after_start", "start_date", "end_date"),
         ]
 
     def __str__(self) -> str:

@@ -35,6 +35,10 @@ class MoneyDocument(TimeStamped):
     class Meta:
         abstract = True
 
+    @property
+    def is_editable(self) -> bool:
+        return self.status == self.Status.DRAFT
+
 
 class MoneyLine(models.Model):
     """A priced line. `amount` and `tax_amount` are derived and the database checks the arithmetic."""
@@ -54,6 +58,9 @@ class MoneyLine(models.Model):
     class Meta:
         abstract = True
         ordering = ["position", "pk"]
+
+    def __str__(self) -> str:
+        return self.description
 
     @classmethod
     def line_constraints(cls, prefix: str) -> list[models.CheckConstraint]:
@@ -107,10 +114,6 @@ class Proposal(MoneyDocument):
     def __str__(self) -> str:
         return self.title
 
-    @property
-    def is_editable(self) -> bool:
-        return self.status == self.Status.DRAFT
-
 
 class ProposalLine(MoneyLine):
     proposal = models.ForeignKey(Proposal, on_delete=models.CASCADE, related_name="lines")
@@ -118,9 +121,6 @@ class ProposalLine(MoneyLine):
 
     class Meta(MoneyLine.Meta):
         constraints = MoneyLine.line_constraints("proposalline")
-
-    def __str__(self) -> str:
-        return self.description
 
 
 class InvoiceSequence(models.Model):
@@ -240,10 +240,6 @@ class Invoice(MoneyDocument):
     def __str__(self) -> str:
         return self.number or f"Draft invoice #{self.pk}"
 
-    @property
-    def is_editable(self) -> bool:
-        return self.status == self.Status.DRAFT
-
 
 class InvoiceLine(MoneyLine):
     invoice = models.ForeignKey(Invoice, on_delete=models.CASCADE, related_name="lines")
@@ -251,9 +247,6 @@ class InvoiceLine(MoneyLine):
 
     class Meta(MoneyLine.Meta):
         constraints = MoneyLine.line_constraints("invoiceline")
-
-    def __str__(self) -> str:
-        return self.description
 
 
 class InvoiceReminder(models.Model):

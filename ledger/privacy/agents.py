@@ -3,8 +3,7 @@ propose the export or the erase, with the counts, so the operator approves knowi
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+from typing import ClassVar
 
 from pydantic import BaseModel
 
@@ -34,50 +33,50 @@ def _counted(holdings: dict[str, dict[str, int]]) -> str:
     return ", ".join(parts) or "nothing"
 
 
-def _propose(client_id: int, *, kind: str, summary: Callable[[Any, str], str]) -> AgentResult:
-    """Count what the workspace holds about the client and propose `kind` for it, counts in the summary."""
-    client = _client(client_id)
-    holdings = privacy.client_data_inventory(client=client)
-    return AgentResult(
-        output=ClientDataOutput(client_id=client.pk, holdings=holdings),
-        actions=[
-            ProposedAction(
-                kind=kind, payload={"client_id": client.pk}, summary=summary(client, _counted(holdings))[:500]
-            )
-        ],
-    )
+class _ClientDataAgent(Agent):
+    """Counts what the workspace holds about the client and proposes `kind` for it, counts in the summary."""
 
-
-@agent_register
-class ClientExporter(Agent):
-    name = "client_exporter"
     version = "1"
-    description = "Counts what the workspace holds about a client and proposes handing it over as one zip."
     Input = ClientDataInput
     Output = ClientDataOutput
+    kind: ClassVar[str]
+
+    def summary(self, client: Client, held: str) -> str:
+        raise NotImplementedError
 
     def run(self, ctx: AgentContext, input: ClientDataInput) -> AgentResult:  # noqa: A002
-        return _propose(
-            input.client_id,
-            kind="client.export",
-            summary=lambda client, held: f"Export all data about {client.name} (#{client.pk}): {held}",
+        client = _client(input.client_id)
+        holdings = privacy.client_data_inventory(client=client)
+        return AgentResult(
+            output=ClientDataOutput(client_id=client.pk, holdings=holdings),
+            actions=[
+                ProposedAction(
+                    kind=self.kind,
+                    payload={"client_id": client.pk},
+                    summary=self.summary(client, _counted(holdings))[:500],
+                )
+            ],
         )
 
 
 @agent_register
-class ClientEraser(Agent):
+class ClientExporter(_ClientDataAgent):
+    name = "client_exporter"
+    description = "Counts what the workspace holds about a client and proposes handing it over as one zip."
+    kind = "client.export"
+
+    def summary(self, client: Client, held: str) -> str:
+        return f"Export all data about {client.name} (#{client.pk}): {held}"
+
+
+@agent_register
+class ClientEraser(_ClientDataAgent):
     name = "client_eraser"
-    version = "1"
     description = (
         "Counts a client's personal data and proposes erasing it (issued invoices and payments are kept)."
     )
-    Input = ClientDataInput
-    Output = ClientDataOutput
+    kind = "client.erase"
 
-    def run(self, ctx: AgentContext, input: ClientDataInput) -> AgentResult:  # noqa: A002
-        return _propose(
-            input.client_id,
-            kind="client.erase",
-            # The name stays out of the summary: it outlives the erase on the approval page.
-            summary=lambda client, held: f"Erase the personal data of client #{client.pk}: {held}",
-        )
+    def summary(self, client: Client, held: str) -> str:
+        # The name stays out of the summary: it outlives the erase on the approval page.
+        return f"Erase the personal data of client #{client.pk}: {held}"

@@ -7,17 +7,12 @@ behind. No migrations and no web server: in production those are the release ste
 
 from __future__ import annotations
 
-import os
-import signal
 import socket
-import sys
 
-from django.conf import settings
 from django.core.management.base import BaseCommand
 
 from aios.env import env_int
-from aios.management.commands.up import STOP_GRACE_SECONDS
-from aios.supervisor import Supervisor, cluster_children
+from aios.supervisor import Supervisor, child_env, cluster_children
 
 
 class Command(BaseCommand):
@@ -34,34 +29,13 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, name: str, clusters: int, **options):
-        env = {
-            **os.environ,
-            "DJANGO_SETTINGS_MODULE": os.environ.get("DJANGO_SETTINGS_MODULE", "aios.settings"),
-        }
-        supervisor = Supervisor(
-            children=cluster_children(
-                name=name,
-                count=max(clusters, 1),
-                python=sys.executable,
-                manage=str(settings.BASE_DIR / "manage.py"),
-                cwd=str(settings.BASE_DIR),
-                env=env,
-            ),
-            heartbeat_seconds=settings.AIOS_HEARTBEAT_SECONDS,
-            deadline_seconds=settings.AIOS_HEARTBEAT_DEADLINE_SECONDS,
-            stop_grace_seconds=env_int("AIOS_STOP_GRACE_SECONDS", STOP_GRACE_SECONDS, minimum=1),
-            say=self._say,
+        supervisor = Supervisor.from_settings(
+            children=cluster_children(name=name, count=max(clusters, 1), env=child_env()),
+            stdout=self.stdout,
         )
-        for signum in (signal.SIGINT, signal.SIGTERM):
-            signal.signal(signum, supervisor.request_stop)
         supervisor.start()
         try:
             supervisor.run()
         finally:
             supervisor.stop()
         self.stdout.write("Worker clusters stopped.")
-
-    def _say(self, line: str) -> None:
-        # Unbuffered: the operator (or a log collector reading a pipe) sees a restart when it happens.
-        self.stdout.write(line)
-        self.stdout.flush()

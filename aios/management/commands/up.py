@@ -10,7 +10,6 @@ The embedded PostgreSQL is stopped cleanly when the last process attached to it 
 from __future__ import annotations
 
 import os
-import signal
 import socket
 import sys
 import time
@@ -24,11 +23,9 @@ from django.core.management.base import BaseCommand, CommandError
 
 from aios.demo import demo_password, demo_workspace_create
 from aios.env import env_bool, env_int, env_str
-from aios.supervisor import Child, Supervisor, cluster_children
+from aios.supervisor import Child, Supervisor, child_env, cluster_children
 from core.demo import DEMO_OPERATOR_EMAIL
 from core.selectors import workspace_get
-
-STOP_GRACE_SECONDS = 20
 
 
 class Command(BaseCommand):
@@ -50,15 +47,7 @@ class Command(BaseCommand):
         if not no_demo and env_bool("AIOS_SEED_DEMO", True):
             login = self._seed_demo_on_first_start()
 
-        supervisor = Supervisor(
-            children=self._children(host, port),
-            heartbeat_seconds=settings.AIOS_HEARTBEAT_SECONDS,
-            deadline_seconds=settings.AIOS_HEARTBEAT_DEADLINE_SECONDS,
-            stop_grace_seconds=env_int("AIOS_STOP_GRACE_SECONDS", STOP_GRACE_SECONDS, minimum=1),
-            say=self._say,
-        )
-        for signum in (signal.SIGINT, signal.SIGTERM):
-            signal.signal(signum, supervisor.request_stop)
+        supervisor = Supervisor.from_settings(children=self._children(host, port), stdout=self.stdout)
         supervisor.start()
         try:
             url = f"http://{host}:{port}/"
@@ -95,13 +84,9 @@ class Command(BaseCommand):
         return None
 
     def _children(self, host: str, port: int) -> list[Child]:
-        python = sys.executable
-        env = {
-            **os.environ,
-            "DJANGO_SETTINGS_MODULE": os.environ.get("DJANGO_SETTINGS_MODULE", "aios.settings"),
-        }
+        env = child_env()
         web = [
-            python,
+            sys.executable,
             "-m",
             "gunicorn",
             "aios.wsgi:application",
@@ -118,16 +103,10 @@ class Command(BaseCommand):
             "--access-logfile",
             "-",
         ]
-        base = str(settings.BASE_DIR)
         return [
-            Child(name="web server", argv=web, env=env, cwd=base),
+            Child(name="web server", argv=web, env=env, cwd=str(settings.BASE_DIR)),
             *cluster_children(
-                name=socket.gethostname(),
-                count=env_int("AIOS_Q_CLUSTERS", 1, minimum=1),
-                python=python,
-                manage=str(settings.BASE_DIR / "manage.py"),
-                cwd=base,
-                env=env,
+                name=socket.gethostname(), count=env_int("AIOS_Q_CLUSTERS", 1, minimum=1), env=env
             ),
         ]
 
@@ -157,8 +136,3 @@ class Command(BaseCommand):
             lines += [f"  Sign in:      {login[0]}", f"  Password:     {login[1]}"]
         lines += ["  Stop:         Ctrl-C", ""]
         self.stdout.write(self.style.SUCCESS("\n".join(lines)))
-
-    def _say(self, line: str) -> None:
-        # Unbuffered: the operator (or a log collector reading a pipe) sees a restart when it happens.
-        self.stdout.write(line)
-        self.stdout.flush()
