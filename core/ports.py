@@ -55,3 +55,8 @@ memory_recalled = Port("memory_recalled")
 # kind="export" | "erase", by=<user>; returns the task. Wired by the ledger:
 # ledger.privacy.services.client_data_request.
 client_data_request = Port("client_data_request")
+
+# The operator asks for an invoice to be sent by email with its PDF (the invoice admin's action): an
+# `invoice.send` task writes the email and the ledger asks before it leaves. Called with invoice=<Invoice>,
+# requested_by=<user>; returns the task. Wired by the ledger: ledger.services.invoice_send_request.
+invoice_send_request = Port("invoice_send_request")

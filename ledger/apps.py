@@ -14,10 +14,12 @@ class LedgerConfig(AppConfig):
         from ledger.privacy import part as privacy_part
         from ledger.privacy import services as privacy_services
         from ledger.privacy import workflows as privacy_workflows  # noqa: F401 - client.export, client.erase
+        from ledger.services import invoices as invoice_services
 
         # Core asks for memory work through its ports; the ledger is what does it (docs/adr/0009).
         ports.memory_capture_submit.wire(memory_jobs.memory_capture_submit)
         ports.memory_recalled.wire(memory_jobs.memory_recall_record)
         ports.client_data_request.wire(privacy_services.client_data_request)
+        ports.invoice_send_request.wire(invoice_services.invoice_send_request)
         # The work about a client is part of the client's data (export, erase: docs/adr/0012).
         client_data_part_register(privacy_part.PART)

@@ -15,7 +15,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
-from core import clock, services
+from core import clock, ports, services
 from core.admin.base import (
     ClientCurrencyForm,
     CurrencyInUseFilter,
@@ -171,6 +171,11 @@ class InvoiceReminderInline(ReadOnlyPermissions, admin.TabularInline):
     verbose_name_plural = "Payment reminders"
 
 
+def _send_requested(request: HttpRequest, invoice: Invoice) -> str:
+    task = ports.invoice_send_request(invoice=invoice, requested_by=request.user)
+    return f"{invoice} (task {str(task.pk)[:8]})"
+
+
 @admin.register(Invoice)
 class InvoiceAdmin(ServiceAdmin):
     form = ClientCurrencyForm
@@ -223,6 +228,7 @@ class InvoiceAdmin(ServiceAdmin):
     inlines = (InvoiceLineInline, InvoiceReminderInline)
     actions = (
         "issue",
+        "send_by_email",
         "mark_sent",
         "mark_paid",
         "mark_overdue",
@@ -294,7 +300,15 @@ class InvoiceAdmin(ServiceAdmin):
         description="Issue (assign number)",
         done="Issued",
     )
-    mark_sent = invoice_status_action(services.invoice_mark_sent, "Mark sent", "Marked sent")
+    # Through the ledger (a port: core does not import it): the email is written, then waits for approval.
+    send_by_email = service_action(
+        lambda request, invoice: _send_requested(request, invoice),
+        description="Send by email with the PDF (issues a draft; waits for your approval)",
+        done="Sending asked for; approve it in the approval queue",
+    )
+    mark_sent = invoice_status_action(
+        services.invoice_mark_sent, "Mark sent (went out another way)", "Marked sent"
+    )
     mark_paid = invoice_status_action(services.invoice_mark_paid, "Mark paid", "Marked paid")
     mark_overdue = invoice_status_action(services.invoice_mark_overdue, "Mark overdue", "Marked overdue")
 

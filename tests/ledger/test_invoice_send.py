@@ -207,3 +207,28 @@ def studio_iban() -> str:
     from core.models import Workspace
 
     return Workspace.objects.get(pk=1).iban
+
+
+def test_the_invoice_admin_asks_through_the_ledger(
+    studio, operator_client, django_capture_on_commit_callbacks
+):
+    client = ClientFactory(name="Berg Bakery AB", email="jonas@bergbakery.se")
+    invoice = core_services.invoice_create(
+        by=studio,
+        client=client,
+        currency="EUR",
+        lines=[{"description": "Hosting", "quantity": "1", "unit_price": "100.00", "tax_rate": "25"}],
+    )
+    with django_capture_on_commit_callbacks(execute=False):
+        response = operator_client.post(
+            "/admin/core/invoice/",
+            {"action": "send_by_email", "_selected_action": [invoice.pk]},
+            follow=True,
+        )
+    assert response.status_code == 200
+    task = Task.objects.get(workflow="invoice.send")
+    assert task.input == {"client_id": client.pk, "invoice_id": invoice.pk}
+    assert task.requested_by_user == studio
+    assert "approve it in the approval queue" in response.content.decode()
+    invoice.refresh_from_db()
+    assert invoice.status == "draft" and django_mail.outbox == []
