@@ -524,9 +524,10 @@ def test_a_task_does_not_succeed_while_another_process_holds_its_email(settings)
 
     db = connection.settings_dict
     with psycopg.connect(host=db["HOST"], port=db["PORT"], user=db["USER"], dbname=db["NAME"]) as other:
-        other.execute("SELECT id FROM ledger_outboxemail WHERE id = %s FOR UPDATE", [email.pk])
+        # The other process is in the middle of sending: it holds the row's delivery lock (ledger.outbox).
+        other.execute("SELECT pg_advisory_lock(hashtext('aios.outbox'), %s)", [email.pk])
         assert services.task_execute(task_id=task.pk) == "failed"
-        other.rollback()
+        other.execute("SELECT pg_advisory_unlock(hashtext('aios.outbox'), %s)", [email.pk])
 
     task.refresh_from_db()
     email.refresh_from_db()
