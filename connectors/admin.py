@@ -345,7 +345,8 @@ class BankEntryAdmin(ReadOnlyAdmin):
         if not self.has_operate_permission(request):
             raise PermissionDenied
         entry = get_object_or_404(BankEntry, pk=pk)
-        form = ProposeForm(request.POST or None)
+        # The phone's money page links here with a candidate filled in; the operator still confirms it.
+        form = ProposeForm(request.POST or None, initial={"invoices": request.GET.get("invoices", "")[:500]})
         if request.method == "POST" and form.is_valid():
             numbers = form.cleaned_data["invoices"].replace(";", ",").split(",")
             try:
