@@ -55,3 +55,9 @@ memory_recalled = Port("memory_recalled")
 # kind="export" | "erase", by=<user>; returns the task. Wired by the ledger:
 # ledger.privacy.services.client_data_request.
 client_data_request = Port("client_data_request")
+
+# The invoice's timeline (issued, sent, reminded, paid … with the tasks that did it) for its back-office
+# page: it reads the ledger's tasks and actions, so the ledger builds it. Called with invoice_id=…; returns
+# the events oldest first (each with at, kind, title, detail, by, task_id, payment_id). Wired by the
+# ledger: ledger.money.timeline.invoice_timeline_events.
+invoice_timeline = Port("invoice_timeline")
