@@ -27,5 +27,6 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("tasks/", include("ledger.urls")),
     path("approvals/", include("ledger.approval_urls")),
+    path("money/", include("ledger.money.urls")),
     path("", include("core.urls")),
 ]

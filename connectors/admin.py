@@ -23,6 +23,7 @@ from connectors import imap, services
 from connectors.models import InboundMail, Mailbox
 from connectors.statements import StatementError, statement_import
 from connectors.statements.importer import bank_entry_propose
+from core import selectors as core_selectors
 from core.models import BankEntry, BankStatement
 from ledger.admin.base import ReadOnlyAdmin, ReadOnlyInline, text_block
 
@@ -273,6 +274,25 @@ class ProposeForm(forms.Form):
     )
 
 
+class WaitingForOperatorFilter(admin.SimpleListFilter):
+    """The bank entries' to-do list: credits no payment was proposed for (ambiguous or unmatched). The
+    status filter's "Waiting for the operator" also lists debits, which are never matched."""
+
+    title = "waiting for the operator"
+    parameter_name = "waiting"
+
+    def lookups(self, request: HttpRequest, model_admin) -> tuple[tuple[str, str], ...]:
+        return (("yes", "Credits waiting for the operator"), ("no", "Everything else"))
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        waiting = core_selectors.bank_entries_waiting().values("pk")
+        if self.value() == "yes":
+            return queryset.filter(pk__in=waiting)
+        if self.value() == "no":
+            return queryset.exclude(pk__in=waiting)
+        return queryset
+
+
 @admin.register(BankEntry)
 class BankEntryAdmin(ReadOnlyAdmin):
     """Every booked line. Credits that wait for the operator (ambiguous or unmatched) are the list filtered
@@ -288,7 +308,7 @@ class BankEntryAdmin(ReadOnlyAdmin):
         "match_kind",
         "status",
     )
-    list_filter = ("status", "match_kind", "currency")
+    list_filter = (WaitingForOperatorFilter, "status", "match_kind", "currency")
     search_fields = ("counterparty", "counterparty_iban", "remittance", "entry_ref")
     date_hierarchy = "booked_on"
     fields = (
@@ -345,7 +365,8 @@ class BankEntryAdmin(ReadOnlyAdmin):
         if not self.has_operate_permission(request):
             raise PermissionDenied
         entry = get_object_or_404(BankEntry, pk=pk)
-        form = ProposeForm(request.POST or None)
+        # The phone's money page links here with a candidate filled in; the operator still confirms it.
+        form = ProposeForm(request.POST or None, initial={"invoices": request.GET.get("invoices", "")[:500]})
         if request.method == "POST" and form.is_valid():
             numbers = form.cleaned_data["invoices"].replace(";", ",").split(",")
             try:

@@ -60,3 +60,9 @@ client_data_request = Port("client_data_request")
 # `invoice.send` task writes the email and the ledger asks before it leaves. Called with invoice=<Invoice>,
 # requested_by=<user>; returns the task. Wired by the ledger: ledger.services.invoice_send_request.
 invoice_send_request = Port("invoice_send_request")
+
+# The invoice's timeline (issued, sent, reminded, paid … with the tasks that did it) for its back-office
+# page: it reads the ledger's tasks and actions, so the ledger builds it. Called with invoice_id=…; returns
+# the events oldest first (each with at, kind, title, detail, by, task_id, payment_id). Wired by the
+# ledger: ledger.money.timeline.invoice_timeline_events.
+invoice_timeline = Port("invoice_timeline")

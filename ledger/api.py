@@ -19,6 +19,7 @@ from core.schemas import RecordId
 from ledger import approvals as approval_services
 from ledger import selectors, services
 from ledger.models import Action, ApprovalRequest, Task
+from ledger.money.api import router as money_router
 from ledger.privacy import services as privacy_services
 from ledger.schemas import (
     ActionOut,
@@ -204,3 +205,4 @@ router.add_router("/invoices", invoice_mail)
 router.add_router("/tasks", tasks)
 router.add_router("/actions", actions)
 router.add_router("/approvals", approvals)
+router.add_router("", money_router)

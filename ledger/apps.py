@@ -11,6 +11,7 @@ class LedgerConfig(AppConfig):
         from core.privacy import client_data_part_register
         from ledger import memory_jobs
         from ledger.housekeeping import workflows  # noqa: F401 - registers the ledger's own workflows
+        from ledger.money import timeline
         from ledger.privacy import part as privacy_part
         from ledger.privacy import services as privacy_services
         from ledger.privacy import workflows as privacy_workflows  # noqa: F401 - client.export, client.erase
@@ -21,5 +22,6 @@ class LedgerConfig(AppConfig):
         ports.memory_recalled.wire(memory_jobs.memory_recall_record)
         ports.client_data_request.wire(privacy_services.client_data_request)
         ports.invoice_send_request.wire(invoice_services.invoice_send_request)
+        ports.invoice_timeline.wire(timeline.invoice_timeline_events)
         # The work about a client is part of the client's data (export, erase: docs/adr/0012).
         client_data_part_register(privacy_part.PART)

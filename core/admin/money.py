@@ -11,6 +11,7 @@ from django.contrib import admin
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
+from django.template.loader import render_to_string
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
@@ -207,6 +208,7 @@ class InvoiceAdmin(ServiceAdmin):
         "credit_note_link",
         "created_at",
         "updated_at",
+        "timeline",
     )
     list_display = (
         "display_number",
@@ -281,6 +283,13 @@ class InvoiceAdmin(ServiceAdmin):
     @admin.display(description="Credit note")
     def credit_note_link(self, obj: Invoice) -> str | None:
         return admin_link(CreditNote.objects.filter(invoice=obj).first())
+
+    @admin.display(description="Timeline")
+    def timeline(self, obj: Invoice) -> str:
+        """Issued, sent, reminded, paid … oldest first, each with who did it and the ledger task; built
+        by the ledger (it reads tasks and actions) through core's port."""
+        events = ports.invoice_timeline(invoice_id=obj.pk)
+        return render_to_string("admin/core/invoice_timeline.html", {"events": events})
 
     @admin.display(description="Re-issued as")
     def replacement(self, obj: Invoice) -> str | None:

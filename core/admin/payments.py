@@ -5,7 +5,11 @@ runs the statement importer)."""
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.contrib import admin
+from django.db.models import DecimalField, F, QuerySet, Sum, Value
+from django.db.models.functions import Coalesce
 from django.http import HttpRequest
 from simple_history.admin import SimpleHistoryAdmin
 
@@ -13,12 +17,40 @@ from core import selectors
 from core.admin.base import ReadOnlyPermissions, admin_link, money_column
 from core.models import BankCsvMapping, PayerAccount, Payment, PaymentAllocation
 
+MONEY_FIELD = DecimalField(max_digits=14, decimal_places=2)
+
 
 class PaymentAllocationInline(ReadOnlyPermissions, admin.TabularInline):
     model = PaymentAllocation
     fields = ("invoice", "amount", "created_at")
     readonly_fields = fields
     extra = 0
+
+
+class AllocationFilter(admin.SimpleListFilter):
+    """Payments by how much of them settles invoices: the ones with money left over are the client's
+    credit, waiting for the operator to allocate it (or refund it)."""
+
+    title = "allocated to invoices"
+    parameter_name = "allocated"
+
+    def lookups(self, request: HttpRequest, model_admin) -> tuple[tuple[str, str], ...]:
+        return (
+            ("credit", "Waiting for the operator: credit left"),
+            ("none", "Not allocated at all"),
+            ("full", "Fully allocated"),
+        )
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        if self.value() not in ("credit", "none", "full"):
+            return queryset
+        allocated = Coalesce(Sum("allocations__amount"), Value(Decimal("0.00")), output_field=MONEY_FIELD)
+        queryset = queryset.annotate(allocated_total=allocated)
+        if self.value() == "credit":
+            return queryset.filter(allocated_total__lt=F("amount"))
+        if self.value() == "none":
+            return queryset.filter(allocated_total=0)
+        return queryset.filter(allocated_total__gte=F("amount"))
 
 
 @admin.register(Payment)
@@ -32,7 +64,7 @@ class PaymentAdmin(ReadOnlyPermissions, SimpleHistoryAdmin):
         "payer_name",
         "reference",
     )
-    list_filter = ("source", "method", "currency")
+    list_filter = (AllocationFilter, "source", "method", "currency")
     list_select_related = ("client",)
     search_fields = ("reference", "payer_name", "payer_iban", "client__name")
     date_hierarchy = "received_on"

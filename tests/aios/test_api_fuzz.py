@@ -33,6 +33,7 @@ from tests.factories import (
     ProposalFactory,
 )
 from tests.ledger.approval_states import pending_approvals
+from tests.ledger.money.states import Credit, bank_entries
 from tests.ledger.states import waiting_email
 
 EXAMPLES = int(os.environ.get("AIOS_FUZZ_EXAMPLES", "10"))
@@ -58,6 +59,17 @@ def records(transactional_db):
     project = ProjectFactory(client=client, status="active")
     issued = InvoiceFactory(client=client, project=project)
     services.invoice_issue(invoice=issued, by=operator)
+    issued.refresh_from_db()
+    # A payment and a waiting bank credit, so the money lists answer with real rows.
+    services.payment_record(
+        client=client,
+        amount="10.00",
+        currency=issued.currency,
+        received_on=issued.issue_date,
+        by=operator,
+        allocations=[{"invoice": issued, "amount": "10.00"}],
+    )
+    bank_entries(operator, [Credit("75.00", "J. Smith", "invoice?", "none", {"kind": "none", "reasons": []})])
     approvals = pending_approvals(2)
     ids = {
         "client_id": [client.pk],

@@ -11,6 +11,7 @@ from jsonschema import Draft202012Validator
 from core import services
 from tests.factories import ClientFactory, ContactFactory, InvoiceFactory, ProjectFactory, ProposalFactory
 from tests.ledger.approval_states import pending_approval
+from tests.ledger.money.states import Credit, bank_entries
 from tests.ledger.states import dead_letter, waiting_email
 
 pytestmark = pytest.mark.django_db
@@ -72,6 +73,17 @@ def test_real_answers_validate_against_the_published_schema(api, document, opera
     voided = services.invoice_issue(invoice=InvoiceFactory(client=client), by=operator)
     services.invoice_void(invoice=voided, by=operator, reason="Issued twice by mistake.")
     InvoiceFactory(client=client)
+    part_paid = services.invoice_issue(invoice=InvoiceFactory(client=client), by=operator)
+    services.payment_record(
+        client=client,
+        amount="100.00",
+        currency=part_paid.currency,
+        received_on=part_paid.issue_date,
+        by=operator,
+        allocations=[{"invoice": part_paid, "amount": "50.00"}],
+        reference="Part payment",
+    )
+    bank_entries(operator, [Credit("75.00", "J. Smith", "invoice?", "none", {"kind": "none", "reasons": []})])
     waiting = waiting_email(operator)
     dead_letter()
     approval = pending_approval()
@@ -117,9 +129,13 @@ def test_real_answers_validate_against_the_published_schema(api, document, opera
         assert not errors, f"{url}: {[f'{list(e.absolute_path)}: {e.message}' for e in errors[:5]]}"
         checked.append(path)
 
-    assert len(checked) >= 16
+    assert len(checked) >= 19
+    money = {"/api/v1/invoices/{invoice_id}/timeline", "/api/v1/payments", "/api/v1/bank-entries"}
+    assert money <= set(checked)
     # The lists carried the records made above (an empty page would prove little).
-    assert api.get("/api/v1/invoices").json()["count"] == 3
+    assert api.get("/api/v1/invoices").json()["count"] == 4
+    assert api.get("/api/v1/payments").json()["count"] == 1
+    assert api.get("/api/v1/bank-entries").json()["count"] == 1
     assert {row["status"] for row in api.get("/api/v1/tasks").json()["items"]} >= {"waiting_approval", "dead"}
 
 
