@@ -284,7 +284,7 @@ def test_action_templates_render_with_every_variable_defined(seeded):
     }
 
     templates = {template.key: template for template in ActionTemplate.objects.all()}
-    assert {t.kind for t in templates.values()} == {"proposal", "follow_up", "reminder", "reply"}
+    assert {t.kind for t in templates.values()} == {"proposal", "follow_up", "reminder", "invoice", "reply"}
     for template in templates.values():
         subject = strict.from_string(template.subject).render(Context(context, autoescape=False))
         body = strict.from_string(template.body).render(Context(context, autoescape=False))
