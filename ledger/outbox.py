@@ -25,7 +25,7 @@ from collections.abc import Callable, Iterator
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
 from django.core.mail.backends.smtp import EmailBackend as SmtpBackend
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import F
 from django.db.models.functions import Coalesce
 
@@ -55,11 +55,14 @@ def outbox_deliver(*, email_id: int) -> Delivery:
             return Delivery.NOTHING
         uncertain = email.data_sent_at is not None
         rows = OutboxEmail.objects.filter(pk=email_id)
-        rows.update(
-            attempts=F("attempts") + 1,
-            data_sent_at=None,
-            uncertain_resends=F("uncertain_resends") + int(uncertain),
-        )
+        with transaction.atomic():  # the count of resends and the operator's notice go together
+            rows.update(
+                attempts=F("attempts") + 1,
+                data_sent_at=None,
+                uncertain_resends=F("uncertain_resends") + int(uncertain),
+            )
+            if uncertain:
+                _uncertain_resend_notice(email)
         backend = get_connection(fail_silently=False, timeout=settings.AIOS_SMTP_TIMEOUT_SECONDS)
         try:
             backend.open()
@@ -119,6 +122,25 @@ def _stamp_before_final_dot(smtp: smtplib.SMTP, stamp: Callable[[], object]) -> 
             send(data)
 
     smtp.send = send_stamping  # type: ignore[method-assign]
+
+
+def _uncertain_resend_notice(email: OutboxEmail) -> None:
+    from django.urls import reverse
+
+    from ledger.services.notices import notice_raise  # the services import this module
+
+    notice_raise(
+        key=f"outbox:uncertain:{email.pk}",
+        title=f"\u201c{email.subject}\u201d may reach {', '.join(email.to)} twice",
+        body=(
+            "A worker stopped after the message was handed to the mail server and before it could record "
+            "the server's answer, so it is sent again with the same Message-ID (mail programs that "
+            "recognise the Message-ID show it once). Nothing else needs doing; if the recipient mentions "
+            "two copies, this is why."
+        ),
+        link=reverse("admin:ledger_outboxemail_change", args=[email.pk]),
+        task=email.action.task,
+    )
 
 
 def delivery_refused_for_good(exc: BaseException) -> bool:

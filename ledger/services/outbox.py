@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from django.urls import reverse
-
 from ledger.models import OutboxEmail, Task, TaskEvent
 from ledger.outbox import Delivery, delivery_refused_for_good, outbox_deliver
 from ledger.services.claim import Claim
@@ -11,7 +9,6 @@ from ledger.services.delivery import outbox_notice_refresh
 from ledger.services.errors import ClaimLost, DeliveryFailed, OutboxPending
 from ledger.services.events import task_event
 from ledger.services.mail_record import sent_mail_record
-from ledger.services.notices import notice_raise
 
 
 def outbox_deliver_for_task(*, claim: Claim) -> None:
@@ -40,8 +37,6 @@ def outbox_deliver_for_task(*, claim: Claim) -> None:
             kind=TaskEvent.Kind.DELIVERED,
             data={"outbox_email": email_id, "uncertain_resend": delivered is Delivery.RESENT},
         )
-        if delivered is Delivery.RESENT:
-            _uncertain_resend_notice(task=claim.task, email_id=email_id)
     # A row skipped because another process holds it (a worker presumed dead, still sending) is not
     # known to be sent: the task must not succeed before it is, or a failed send would be lost.
     unsent = OutboxEmail.objects.filter(action__task=claim.task, status=OutboxEmail.Status.PENDING).count()
@@ -49,19 +44,3 @@ def outbox_deliver_for_task(*, claim: Claim) -> None:
         raise OutboxPending(f"{unsent} email(s) of this task are still being sent by another process")
     sent_mail_record(task=claim.task)
     outbox_notice_refresh()
-
-
-def _uncertain_resend_notice(*, task: Task, email_id: int) -> None:
-    email = OutboxEmail.objects.only("subject", "to").get(pk=email_id)
-    notice_raise(
-        key=f"outbox:uncertain:{email_id}",
-        title=f"\u201c{email.subject}\u201d may have reached {', '.join(email.to)} twice",
-        body=(
-            "A worker stopped after the mail server received the message and before it could record the "
-            "server's answer, so the email was sent again with the same Message-ID (mail programs that "
-            "recognise the Message-ID show it once). Nothing else needs doing; if the recipient mentions "
-            "two copies, this is why."
-        ),
-        link=reverse("admin:ledger_outboxemail_change", args=[email_id]),
-        task=task,
-    )

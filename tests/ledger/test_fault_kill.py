@@ -1,15 +1,15 @@
-"""Exactly-once email while real workers are SIGKILLed again and again.
+"""No email lost, and none doubled without saying so, while real workers are SIGKILLed again and again.
 
 A real `manage.py qcluster` works through email tasks that send to a local SMTP server started here.
 The test kills worker processes in the middle of their tasks (the guard respawns them) and, now and
 then, the whole cluster (then starts it again), spread over the run, while it plays the scheduled
-sweeper. In the end every task
-has succeeded and the SMTP server has received every email: none lost, and none twice except where a kill
-hit the one window no SMTP client can close — then the outbox row counts the resend and a notice names it.
+sweeper. In the end every task has succeeded and the SMTP server has received every email: none lost, and
+none twice except where a kill hit the one window no SMTP client can close — then the outbox row counts
+the resend and a notice names it.
 
 It runs on both brokers: the ORM broker (queued work in PostgreSQL) and Redis (AIOS_Q_BROKER), where a
 package a killed cluster had taken is gone from the queue for good; the ledger's claims and the
-sweeper's re-enqueueing keep it exactly-once either way.
+sweeper's re-enqueueing keep it so either way.
 """
 
 from __future__ import annotations
@@ -160,16 +160,18 @@ def test_killed_workers_lose_no_email_and_explain_every_resend(tmp_path, smtp_se
     assert len(outbox) == TASKS
     assert {row.status for row in outbox.values()} == {OutboxEmail.Status.SENT}
 
-    # ... and the SMTP server received each of them once — twice only where a worker was killed between the
-    # server taking the message and our record of it (the window of ADR 0005), which the row counts and a
-    # notice names. Any other duplicate, or a resend nobody was told about, fails here.
+    # ... and the SMTP server received each of them once — more often only where a worker was killed inside
+    # the window between the final "." and our record of the server's reply (ADR 0005): the row counts such
+    # a resend and a notice names it. (The killed attempt may or may not have reached the server, so such
+    # an email arrived once or twice.) Any other duplicate, or a resend nobody was told about, fails here.
     received = Counter(message["Message-ID"] for message in inbox.messages)
     assert set(received) == set(outbox)
-    expected = {message_id: 1 + row.uncertain_resends for message_id, row in outbox.items()}
-    assert received == expected, (
-        "an email reached the server a number of times its outbox row does not account for: "
-        f"{ {key: (received[key], expected[key]) for key in expected if received[key] != expected[key]} }"
-    )
+    unexplained = {
+        message_id: (received[message_id], row.uncertain_resends)
+        for message_id, row in outbox.items()
+        if not 1 <= received[message_id] <= 1 + row.uncertain_resends
+    }
+    assert unexplained == {}, f"received more often than the outbox rows account for: {unexplained}"
     resent = {row.pk for row in outbox.values() if row.uncertain_resends}
     noticed = {
         int(key.rpartition(":")[2])
@@ -177,14 +179,14 @@ def test_killed_workers_lose_no_email_and_explain_every_resend(tmp_path, smtp_se
         if key.startswith("outbox:uncertain:")
     }
     assert noticed == resent
-    assert len(inbox.messages) == TASKS + len(resent)
+    doubled = len(inbox.messages) - TASKS
     recipients = sorted({message["To"] for message in inbox.messages})
     assert recipients == sorted(f"client{index}@example.com" for index in range(TASKS))
 
     print(
-        f"\n[{broker_url or 'orm'}] {TASKS} emails exactly once in {elapsed:.1f} s; "
+        f"\n[{broker_url or 'orm'}] {TASKS} emails, none lost, in {elapsed:.1f} s; "
         f"killed {len(killed_workers)} workers and "
         f"{cluster_kills} whole clusters; {expired} leases expired, {retried} tasks needed more than "
         f"one attempt (max {max(Task.objects.values_list('attempts', flat=True))}); "
-        f"{len(resent)} sent again after a kill inside the uncertain window"
+        f"{len(resent)} sent again after a kill inside the uncertain window, {doubled} extra copies received"
     )

@@ -155,6 +155,9 @@ def test_a_sender_killed_after_the_server_took_the_message_resends_it_once_and_s
     assert (outbox_row.status, outbox_row.attempts, outbox_row.uncertain_resends) == ("sent", 2, 1)
     assert outbox_row.data_sent_at is None
     assert [message["Message-ID"] for message in handler.messages] == ["<window-42@studio.example>"] * 2
+    notice = Notice.objects.get(key=f"outbox:uncertain:{outbox_row.pk}")
+    assert notice.title == "“Invoice NW-2026-0042” may reach ana@client.example twice"
+    assert notice.task_id == outbox_row.action.task_id and notice.is_open
 
 
 def test_a_refusal_after_the_final_dot_is_certain_and_clears_the_stamp(settings, outbox_row):
