@@ -10,9 +10,11 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Model
 from django_q.tasks import async_task
 
 from agents import kernel
+from core.dbcopy import rows_copy, rows_insert_new
 from ledger.models import Task, TaskEvent
 from ledger.services.events import task_event
 
@@ -116,7 +118,8 @@ def tasks_submit_many(
     """Many tasks of one workflow, each `(idempotency_key, input)`, in a few statements: the tasks whose key
     is new are created (a key seen before is skipped, as `task_submit` would return the existing task) and
     handed to django-q2 after commit in chunks, so a statement of ten thousand lines is not ten thousand
-    round trips. Returns the tasks created."""
+    round trips. The tasks and their events are written with COPY (core.dbcopy), as `bulk_create` spent
+    more time preparing the values than the database spent storing them. Returns the tasks created."""
     if not items:
         return []
     if any(not (key or "").strip() for key, _ in items):
@@ -127,7 +130,11 @@ def tasks_submit_many(
         definition = kernel.workflow_get(workflow)
     except kernel.RegistryError as exc:
         raise ValidationError({"workflow": str(exc)}) from None
-    requester = _requester(requested_by)
+    requester = {
+        Task._meta.get_field(name).attname: value.pk if isinstance(value, Model) else value
+        for name, value in _requester(requested_by).items()
+    }
+    fields = ("id", "idempotency_key", "workflow", "input", "mode", "max_attempts", *requester)
     max_attempts = definition.max_attempts or settings.AIOS_TASK_MAX_ATTEMPTS
     with transaction.atomic():
         known = set(
@@ -135,35 +142,39 @@ def tasks_submit_many(
                 "idempotency_key", flat=True
             )
         )
-        fresh, seen = [], set()
+        fresh: dict[str, Task] = {}
         for key, data in items:
-            if key in known or key in seen:
+            if key in known or key in fresh:
                 continue
-            seen.add(key)
-            fresh.append(
-                Task(
-                    idempotency_key=key,
-                    workflow=workflow,
-                    input=kernel.workflow_input_validate(definition, data),
-                    mode=mode,
-                    max_attempts=max_attempts,
-                    **requester,
-                )
+            fresh[key] = Task(
+                id=uuid.uuid4(),
+                idempotency_key=key,
+                workflow=workflow,
+                input=kernel.workflow_input_validate(definition, data),
+                mode=mode,
+                max_attempts=max_attempts,
+                **requester,
             )
         # A concurrent submit of the same key makes this insert skip it (the other one created it).
-        Task.objects.bulk_create(fresh, batch_size=1000, ignore_conflicts=True)
-        created = list(Task.objects.filter(pk__in=[task.pk for task in fresh]))
-        TaskEvent.objects.bulk_create(
-            [
-                TaskEvent(
-                    task=task,
-                    kind=TaskEvent.Kind.CREATED,
-                    attempt=0,
-                    data={"requested_by": str(requested_by)[:200]},
-                )
+        inserted = {
+            key
+            for (key,) in rows_insert_new(
+                model=Task,
+                fields=fields,
+                rows=([getattr(task, name) for name in fields] for task in fresh.values()),
+                returning=("idempotency_key",),
+            )
+        }
+        created = [task for key, task in fresh.items() if key in inserted]
+        for task in created:
+            task._state.adding = False
+        rows_copy(
+            model=TaskEvent,
+            fields=("task_id", "kind", "attempt", "data"),
+            rows=(
+                (task.pk, TaskEvent.Kind.CREATED, 0, {"requested_by": str(requested_by)[:200]})
                 for task in created
-            ],
-            batch_size=1000,
+            ),
         )
         ids = [str(task.pk) for task in created]
         transaction.on_commit(lambda: tasks_enqueue_many(task_ids=ids))
