@@ -2,7 +2,8 @@
 
 Figures, all from this run: parsing alone (the baseline: what any import costs before matching),
 parsing + matching (`import_statement --dry-run`), and the whole import (entries stored and one ledger
-task proposing a payment per matched credit, in one transaction). Target: ≥ 2,000 entries/s.
+task proposing a payment per matched credit, in one transaction), with the share of storing and proposing
+(the whole import less the dry run). Target: ≥ 2,000 entries/s for the whole import.
 """
 
 import datetime as dt
@@ -133,13 +134,17 @@ def run():
     started = time.perf_counter()
     index = selectors.payment_match_index()
     built = time.perf_counter() - started
-    report = statement_import(content=content, filename="bench.xml", dry_run=True)
-    _rate("parse + match (dry run)", time.perf_counter() - started, f"  index built in {built * 1000:.0f} ms")
+    started = time.perf_counter()
+    report = statement_import(content=content, filename="bench.xml", dry_run=True)  # builds its own index
+    dry_run = time.perf_counter() - started
+    _rate("parse + match (dry run)", dry_run, f"  index built in {built * 1000:.0f} ms")
     print("matches:", dict(sorted(report.kinds.items())), f"({len(index.by_full):,} invoices indexed)")
 
     started = time.perf_counter()
     report = statement_import(content=content, filename="bench.xml", by=user)
-    _rate("whole import (store + propose via ledger)", time.perf_counter() - started, "  target ≥ 2,000/s")
+    whole = time.perf_counter() - started
+    _rate("whole import (store + propose via ledger)", whole, "  target ≥ 2,000/s")
+    _rate("  storing + proposing (whole − dry run)", whole - dry_run)
     print(
         f"stored {BankEntry.objects.count():,} entries, "
         f"{Task.objects.filter(workflow='payment.propose').count():,} payment tasks waiting to propose"

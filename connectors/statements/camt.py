@@ -9,11 +9,14 @@ pending ones come again, booked, in a later statement.
 from __future__ import annotations
 
 import datetime as dt
+import io
+from collections.abc import Iterator
+from dataclasses import replace
 from decimal import Decimal, InvalidOperation
 from xml.etree.ElementTree import Element, ParseError
 
 from defusedxml import DefusedXmlException
-from defusedxml.ElementTree import fromstring
+from defusedxml.ElementTree import iterparse
 
 from connectors.statements.entries import ParsedEntry, ParsedStatement, StatementError, iban_valid
 
@@ -85,43 +88,82 @@ def _remittance(details: Element | None, entry: Element) -> str:
     return " ".join(" ".join(parts).split())
 
 
+CONTAINERS = {"BkToCstmrStmt": "Stmt", "BkToCstmrAcctRpt": "Rpt", "BkToCstmrDbtCdtNtfctn": "Ntfctn"}
+
+
 def parse_camt(content: bytes) -> ParsedStatement:
+    """The statement, read as a stream: each entry is read when its element ends and then dropped, so a
+    file of thousands of entries never holds its whole tree (which, alive while every entry was read,
+    made the garbage collector walk it over and over)."""
     try:
-        root = fromstring(content, forbid_dtd=True)
+        return _statement(iterparse(io.BytesIO(content), events=("start", "end"), forbid_dtd=True))
     except ParseError as error:
         line, column = getattr(error, "position", (0, 0))
         raise StatementError(f"XML line {line}, column {column}: {error}") from None
     except DefusedXmlException as error:
         raise StatementError(f"The XML declares a DTD or entities, which are refused: {error}") from None
-    body = next(iter(root), None)
-    kind = _local(body.tag) if body is not None else ""
-    container = {"BkToCstmrStmt": "Stmt", "BkToCstmrAcctRpt": "Rpt", "BkToCstmrDbtCdtNtfctn": "Ntfctn"}.get(
-        kind
-    )
-    if container is None:
-        raise StatementError(
-            f"<{_local(root.tag)}>: no BkToCstmrStmt, BkToCstmrAcctRpt or BkToCstmrDbtCdtNtfctn."
-        )
-    reports = _children(body, container)
+
+
+def _statement(events: Iterator[tuple[str, Element]]) -> ParsedStatement:
+    """The document's first element in the root is the message (a statement, report or notification);
+    each of its reports' `Ntry` children is one booking (or several, for a batch)."""
+    statement = ParsedStatement(format="camt053")
+    root = body = report = None
+    in_body = False
+    kind = container = ""
+    depth = reports = position = 0
+    found: list[ParsedEntry] = []  # the current report's entries
+    for event, element in events:
+        if event == "start":
+            depth += 1
+            if depth == 1:
+                root = element
+            elif depth == 2 and body is None:
+                body, in_body, kind = element, True, _local(element.tag)
+                container = CONTAINERS.get(kind, "")
+                if not container:
+                    raise _not_a_statement(root)
+            elif depth == 3 and in_body and _local(element.tag) == container:
+                report, reports, position = element, reports + 1, 0
+            continue
+        if depth == 4 and report is not None and _local(element.tag) == "Ntry":
+            position += 1
+            where = f"{kind}/{container}[{reports}]/Ntry[{position}]"
+            found += _entries(element, where)
+            report.remove(element)
+        elif depth == 3 and element is report:
+            account = _child(report, "Acct")
+            statement.account = (
+                statement.account
+                or iban_valid(_text(account, "Id", "IBAN"))
+                or _text(account, "Id", "Othr", "Id")
+            )
+            statement.statement_ref = statement.statement_ref or _text(report, "Id")
+            # The account's currency, for an amount without one; the account may come after entries.
+            currency = _text(account, "Ccy").upper()
+            statement.entries += [
+                entry if entry.currency else replace(entry, currency=currency) for entry in found
+            ]
+            report, found = None, []
+        elif depth == 2 and element is body:
+            in_body = False
+        depth -= 1
+    if body is None:  # a root without children (the parser refuses a document without a root)
+        raise _not_a_statement(root)
     if not reports:
         raise StatementError(f"<{kind}>: no <{container}>.")
-    statement = ParsedStatement(format="camt053")
-    for number, report in enumerate(reports, start=1):
-        where = f"{kind}/{container}[{number}]"
-        account = _child(report, "Acct")
-        statement.account = (
-            statement.account
-            or iban_valid(_text(account, "Id", "IBAN"))
-            or _text(account, "Id", "Othr", "Id")
-        )
-        statement.statement_ref = statement.statement_ref or _text(report, "Id")
-        default_currency = _text(account, "Ccy").upper()
-        for position, entry in enumerate(_children(report, "Ntry"), start=1):
-            statement.entries += _entries(entry, f"{where}/Ntry[{position}]", default_currency)
     return statement
 
 
-def _entries(entry: Element, where: str, default_currency: str) -> list[ParsedEntry]:
+def _not_a_statement(root: Element) -> StatementError:
+    return StatementError(
+        f"<{_local(root.tag)}>: no BkToCstmrStmt, BkToCstmrAcctRpt or BkToCstmrDbtCdtNtfctn."
+    )
+
+
+def _entries(entry: Element, where: str) -> list[ParsedEntry]:
+    """The booking (or, for a batch, each transaction) of one `Ntry`; the currency is "" when the amount
+    has none (the account's is filled in by the caller)."""
     status = _text(entry, "Sts") or _text(entry, "Sts", "Cd")
     if status and status.upper() != "BOOK":
         return []
@@ -158,7 +200,7 @@ def _entries(entry: Element, where: str, default_currency: str) -> list[ParsedEn
                 entry_ref=(f"{ref}/{index}" if split else ref) or own_ref,
                 booked_on=booked,
                 amount=part_amount if sign == "CRDT" else -part_amount,
-                currency=part_currency or default_currency,
+                currency=part_currency,
                 counterparty=name,
                 counterparty_iban=iban,
                 remittance=_remittance(details, entry),

@@ -183,6 +183,8 @@ def _store(report: ImportReport, statement: ParsedStatement, *, content: bytes, 
             remittance=row.entry.remittance,
             match_kind=row.match.kind if row.match else BankEntry.Match.DEBIT,
             match=row.match.as_dict() if row.match else {},
+            # Its payment is proposed below, in the same transaction.
+            status=BankEntry.Status.PROPOSED if row.match and row.match.kind in MATCHED else "",
         )
         for row, fingerprint in zip(report.rows, prints, strict=True)
     ]
@@ -206,7 +208,6 @@ def _store(report: ImportReport, statement: ParsedStatement, *, content: bytes, 
         items=[(f"bank-entry:{entry.fingerprint}", payment_proposal(entry)) for entry in proposed],
         requested_by=REQUESTED_BY,
     )
-    core_services.bank_entries_mark_proposed(ids=[entry.pk for entry in proposed])
     report.proposed = len(proposed)
 
 

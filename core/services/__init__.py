@@ -80,7 +80,6 @@ from core.services.money import proposal_transition as proposal_transition
 from core.services.money import proposal_update as proposal_update
 from core.services.payments import AllocationData as AllocationData
 from core.services.payments import EntryData as EntryData
-from core.services.payments import bank_entries_mark_proposed as bank_entries_mark_proposed
 from core.services.payments import bank_statement_store as bank_statement_store
 from core.services.payments import invoice_import_issued as invoice_import_issued
 from core.services.payments import payer_account_remember as payer_account_remember

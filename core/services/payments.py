@@ -19,6 +19,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from core import selectors
+from core.dbcopy import rows_insert_new
 from core.matching import iban_compact, number_parts
 from core.models import (
     Artifact,
@@ -178,6 +179,26 @@ class EntryData:
     remittance: str
     match_kind: str
     match: dict
+    # "proposed" when the caller proposes its payment in the same transaction; by default a credit waits
+    # for the operator (open) and a debit is ignored.
+    status: str = ""
+
+
+ENTRY_FIELDS = (
+    "statement_id",
+    "position",
+    "fingerprint",
+    "entry_ref",
+    "booked_on",
+    "amount",
+    "currency",
+    "counterparty",
+    "counterparty_iban",
+    "remittance",
+    "match_kind",
+    "match",
+    "status",
+)
 
 
 @transaction.atomic
@@ -194,7 +215,8 @@ def bank_statement_store(
 ) -> tuple[BankStatement, list[BankEntry], bool]:
     """Store a statement and its new entries in one transaction: (statement, new entries, created).
     The same file again creates nothing; entries already known from an overlapping statement are
-    counted, not stored twice."""
+    counted, not stored twice. The entries are written with COPY (core.dbcopy): a statement has
+    thousands."""
     existing = BankStatement.objects.filter(sha256=sha256).first()
     if existing is not None:
         return existing, [], False
@@ -207,11 +229,6 @@ def bank_statement_store(
         artifact=artifact,
     )
     _save(statement, by=by)
-    known = set(
-        BankEntry.objects.filter(fingerprint__in=[entry.fingerprint for entry in entries]).values_list(
-            "fingerprint", flat=True
-        )
-    )
     rows = [
         BankEntry(
             statement=statement,
@@ -226,22 +243,28 @@ def bank_statement_store(
             remittance=entry.remittance,
             match_kind=entry.match_kind,
             match=entry.match,
-            status=BankEntry.Status.OPEN if entry.amount > 0 else BankEntry.Status.IGNORED,
+            status=entry.status or (BankEntry.Status.OPEN if entry.amount > 0 else BankEntry.Status.IGNORED),
         )
         for position, entry in enumerate(entries, start=1)
-        if entry.fingerprint not in known
     ]
-    created = BankEntry.objects.bulk_create(rows, batch_size=1000)
+    # An entry whose fingerprint is already stored (an overlapping statement, or one a concurrent import
+    # has just written) is skipped, not refused.
+    inserted = dict(
+        rows_insert_new(
+            model=BankEntry,
+            fields=ENTRY_FIELDS,
+            rows=([getattr(row, name) for name in ENTRY_FIELDS] for row in rows),
+            returning=("fingerprint", "pk"),
+        )
+    )
+    created = [row for row in rows if row.fingerprint in inserted]
+    for row in created:
+        row.pk = inserted[row.fingerprint]
+        row._state.adding, row._state.db = False, statement._state.db
     statement.entries_count = len(created)
     statement.duplicates_count = len(entries) - len(created)
     statement.save(update_fields=["entries_count", "duplicates_count", "updated_at"])
     return statement, created, True
-
-
-def bank_entries_mark_proposed(*, ids: list[int]) -> int:
-    return BankEntry.objects.filter(pk__in=ids, status=BankEntry.Status.OPEN).update(
-        status=BankEntry.Status.PROPOSED
-    )
 
 
 # --- Invoices brought in from another tool --------------------------------------------------------

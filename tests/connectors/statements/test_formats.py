@@ -104,6 +104,43 @@ def test_camt_later_version_batch_booking_split_and_pending_skipped():
     assert statement.entries[0].booked_on == dt.date(2026, 11, 27)
 
 
+CAMT_TWO_REPORTS = """<?xml version="1.0"?>
+<Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.052.001.02"><BkToCstmrAcctRpt><GrpHdr/>
+<Rpt><Id>R-1</Id><Acct><Id><Othr><Id>4711</Id></Othr></Id><Ccy>sek</Ccy></Acct>
+<Ntry><NtryRef>A</NtryRef><Amt>10.00</Amt><CdtDbtInd>CRDT</CdtDbtInd><BookgDt><Dt>2026-11-02</Dt></BookgDt></Ntry>
+<Ntry><NtryRef>B</NtryRef><Amt Ccy="EUR">5.00</Amt><CdtDbtInd>DBIT</CdtDbtInd>
+<ValDt><Dt>2026-11-03</Dt></ValDt></Ntry>
+</Rpt>
+<Rpt><Id>R-2</Id>
+<Ntry><NtryRef>C</NtryRef><Amt>7.50</Amt><CdtDbtInd>CRDT</CdtDbtInd><BookgDt><Dt>2026-11-04</Dt></BookgDt></Ntry>
+<Acct><Id><IBAN>DE02120300000000202051</IBAN></Id><Ccy>NOK</Ccy></Acct>
+<Ntry><NtryRef>D</NtryRef><CdtDbtInd>CRDT</CdtDbtInd><BookgDt><Dt>2026-11-04</Dt></BookgDt></Ntry>
+</Rpt></BkToCstmrAcctRpt></Document>"""
+
+
+def test_camt_reports_each_give_their_account_currency_to_amounts_without_one():
+    with pytest.raises(StatementError, match=r"BkToCstmrAcctRpt/Rpt\[2\]/Ntry\[2\]: no <Amt>"):
+        parse(CAMT_TWO_REPORTS, "r.xml")
+
+    statement = parse(CAMT_TWO_REPORTS.replace("<NtryRef>D</NtryRef>", "<NtryRef>D</NtryRef><Amt>1</Amt>"))
+    assert (statement.account, statement.statement_ref) == ("4711", "R-1")
+    assert [(e.entry_ref, e.amount, e.currency) for e in statement.entries] == [
+        ("A", D("10.00"), "SEK"),
+        ("B", D("-5.00"), "EUR"),
+        ("C", D("7.50"), "NOK"),
+        ("D", D("1.00"), "NOK"),
+    ]
+
+
+def test_camt_without_a_statement_report_or_notification_is_refused():
+    with pytest.raises(StatementError, match="<Document>: no BkToCstmrStmt"):
+        parse("<Document><pain.001/></Document>", "x.xml")
+    with pytest.raises(StatementError, match="<Document>: no BkToCstmrStmt"):
+        parse("<Document></Document>", "x.xml")
+    with pytest.raises(StatementError, match="<BkToCstmrStmt>: no <Stmt>"):
+        parse("<Document><BkToCstmrStmt><GrpHdr/></BkToCstmrStmt></Document>", "x.xml")
+
+
 def test_german_csv_with_preamble_soll_haben_marker_and_windows_1252():
     text = (
         '"Kontonummer:";"DE02120300000000202051"\n"Zeitraum:";"01.11.2026 - 30.11.2026"\n\n'
