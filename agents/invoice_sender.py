@@ -6,9 +6,6 @@ outbox once the operator (or a policy) agreed."""
 
 from __future__ import annotations
 
-from typing import Any
-
-from django.template import Context, Template
 from django.utils import timezone
 from pydantic import BaseModel
 
@@ -22,6 +19,7 @@ from agents.kernel import (
     agent_register,
     workflow_one_step,
 )
+from agents.mail import template_text, thread_headers
 from core import clock, workspace_data
 
 TEMPLATE_KEY = "invoice_send"
@@ -63,8 +61,11 @@ class InvoiceSender(Agent):
         if not invoice.to:
             raise NeedsReview(f"{invoice.client_name} has no email address to send the invoice to.")
         number = invoice.number or invoice.number_expected
-        subject, body = _render(
-            {
+        subject, body = template_text(
+            key=TEMPLATE_KEY,
+            fallback_subject=_FALLBACK_SUBJECT,
+            fallback_body=_FALLBACK_BODY,
+            context={
                 "invoice": {
                     "number": number,
                     "total": invoice.total,
@@ -76,10 +77,11 @@ class InvoiceSender(Agent):
                 "contact": {"name": invoice.contact_name},
                 "proposal": {"title": invoice.proposal_title},
                 "workspace": workspace_data.workspace_identity(),
-            }
+            },
         )
-        in_reply_to = f"<{invoice.thread_message_id}>" if invoice.thread_message_id else ""
-        references = " ".join(part for part in (invoice.thread_references, in_reply_to) if part)
+        in_reply_to, references = thread_headers(
+            message_id=invoice.thread_message_id, references=invoice.thread_references
+        )
         first = invoice.status == "draft"
         return AgentResult(
             output=SendOutput(drafted=f"{number} to {invoice.to}"),
@@ -113,15 +115,6 @@ class InvoiceSender(Agent):
                 )
             ],
         )
-
-
-def _render(context: dict[str, Any]) -> tuple[str, str]:
-    template = workspace_data.action_template_get(key=TEMPLATE_KEY)
-    subject, body = _FALLBACK_SUBJECT, _FALLBACK_BODY
-    if template is not None:
-        subject, body = template.subject or subject, template.body or body
-    rendered = Context(context, autoescape=False)
-    return " ".join(Template(subject).render(rendered).split()), Template(body).render(rendered)
 
 
 INVOICE_SEND = workflow_one_step(

@@ -11,6 +11,27 @@ from agents.kernel import Agent, AgentContext, AgentResult, ProposedAction, agen
 from core import workspace_data
 
 
+def template_text(
+    *, key: str, fallback_subject: str, fallback_body: str, context: dict[str, Any]
+) -> tuple[str, str]:
+    """The action template `key` rendered with `context` (Django template syntax, no HTML escaping: it is
+    plain-text mail); the fallback text where the workspace has no active template of that key or leaves
+    a part empty. The subject comes out on one line."""
+    template = workspace_data.action_template_get(key=key)
+    subject, body = fallback_subject, fallback_body
+    if template is not None:
+        subject, body = template.subject or subject, template.body or body
+    rendered = Context(context, autoescape=False)
+    return " ".join(Template(subject).render(rendered).split()), Template(body).render(rendered)
+
+
+def thread_headers(*, message_id: str, references: str) -> tuple[str, str]:
+    """(In-Reply-To, References) of an answer to the message `message_id` (bare, without <>) whose own
+    References were `references`; empty when there is nothing to answer."""
+    in_reply_to = f"<{message_id}>" if message_id else ""
+    return in_reply_to, " ".join(part for part in (references, in_reply_to) if part)
+
+
 class MailInput(BaseModel):
     to: list[EmailStr] = Field(min_length=1)
     cc: list[EmailStr] = []

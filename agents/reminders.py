@@ -4,9 +4,6 @@ thread. It only proposes `invoice.remind` actions; the ledger asks the operator 
 
 from __future__ import annotations
 
-from typing import Any
-
-from django.template import Context, Template
 from django.utils import timezone
 from pydantic import BaseModel, Field
 
@@ -19,6 +16,7 @@ from agents.kernel import (
     ProposedAction,
     agent_register,
 )
+from agents.mail import template_text, thread_headers
 from core import clock, workspace_data
 
 _LEVEL_WORDS = {
@@ -68,15 +66,6 @@ def _fallback(level: str, final: bool) -> tuple[str, str]:
     return subject, body
 
 
-def _render(item: ReminderItem, context: dict[str, Any]) -> tuple[str, str]:
-    template = workspace_data.action_template_get(key=item.template)
-    subject, body = _fallback(item.level, item.final)
-    if template is not None:
-        subject, body = template.subject or subject, template.body or body
-    rendered = Context(context, autoescape=False)
-    return Template(subject).render(rendered).strip(), Template(body).render(rendered)
-
-
 @agent_register
 class ReminderWriter(Agent):
     name = "reminder_writer"
@@ -101,9 +90,12 @@ class ReminderWriter(Agent):
             if not invoice.to:
                 skipped.append(f"{invoice.number}: {item.level} (the client has no address)")
                 continue
-            subject, body = _render(
-                item,
-                {
+            fallback_subject, fallback_body = _fallback(item.level, item.final)
+            subject, body = template_text(
+                key=item.template,
+                fallback_subject=fallback_subject,
+                fallback_body=fallback_body,
+                context={
                     "invoice": invoice,
                     "client": {"name": invoice.client_name},
                     "contact": {"name": invoice.contact_name},
@@ -114,8 +106,9 @@ class ReminderWriter(Agent):
                     "today": timezone.localdate(clock.now()),
                 },
             )
-            in_reply_to = f"<{invoice.thread_message_id}>" if invoice.thread_message_id else ""
-            references = " ".join(part for part in (invoice.thread_references, in_reply_to) if part)
+            in_reply_to, references = thread_headers(
+                message_id=invoice.thread_message_id, references=invoice.thread_references
+            )
             actions.append(
                 ProposedAction(
                     kind="invoice.remind",
