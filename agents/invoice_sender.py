@@ -51,9 +51,8 @@ class InvoiceSender(Agent):
     Output = SendOutput
 
     def run(self, ctx: AgentContext, input: SendInput) -> AgentResult:  # noqa: A002
-        if ctx.scope is None or ctx.scope.client_id != input.client_id:
-            raise NeedsReview("An invoice is sent in the scope of its own client only.")
-        invoice = ctx.scope.invoice_for_mail(invoice_id=input.invoice_id)
+        scope = ctx.scope_of_client(input.client_id, "An invoice is sent")
+        invoice = scope.invoice_for_mail(invoice_id=input.invoice_id)
         if invoice is None:
             raise NeedsReview(f"Invoice {input.invoice_id} is not this client's.")
         if invoice.status not in SENDABLE:

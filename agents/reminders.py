@@ -12,7 +12,6 @@ from agents.kernel import (
     AgentContext,
     AgentResult,
     InferredField,
-    NeedsReview,
     ProposedAction,
     agent_register,
 )
@@ -75,13 +74,12 @@ class ReminderWriter(Agent):
     Output = RemindOutput
 
     def run(self, ctx: AgentContext, input: RemindInput) -> AgentResult:  # noqa: A002
-        if ctx.scope is None or ctx.scope.client_id != input.client_id:
-            raise NeedsReview("Reminders are written in the scope of their own client only.")
+        scope = ctx.scope_of_client(input.client_id, "Reminders are written")
         workspace = workspace_data.workspace_identity()
         late_text = workspace_data.workspace_terms()["late_payment_text"] or DEFAULT_LATE_TEXT
         actions, drafted, skipped = [], [], []
         for item in input.reminders:
-            invoice = ctx.scope.invoice_for_mail(invoice_id=item.invoice_id)
+            invoice = scope.invoice_for_mail(invoice_id=item.invoice_id)
             if invoice is None or invoice.status != "overdue" or invoice.reminders_paused:
                 skipped.append(
                     f"{item.invoice_id}: {item.level} (not this client's, no longer overdue or paused)"

@@ -74,6 +74,13 @@ class AgentContext:
             raise NeedsReview(f"{agent} runs only in work started by a message (no client scope).")
         return self.scope
 
+    def scope_of_client(self, client_id: int, work: str) -> Scope:
+        """The scope of work for one client (`client_id`), which `work` (named as in a sentence) is done in:
+        anything else — no scope, another client's — is for the operator to look at."""
+        if self.scope is None or self.scope.client_id != client_id:
+            raise NeedsReview(f"{work} in the scope of its own client only.")
+        return self.scope
+
 
 class Agent:
     name: ClassVar[str]

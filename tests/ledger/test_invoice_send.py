@@ -232,3 +232,30 @@ def test_the_invoice_admin_asks_through_the_ledger(
     assert "approve it in the approval queue" in response.content.decode()
     invoice.refresh_from_db()
     assert invoice.status == "draft" and django_mail.outbox == []
+
+
+def test_the_sender_never_writes_about_another_clients_invoice(studio, django_capture_on_commit_callbacks):
+    berg = ClientFactory(name="Berg Bakery AB", email="jonas@bergbakery.se")
+    grant = ClientFactory(name="Grant & Fern", email="oliver@grantandfern.co.uk")
+    theirs = core_services.invoice_create(
+        by=studio,
+        client=grant,
+        currency="EUR",
+        lines=[{"description": "Secret launch", "quantity": "1", "unit_price": "999.00", "tax_rate": "25"}],
+    )
+    with django_capture_on_commit_callbacks(execute=False):
+        # A task in Berg's scope that names Grant & Fern's invoice (a forged or mistaken input).
+        task = services.task_submit(
+            workflow="invoice.send",
+            input={"client_id": berg.pk, "invoice_id": theirs.pk},
+            idempotency_key="cross-client",
+            requested_by=studio,
+        )
+    services.task_execute(task_id=task.pk)
+
+    task.refresh_from_db()
+    assert task.status == "dead" and "is not this client's" in task.last_error
+    assert not Action.objects.filter(task=task).exists()
+    assert "Secret launch" not in str(task.output) + task.last_error
+    theirs.refresh_from_db()
+    assert theirs.status == "draft" and django_mail.outbox == []
