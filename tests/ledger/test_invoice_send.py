@@ -165,6 +165,12 @@ def test_the_api_asks_through_the_ledger_and_answers_202_with_the_task(
     invoice.refresh_from_db()
     assert invoice.status == "draft" and django_mail.outbox == []
     assert operator_client.post("/api/v1/invoices/999999/send").status_code == 404
+    # A void invoice is refused with the reason, and nothing is asked.
+    core_services.invoice_issue(invoice=invoice, by=studio)
+    core_services.invoice_void(invoice=invoice, by=studio, reason="Wrong client")
+    refused = operator_client.post(f"/api/v1/invoices/{invoice.pk}/send")
+    assert refused.status_code == 422 and "void" in refused.content.decode()
+    assert Task.objects.count() == 1
 
 
 def test_the_approval_shows_the_invoices_first_page_and_its_xml_fields(
