@@ -30,6 +30,9 @@ ERASED = {"erased": True}
 ERASED_TEXT = "[erased]"
 
 
+ATTACHMENTS = OutboxEmail.attachments.through
+
+
 def _by_source(scope: ClientScope, prefix: str) -> Q:
     by_label: dict[str, list[int]] = {}
     for label, pk in scope.sources():
@@ -101,6 +104,7 @@ def export(scope: ClientScope, bundle: ExportBundle) -> dict[str, int]:
         (Action, Action.objects.filter(task__in=ids)),
         (ApprovalRequest, ApprovalRequest.objects.filter(task__in=ids)),
         (OutboxEmail, OutboxEmail.objects.filter(action__task__in=ids)),
+        (ATTACHMENTS, ATTACHMENTS.objects.filter(outboxemail__action__task__in=ids)),
         (LLMCall, LLMCall.objects.filter(task__in=ids)),
     ):
         counts[model._meta.label] = bundle.add_rows("work", model._meta.label, rows_of(queryset))
@@ -153,6 +157,9 @@ def erase(scope: ClientScope, *, by: Any) -> dict[str, int]:
             references="",
             last_error="",
         ),
+        # The email is gone, so is its link to the file it carried; the file (an issued invoice's PDF)
+        # stays with its record, erased or kept as the core's part decides.
+        "outbox attachments": ATTACHMENTS.objects.filter(outboxemail__action__task__in=ids).delete()[0],
         "LLM calls": LLMCall.objects.filter(task__in=ids).update(request={}, response_text="", error=""),
         "cached LLM answers": LLMCacheEntry.objects.filter(key__in=prompts).delete()[0],
     }
@@ -166,6 +173,8 @@ PART = ClientDataPart(
     export=export,
     erase=erase,
     inventory=inventory,
-    models=lambda: (),  # no ledger table has a foreign key to a client: the work is found as above
+    # No ledger table has a foreign key to a client (the work is found as above) but the emails' links to the
+    # files they carried, which are a client's.
+    models=lambda: (ATTACHMENTS,),
     order=20,
 )

@@ -189,6 +189,8 @@ def populate(marker: str, operator) -> Client:
     assert ledger_services.task_execute(task_id=task.pk) == "waiting-approval"
     approvals.approval_approve(approval=ApprovalRequest.objects.get(task=task), by=operator)
     assert ledger_services.task_execute(task_id=task.pk) == "succeeded"
+    # A file went with it (as an invoice's PDF goes with the invoice email).
+    OutboxEmail.objects.get(action__task=task).attachments.add(document)
     recall = MemoryRecall.objects.create(
         task=task,
         query=f"what does {marker} want",

@@ -6,6 +6,7 @@ import pytest
 from django.urls import reverse
 
 from core import services as core_services
+from core.models import BankEntry
 from tests.ledger.money.states import Credit, bank_entries, overdue_invoice, pay, remind, today
 
 pytestmark = pytest.mark.django_db
@@ -38,7 +39,8 @@ def test_the_waiting_filter_lists_open_credits_only(operator_client, workspace, 
             Credit("90.00", "Proposed Payer", "TS-1", "exact", {"kind": "exact"}),
         ],
     )
-    core_services.bank_entries_mark_proposed(ids=[proposed.pk])
+    # As the importer stores a matched credit whose payment it proposed (connectors.statements).
+    BankEntry.objects.filter(pk=proposed.pk).update(status=BankEntry.Status.PROPOSED)
     changelist = reverse("admin:core_bankentry_changelist")
 
     response = operator_client.get(changelist, {"waiting": "yes"})
