@@ -143,7 +143,7 @@ def _per_task_queries(queries: int, tasks: int) -> int:
 
         task_submit(
             workflow="invoice.remind",
-            input={"reminders": [{"invoice_id": 1, "level": "friendly", "days_overdue": 3}]},
+            input={"client_id": 1, "reminders": [{"invoice_id": 1, "level": "friendly", "days_overdue": 3}]},
             idempotency_key=f"bench-probe-{time.perf_counter_ns()}",
             requested_by="schedule:bench",
         )
