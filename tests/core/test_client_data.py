@@ -52,15 +52,18 @@ def client_path(model: type[Model]) -> str:
     frontier = [Client]
     while frontier:
         found = []
+        # One level at a time: a model found in this round is not a step for another one of this round, or
+        # which path a model gets would depend on the (hash) order of the models.
+        known = dict(paths)
         for candidate in client_linked_models():
-            if candidate in paths:
+            if candidate in known:
                 continue
             # A stored file (an Artifact: a PDF, a logo) is the client's only when it says so: a record's
             # own link to its client or its document (invoice, payment…) comes first.
             fields = sorted(candidate._meta.concrete_fields, key=lambda f: f.related_model is Artifact)
             for field in fields:
-                if field.is_relation and field.related_model in paths:
-                    rest = paths[field.related_model]
+                if field.is_relation and field.related_model in known:
+                    rest = known[field.related_model]
                     paths[candidate] = f"{field.name}__{rest}" if rest else field.name
                     found.append(candidate)
                     break
