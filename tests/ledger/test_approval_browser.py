@@ -13,14 +13,10 @@ import pytest
 from django.core.cache import cache
 
 from ledger.models import ApprovalRequest
-from tests.browser import artifacts_dir
+from tests.browser import PHONE, assert_fits_the_phone, phone_signed_in, screenshot
 from tests.factories import OperatorFactory
 from tests.ledger.approval_states import pending_approval
 from tests.ledger.states import waiting_email
-
-PASSWORD = "correct horse battery staple"
-PHONE = {"width": 375, "height": 667}
-TAP = 44
 
 
 @pytest.fixture
@@ -33,38 +29,12 @@ def operator(transactional_db):
 @pytest.fixture
 def phone(browser, live_server, operator):
     """A phone-sized page signed in as the operator through the real login form, on the approval list."""
-    context = browser.new_context(viewport=PHONE, device_scale_factor=1, is_mobile=True, has_touch=True)
-    page = context.new_page()
-    page.set_default_timeout(15_000)
-    page.goto(f"{live_server.url}/approvals/")
-    assert "/accounts/login/" in page.url, "an anonymous visitor must be sent to sign in"
-    page.fill('input[name="login"]', operator.email)
-    page.fill('input[name="password"]', PASSWORD)
-    page.click('form[action^="/accounts/login/"] button[type="submit"]')
-    page.wait_for_url(f"{live_server.url}/approvals/")
-    yield page
-    context.close()
+    with phone_signed_in(browser, live_server.url, operator, start="/approvals/") as page:
+        yield page
 
 
 def shoot(page, name: str) -> None:
-    # From the top: a sticky bar would otherwise be drawn where the page was scrolled to.
-    page.evaluate("window.scrollTo(0, 0)")
-    page.screenshot(path=str(artifacts_dir() / f"approvals-{name}.png"), full_page=True)
-
-
-def assert_fits_the_phone(page, *tap_selectors: str) -> None:
-    width = page.evaluate("document.documentElement.scrollWidth")
-    assert width <= PHONE["width"], f"{page.url} scrolls sideways: {width}px wide"
-    font = page.evaluate("parseFloat(getComputedStyle(document.body).fontSize)")
-    assert font >= 16
-    assert page.locator('meta[name="viewport"]').count() == 1
-    for selector in tap_selectors:
-        targets = page.locator(selector)
-        assert targets.count() > 0, f"no {selector} on {page.url}"
-        for index in range(targets.count()):
-            box = targets.nth(index).bounding_box()
-            assert box is not None and box["height"] >= TAP, f"{selector} is {box} on {page.url}"
-            assert box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"], f"{selector} overflows: {box}"
+    screenshot(page, f"approvals-{name}")
 
 
 def refreshed(approval) -> ApprovalRequest:

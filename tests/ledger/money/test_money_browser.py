@@ -9,14 +9,11 @@ import pytest
 from django.core.cache import cache
 
 from core import services
-from tests.browser import artifacts_dir
+from tests.browser import assert_fits_the_phone, phone_signed_in, screenshot
 from tests.conftest import BUSINESS_DETAILS
 from tests.factories import OperatorFactory
 from tests.ledger.money.states import Credit, bank_entries, overdue_invoice, pay, remind
 
-PASSWORD = "correct horse battery staple"
-PHONE = {"width": 375, "height": 667}
-TAP = 44
 AMBIGUOUS = {
     "kind": "ambiguous",
     "invoices": ["TS-2026-0001", "TS-2026-0002"],
@@ -44,34 +41,12 @@ def operator(transactional_db):
 
 @pytest.fixture
 def phone(browser, live_server, operator):
-    context = browser.new_context(viewport=PHONE, device_scale_factor=1, is_mobile=True, has_touch=True)
-    page = context.new_page()
-    page.set_default_timeout(15_000)
-    page.goto(f"{live_server.url}/money/")
-    assert "/accounts/login/" in page.url, "an anonymous visitor must be sent to sign in"
-    page.fill('input[name="login"]', operator.email)
-    page.fill('input[name="password"]', PASSWORD)
-    page.click('form[action^="/accounts/login/"] button[type="submit"]')
-    page.wait_for_url(f"{live_server.url}/money/")
-    yield page
-    context.close()
+    with phone_signed_in(browser, live_server.url, operator, start="/money/") as page:
+        yield page
 
 
 def shoot(page, name: str) -> None:
-    page.evaluate("window.scrollTo(0, 0)")
-    page.screenshot(path=str(artifacts_dir() / f"money-{name}.png"), full_page=True)
-
-
-def assert_fits_the_phone(page, *tap_selectors: str) -> None:
-    width = page.evaluate("document.documentElement.scrollWidth")
-    assert width <= PHONE["width"], f"{page.url} scrolls sideways: {width}px wide"
-    for selector in tap_selectors:
-        targets = page.locator(selector)
-        assert targets.count() > 0, f"no {selector} on {page.url}"
-        for index in range(targets.count()):
-            box = targets.nth(index).bounding_box()
-            assert box is not None and box["height"] >= TAP, f"{selector} is {box} on {page.url}"
-            assert box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"], f"{selector} overflows: {box}"
+    screenshot(page, f"money-{name}")
 
 
 def test_the_money_pages_fit_a_phone(phone, live_server, operator):
