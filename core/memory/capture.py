@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from dataclasses import dataclass
+from typing import Any
 
 from django.apps import apps
 from django.contrib.contenttypes.models import ContentType
@@ -27,14 +28,20 @@ Kind, Tier = MemoryItem.Kind, MemoryItem.Tier
 @dataclass
 class Capture:
     kind: str
-    tier: str
     client_id: int | None
     project_id: int | None
     importance: float
     chunks: list[str]
+    tier: str = Tier.WORKING
     # Whether the text came from outside the business, and from where (MemoryItem.untrusted / origin).
     untrusted: bool = False
     origin: str = ""
+
+    @classmethod
+    def about(cls, record: models.Model, **fields: Any) -> Capture:
+        """A capture filed under the client and project of `record` (every captured record has both,
+        a message through its conversation)."""
+        return cls(client_id=record.client_id, project_id=record.project_id, **fields)
 
 
 def _chunks(text: str, *, header: str) -> list[str]:
@@ -47,15 +54,12 @@ def _chunks(text: str, *, header: str) -> list[str]:
 
 
 def _message(message: Message) -> Capture:
-    conversation = message.conversation
     said = new_text(message.body_text)
     who = message.from_name or message.from_email or ("we" if message.direction == "outbound" else "")
     header = f"{who} wrote" + (f" about {message.subject}" if message.subject else "")
-    return Capture(
+    return Capture.about(
+        message.conversation,
         kind=Kind.MESSAGE,
-        tier=Tier.WORKING,
-        client_id=conversation.client_id,
-        project_id=conversation.project_id,
         importance=0.5 if message.direction == "inbound" else 0.4,
         chunks=_chunks(said, header=header),
         untrusted=message.direction == Message.Direction.INBOUND,
@@ -74,11 +78,9 @@ def _proposal(proposal: Proposal) -> Capture:
     ]
     text = f"Proposal {proposal.title!r} ({proposal.status}), total {proposal.total} {proposal.currency}."
     parts = [text, proposal.cover_letter.strip(), "\n".join(lines)]
-    return Capture(
+    return Capture.about(
+        proposal,
         kind=Kind.PROPOSAL,
-        tier=Tier.WORKING,
-        client_id=proposal.client_id,
-        project_id=proposal.project_id,
         importance=0.7,
         chunks=text_chunks("\n\n".join(part for part in parts if part)),
     )
@@ -88,11 +90,9 @@ def _decision(decision: Decision) -> Capture:
     text = f"Decided: {decision.title}." + (
         f" {decision.rationale.strip()}" if decision.rationale.strip() else ""
     )
-    return Capture(
+    return Capture.about(
+        decision,
         kind=Kind.DECISION,
-        tier=Tier.WORKING,
-        client_id=decision.client_id,
-        project_id=decision.project_id,
         importance=0.8,
         chunks=text_chunks(text),
         # A review of a mail carries what was read in it (its subject, the fields found).
@@ -102,11 +102,10 @@ def _decision(decision: Decision) -> Capture:
 
 
 def _note(note: Note) -> Capture:
-    return Capture(
+    return Capture.about(
+        note,
         kind=Kind.NOTE,
         tier=Tier.CANONICAL if note.pinned else Tier.WORKING,
-        client_id=note.client_id,
-        project_id=note.project_id,
         importance=0.9 if note.pinned else 0.6,
         chunks=text_chunks(note.text),
         # A note without an author was written by a task (a change brief quoting the client's mail).
@@ -118,11 +117,9 @@ def _note(note: Note) -> Capture:
 def _artifact(artifact: Artifact) -> Capture:
     # A file that came attached to an inbound mail is the sender's text; one the operator filed is not.
     mail = artifact.messages.filter(direction=Message.Direction.INBOUND).order_by("pk").first()
-    return Capture(
+    return Capture.about(
+        artifact,
         kind=Kind.ARTIFACT,
-        tier=Tier.WORKING,
-        client_id=artifact.client_id,
-        project_id=artifact.project_id,
         importance=0.4,
         chunks=_chunks(artifact.extracted_text, header=f"From the file {artifact.filename}"),
         untrusted=mail is not None,
