@@ -388,49 +388,24 @@ def scope_for_message(*, message_pk: int) -> ClientScope:
     otherwise. (A thread only takes a mail from its client's people — the importer checks that too.)"""
     message = Message.objects.select_related("conversation").get(pk=message_pk)
     sender = (message.from_email or "").strip().lower()
-    thread_client = message.conversation.client_id
+    client_id, reason = _sender_client(sender=sender, thread_client=message.conversation.client_id)
+    return ClientScope(client_id=client_id, sender=sender, reason=reason, _message_pk=message.pk)
+
+
+def _sender_client(*, sender: str, thread_client: int | None) -> tuple[int | None, str]:
+    """Whose records the work on a mail from `sender` in a thread of `thread_client` may read, and why."""
     if sender and sender == _operator_email():
         if thread_client is None:
-            return ClientScope(
-                client_id=None,
-                sender=sender,
-                reason="The operator, in no client's thread.",
-                _message_pk=message.pk,
-            )
-        return ClientScope(
-            client_id=thread_client,
-            sender=sender,
-            reason="The operator, in a client's thread.",
-            _message_pk=message.pk,
-        )
+            return None, "The operator, in no client's thread."
+        return thread_client, "The operator, in a client's thread."
     if thread_client is not None and selectors.client_has_address(client_id=thread_client, email=sender):
-        return ClientScope(
-            client_id=thread_client,
-            sender=sender,
-            reason="The sender is one of the client's people, in the client's thread.",
-            _message_pk=message.pk,
-        )
+        return thread_client, "The sender is one of the client's people, in the client's thread."
     sender_client = selectors.client_for_address(email=sender)
     if sender_client is None:
-        return ClientScope(
-            client_id=None,
-            sender=sender,
-            reason="The sender is not known to the workspace: no record data.",
-            _message_pk=message.pk,
-        )
+        return None, "The sender is not known to the workspace: no record data."
     if thread_client is not None:
-        return ClientScope(
-            client_id=None,
-            sender=sender,
-            reason="The sender belongs to another client than the thread: no record data.",
-            _message_pk=message.pk,
-        )
-    return ClientScope(
-        client_id=sender_client.pk,
-        sender=sender,
-        reason="The sender is a contact of the client.",
-        _message_pk=message.pk,
-    )
+        return None, "The sender belongs to another client than the thread: no record data."
+    return sender_client.pk, "The sender is a contact of the client."
 
 
 __all__ = [
