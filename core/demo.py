@@ -16,9 +16,9 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, NamedTuple, TextIO
 
 from allauth.account.models import EmailAddress
 from django.contrib.auth import get_user_model
@@ -86,6 +86,33 @@ INVOICE_STEPS = {
 MESSAGE_FIELDS = ("message_id", "direction", "from_email", "from_name", "to", "cc", "sent_at")
 
 
+class _Leaf(NamedTuple):
+    """A kind of record that hangs off a client or a project and has nothing hanging off it."""
+
+    model: type[models.Model]
+    key: str  # the field that finds it again among its parent's records
+    create: Callable[..., models.Model]  # the service that writes it
+    fields: tuple[str, ...]  # what it takes from the data
+    refs: tuple[str, ...] = ()  # records it points at, by their name in the data ("project:<name>")
+
+
+LEAF_RECORDS = {
+    "contacts": _Leaf(
+        Contact, "email", services.contact_create, ("name", "email", "role", "phone", "is_primary")
+    ),
+    "contracts": _Leaf(
+        Contract,
+        "title",
+        services.contract_create,
+        ("title", "status", "value", "start_date", "end_date", "signed_at", "terms"),
+        refs=("project",),
+    ),
+    "deliverables": _Leaf(
+        Deliverable, "title", services.deliverable_create, ("title", "status", "due_date", "estimate_hours")
+    ),
+}
+
+
 @transaction.atomic
 def demo_seed(*, password: str = DEFAULT_DEMO_PASSWORD, stdout: TextIO | None = None) -> dict[str, int]:
     """Create whatever part of the demo workspace is missing; returns how many records of each kind."""
@@ -99,16 +126,7 @@ def demo_seed(*, password: str = DEFAULT_DEMO_PASSWORD, stdout: TextIO | None = 
 
 
 def _catalogue_rule_upsert(row: Mapping[str, str], *, by) -> None:
-    services.pricing_rule_upsert(
-        by=by,
-        service_key=row["key"],
-        name=row["name"],
-        unit=row["unit"],
-        unit_price=row["unit_price"],
-        currency=row["currency"],
-        min_units=row["min_units"],
-        description=row["description"],
-    )
+    services.pricing_rule_upsert(by=by, service_key=row["key"], **_fields(row, *services.PRICING_FIELDS))
 
 
 def demo_studio_configure(*, by) -> None:
@@ -208,6 +226,21 @@ class _DemoSeeder:
         self.counts[kind] += 1
         return create()
 
+    def _leaves(self, kind: str, specs: list[Mapping[str, Any]], **parent: models.Model) -> None:
+        """Records of a `LEAF_RECORDS` kind under `parent` (client=… or project=…), each found by its key."""
+        leaf = LEAF_RECORDS[kind]
+        for spec in specs:
+            self._found_or_created(
+                kind,
+                leaf.model.objects.filter(**parent, **{leaf.key: spec[leaf.key]}).first(),
+                lambda spec=spec: leaf.create(
+                    by=self.by,
+                    **parent,
+                    **{ref: self.refs[f"{ref}:{spec[ref]}"] for ref in leaf.refs},
+                    **_fields(spec, *leaf.fields),
+                ),
+            )
+
     # --- The operator, the workspace and its catalogues ---------------------------------------
 
     def _operator(self):
@@ -296,33 +329,12 @@ class _DemoSeeder:
             lambda: services.client_create(by=self.by, name=spec["name"], **fields),
         )
         self.clients[client.name] = client
-        for contact in spec["contacts"]:
-            self._found_or_created(
-                "contacts",
-                Contact.objects.filter(client=client, email=contact["email"]).first(),
-                lambda contact=contact: services.contact_create(
-                    by=self.by,
-                    client=client,
-                    **_fields(contact, "name", "email", "role", "phone", "is_primary"),
-                ),
-            )
+        self._leaves("contacts", spec["contacts"], client=client)
         for project in spec["projects"]:
             self._project(client, project)
         for proposal in spec["proposals"]:
             self._proposal(client, proposal)
-        for contract in spec["contracts"]:
-            self._found_or_created(
-                "contracts",
-                Contract.objects.filter(client=client, title=contract["title"]).first(),
-                lambda contract=contract: services.contract_create(
-                    by=self.by,
-                    client=client,
-                    project=self.refs[f"project:{contract['project']}"],
-                    **_fields(
-                        contract, "title", "status", "value", "start_date", "end_date", "signed_at", "terms"
-                    ),
-                ),
-            )
+        self._leaves("contracts", spec["contracts"], client=client)
 
     def _project(self, client: Client, spec: Mapping[str, Any]) -> None:
         project = self._found_or_created(
@@ -335,16 +347,7 @@ class _DemoSeeder:
             ),
         )
         self.refs[f"project:{project.name}"] = project
-        for deliverable in spec["deliverables"]:
-            self._found_or_created(
-                "deliverables",
-                Deliverable.objects.filter(project=project, title=deliverable["title"]).first(),
-                lambda deliverable=deliverable: services.deliverable_create(
-                    by=self.by,
-                    project=project,
-                    **_fields(deliverable, "title", "status", "due_date", "estimate_hours"),
-                ),
-            )
+        self._leaves("deliverables", spec["deliverables"], project=project)
 
     def _proposal(self, client: Client, spec: Mapping[str, Any]) -> None:
         existing = Proposal.objects.filter(client=client, title=spec["title"]).first()

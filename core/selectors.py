@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from decimal import Decimal
 from typing import Any
@@ -334,19 +335,9 @@ def client_credit(*, client_id: int) -> dict[str, Decimal]:
 def payment_match_index() -> MatchIndex:
     """Everything matching needs, in three queries: the open invoices with what is still owed, the IBANs
     known per client, and the names clients and their payers go by."""
-    invoices = [
-        OpenInvoice(
-            id=row["pk"],
-            number=row["number"],
-            client_id=row["client_id"],
-            currency=row["currency"],
-            open_amount=row["open_amount"],
-            due_date=row["due_date"],
-        )
-        for row in invoices_with_open_amount().values(
-            "pk", "number", "client_id", "currency", "open_amount", "due_date"
-        )
-    ]
+    # The columns are the ones OpenInvoice declares (its `id` is the invoice's primary key).
+    columns = [column.name for column in dataclasses.fields(OpenInvoice)]
+    invoices = [OpenInvoice(**row) for row in invoices_with_open_amount().values(*columns)]
     accounts = list(PayerAccount.objects.values_list("iban", "name", "client_id"))
     names = [(name, client) for _, name, client in accounts if name]
     names += list(Client.objects.values_list("name", "pk"))
