@@ -9,6 +9,7 @@ from their own rows. Seven queries whatever the invoice's length of life.
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from django.db.models import Q
@@ -56,38 +57,28 @@ def _reminder_events(
                 **drafted_by,
             )
         )
-        acted = (action.committed_at or action.decided_at) if action else None
-        acted_by = who.task(action.task_id, action.task.workflow) if action else drafted_by
-        if reminder.status == InvoiceReminder.Status.SENDING:
+        outcome = _reminder_outcome(reminder, action)
+        if outcome is not None:
+            at, kind, what, detail = outcome
+            acted_by = who.task(action.task_id, action.task.workflow) if action else drafted_by
             events.append(
-                TimelineEvent(
-                    at=acted or reminder.created_at,
-                    kind="reminder_sending",
-                    title=f"{level} reminder approved, sending",
-                    **acted_by,
-                )
-            )
-        elif reminder.status == InvoiceReminder.Status.SENT:
-            events.append(
-                TimelineEvent(
-                    at=reminder.sent_at or acted or reminder.created_at,
-                    kind="reminder_sent",
-                    title=f"{level} reminder sent",
-                    detail=_recipients(action),
-                    **acted_by,
-                )
-            )
-        elif reminder.status == InvoiceReminder.Status.CANCELLED:
-            events.append(
-                TimelineEvent(
-                    at=acted or reminder.created_at,
-                    kind="reminder_cancelled",
-                    title=f"{level} reminder cancelled",
-                    detail=reminder.note,
-                    **acted_by,
-                )
+                TimelineEvent(at=at, kind=kind, title=f"{level} reminder {what}", detail=detail, **acted_by)
             )
     return events
+
+
+def _reminder_outcome(
+    reminder: InvoiceReminder, action: Action | None
+) -> tuple[dt.datetime, str, str, str] | None:
+    """What became of a drafted reminder — (when, kind, what, detail) — or None while it waits."""
+    acted = ((action.committed_at or action.decided_at) if action else None) or reminder.created_at
+    if reminder.status == InvoiceReminder.Status.SENDING:
+        return acted, "reminder_sending", "approved, sending", ""
+    if reminder.status == InvoiceReminder.Status.SENT:
+        return reminder.sent_at or acted, "reminder_sent", "sent", _recipients(action)
+    if reminder.status == InvoiceReminder.Status.CANCELLED:
+        return acted, "reminder_cancelled", "cancelled", reminder.note
+    return None
 
 
 def _recipients(action: Action | None) -> str:
