@@ -7,7 +7,7 @@ import math
 import re
 import time
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -211,13 +211,7 @@ class StoreResult:
     removed: int = 0
 
     def as_dict(self) -> dict[str, Any]:
-        return {
-            "items": self.items,
-            "created": self.created,
-            "duplicates": self.duplicates,
-            "near_duplicates": self.near_duplicates,
-            "removed": self.removed,
-        }
+        return asdict(self)
 
 
 def memory_store_chunks(

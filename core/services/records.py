@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -70,13 +70,7 @@ class RecordChange:
     fields: dict[str, Any]
 
     def as_dict(self) -> dict[str, Any]:
-        return {
-            "model": self.model,
-            "pk": self.pk,
-            "before_history_id": self.before_history_id,
-            "history_id": self.history_id,
-            "fields": self.fields,
-        }
+        return asdict(self)
 
 
 @transaction.atomic
