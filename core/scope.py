@@ -24,7 +24,7 @@ operator's identity, action templates, the service catalogue) they read through 
 from __future__ import annotations
 
 import re
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from decimal import Decimal
 from typing import Any
 
@@ -204,19 +204,11 @@ class ClientScope:
         """The inbound message this scope was built from (the mail being answered)."""
         if self._message_pk is None:
             raise ScopeError("This work was not started by a message.")
-        message = Message.objects.get(pk=self._message_pk)
-        return TriggerMessage(
-            pk=message.pk,
-            conversation_id=message.conversation_id,
-            message_id=message.message_id or "",
-            references=message.references or "",
-            created_at=message.created_at,
-            sent_at=message.sent_at,
-            from_email=message.from_email,
-            from_name=message.from_name,
-            subject=message.subject,
-            body_text=message.body_text,
+        row = Message.objects.values(*(column.name for column in fields(TriggerMessage))).get(
+            pk=self._message_pk
         )
+        # A mail without a Message-ID header stores NULL there (the column is unique).
+        return TriggerMessage(**{**row, "message_id": row["message_id"] or ""})
 
     # --- the scope's own records ----------------------------------------------------------------
 
