@@ -216,10 +216,13 @@ PROPOSAL_SUBJECT = re.compile(
     r"preventivo|propuesta|proposition)\b",
     re.IGNORECASE,
 )
-REPLY_SUBJECT = re.compile(r"^\s*(?:re|aw|sv|vs|antw|ref|rif|r)\s*(?:\[\d+\])?\s*:", re.IGNORECASE)
+# The prefixes mail programs put before a subject they answer or pass on, in the languages of the intake.
+_REPLY_PREFIXES = r"re|aw|sv|vs|antw|ref|rif|r"
+_FORWARD_PREFIXES = r"fwd?|wg|tr|rv|vb|doorst"
+REPLY_SUBJECT = re.compile(rf"^\s*(?:{_REPLY_PREFIXES})\s*(?:\[\d+\])?\s*:", re.IGNORECASE)
 # A reply's or a forward's subject names the earlier mail's topic, not what the sender asks now.
 THREAD_SUBJECT = re.compile(
-    r"^\s*(?:re|aw|sv|vs|antw|ref|rif|r|fwd?|wg|tr|rv|vb|doorst)\s*(?:\[\d+\])?\s*:", re.IGNORECASE
+    rf"^\s*(?:{_REPLY_PREFIXES}|{_FORWARD_PREFIXES})\s*(?:\[\d+\])?\s*:", re.IGNORECASE
 )
 BULK_SENDERS = re.compile(
     r"^(?:newsletters?|news|no-?reply|do-?not-?reply|donotreply|marketing|mailer|notifications?|digest|"
