@@ -145,30 +145,26 @@ def _admin_url(name: str, pk: int) -> str:
         return ""
 
 
-def _invoice_ref(invoice: Invoice) -> ForeignRef:
-    figures = {"total": f"{invoice.total} {invoice.currency}", "status": invoice.status}
-    if invoice.due_date:
-        figures["due"] = invoice.due_date.isoformat()
+def _foreign_ref(record: Invoice | Proposal, *, label: str, **figures: str) -> ForeignRef:
+    """Another client's invoice or proposal: its link, total and status, and the `figures` of its kind."""
+    kind = record._meta.model_name
     return ForeignRef(
-        kind="invoice",
-        id=invoice.pk,
-        label=f"invoice {invoice.number}",
-        url=_admin_url("admin:core_invoice_change", invoice.pk),
-        figures=figures,
+        kind=kind,
+        id=record.pk,
+        label=label,
+        url=_admin_url(f"admin:core_{kind}_change", record.pk),
+        figures={"total": f"{record.total} {record.currency}", "status": record.status, **figures},
     )
+
+
+def _invoice_ref(invoice: Invoice) -> ForeignRef:
+    due = {"due": invoice.due_date.isoformat()} if invoice.due_date else {}
+    return _foreign_ref(invoice, label=f"invoice {invoice.number}", **due)
 
 
 def _proposal_ref(proposal: Proposal) -> ForeignRef:
-    figures = {"total": f"{proposal.total} {proposal.currency}", "status": proposal.status}
-    if proposal.sent_at:
-        figures["sent"] = proposal.sent_at.date().isoformat()
-    return ForeignRef(
-        kind="proposal",
-        id=proposal.pk,
-        label=f"proposal #{proposal.pk}",
-        url=_admin_url("admin:core_proposal_change", proposal.pk),
-        figures=figures,
-    )
+    sent = {"sent": proposal.sent_at.date().isoformat()} if proposal.sent_at else {}
+    return _foreign_ref(proposal, label=f"proposal #{proposal.pk}", **sent)
 
 
 class ClientScope:
