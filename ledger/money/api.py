@@ -6,7 +6,7 @@ from django.http import HttpRequest
 from ninja import Query, Router
 from ninja.errors import HttpError
 
-from core.api import paginated
+from core.api_base import paginated
 from core.models import Invoice
 from core.schemas import RecordId
 from ledger.money import selectors
