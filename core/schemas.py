@@ -16,11 +16,12 @@ from typing import Annotated, Any
 from django.db import models
 from django.utils import timezone
 from ninja import ModelSchema, Schema
+from ninja.orm import create_schema
 from pydantic import AwareDatetime, ConfigDict, Field, create_model
 
 from core import clock
 from core.models import Client, Contact, Invoice, Project, Proposal
-from core.services.clients import CLIENT_FIELDS
+from core.services.clients import CLIENT_FIELDS, CONTACT_FIELDS, PROJECT_FIELDS
 
 # Sizes of the columns, so an oversized number is refused here with its field's name instead of
 # overflowing the line arithmetic in the services.
@@ -53,19 +54,47 @@ class Input(Schema):
     model_config = ConfigDict(extra="forbid")
 
 
-def patch_schema(schema: type[Input], *, name: str, exclude: tuple[str, ...] = ()) -> type[Input]:
-    """The schema's fields, all optional, for PATCH: only the fields sent change.
+class ClientRecordIn(Input):
+    # A contact, project, proposal or invoice belongs to one client for good: it names the client when it
+    # is created, and no PATCH moves it to another.
+    client_id: RecordId
+
+
+def patch_schema(schema: type[Input]) -> type[Input]:
+    """The schema's fields, all optional, for PATCH: only the fields sent change. `ClientIn` gives
+    `ClientPatch`; a record's client is not among them (`ClientRecordIn`).
 
     Unlike ninja's PatchDict it keeps non-null fields non-null, so `{"notes": null}` is a 422
     rather than a NOT NULL violation in the database.
     """
+    kept = ClientRecordIn.model_fields if issubclass(schema, ClientRecordIn) else {}
     fields: dict[str, Any] = {}
     for field, info in schema.model_fields.items():
-        if field not in exclude:
+        if field not in kept:
             optional = copy(info)  # keeps the type's constraints and the description
             optional.default, optional.default_factory = None, None
             fields[field] = (info.annotation, optional)
+    name = schema.__name__.removesuffix("In") + "Patch"
     return create_model(name, __base__=Input, __doc__=f"Any fields of {schema.__name__}.", **fields)
+
+
+class RecordOut(Schema):
+    # ninja's model schemas would publish the primary key as optional: a record that goes out has one.
+    id: int
+
+
+class ClientRecordOut(RecordOut):
+    client_id: int
+
+
+def record_out(
+    model: type[models.Model], *, fields: tuple[str, ...], base: type[RecordOut] = ClientRecordOut
+) -> type[Schema]:
+    """`<Model>Out`: the ids `base` declares, then `fields` (the ones its services write), then when the
+    record was created and last changed."""
+    return create_schema(
+        model, name=f"{model.__name__}Out", fields=[*fields, "created_at", "updated_at"], base_class=base
+    )
 
 
 def changes(payload: Input | None) -> dict[str, Any]:
@@ -120,19 +149,11 @@ class ClientIn(Input):
     notes: str = ""
 
 
-ClientPatch = patch_schema(ClientIn, name="ClientPatch")
+ClientPatch = patch_schema(ClientIn)
+ClientOut = record_out(Client, fields=CLIENT_FIELDS, base=RecordOut)
 
 
-class ClientOut(ModelSchema):
-    id: int
-
-    class Meta:
-        model = Client
-        fields = [*CLIENT_FIELDS, "created_at", "updated_at"]
-
-
-class ContactIn(Input):
-    client_id: RecordId
+class ContactIn(ClientRecordIn):
     name: str
     email: str
     role: str = ""
@@ -140,21 +161,11 @@ class ContactIn(Input):
     is_primary: bool = False
 
 
-# A contact stays with its client.
-ContactPatch = patch_schema(ContactIn, name="ContactPatch", exclude=("client_id",))
+ContactPatch = patch_schema(ContactIn)
+ContactOut = record_out(Contact, fields=CONTACT_FIELDS)
 
 
-class ContactOut(ModelSchema):
-    id: int
-    client_id: int
-
-    class Meta:
-        model = Contact
-        fields = ["name", "email", "role", "phone", "is_primary", "created_at", "updated_at"]
-
-
-class ProjectIn(Input):
-    client_id: RecordId
+class ProjectIn(ClientRecordIn):
     name: str
     status: ProjectStatus = ProjectStatus.PROPOSED
     budget: Money | None = None
@@ -164,26 +175,8 @@ class ProjectIn(Input):
     description: str = ""
 
 
-ProjectPatch = patch_schema(ProjectIn, name="ProjectPatch", exclude=("client_id",))
-
-
-class ProjectOut(ModelSchema):
-    id: int
-    client_id: int
-
-    class Meta:
-        model = Project
-        fields = [
-            "name",
-            "status",
-            "budget",
-            "currency",
-            "start_date",
-            "due_date",
-            "description",
-            "created_at",
-            "updated_at",
-        ]
+ProjectPatch = patch_schema(ProjectIn)
+ProjectOut = record_out(Project, fields=PROJECT_FIELDS)
 
 
 # --- Proposals and invoices --------------------------------------------------------------------
@@ -210,10 +203,9 @@ class LineOut(Schema):
     tax_amount: Decimal
 
 
-class DocumentIn(Input):
+class DocumentIn(ClientRecordIn):
     """What proposals and invoices both take: the client, an optional project, currency, notes, lines."""
 
-    client_id: RecordId
     project_id: RecordId | None = None
     currency: str | None = Field(None, description="ISO 4217 code; the client's currency when omitted.")
     notes: str = ""
@@ -226,7 +218,7 @@ class ProposalIn(DocumentIn):
     cover_letter: str = ""
 
 
-ProposalPatch = patch_schema(ProposalIn, name="ProposalPatch", exclude=("client_id",))
+ProposalPatch = patch_schema(ProposalIn)
 
 
 class ProposalOut(ModelSchema):
@@ -267,7 +259,7 @@ class InvoiceIn(DocumentIn):
 
 
 # Only drafts change; an issued invoice is void-and-reissue.
-InvoicePatch = patch_schema(InvoiceIn, name="InvoicePatch", exclude=("client_id",))
+InvoicePatch = patch_schema(InvoiceIn)
 
 
 class AgingRow(Schema):

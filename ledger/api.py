@@ -13,7 +13,7 @@ from django.http import FileResponse, Http404, HttpRequest
 from django.shortcuts import get_object_or_404
 from ninja import Query, Router, Status
 
-from core.api import paginated
+from core.api_base import paginated
 from core.models import Client, Invoice
 from core.schemas import RecordId
 from ledger import approvals as approval_services

@@ -6,7 +6,7 @@ from django.http import HttpRequest
 from ninja import Query, Router
 from ninja.errors import HttpError
 
-from core.api import paginated
+from core.api_base import paginated
 from core.models import Invoice
 from core.schemas import RecordId
 from ledger.money import selectors
@@ -19,13 +19,12 @@ from ledger.money.schemas import (
 )
 from ledger.money.timeline import invoice_timeline
 
+# One operation for each kind of thing (an invoice's timeline, payments, bank entries): each carries its
+# whole path and its tag, rather than a router apiece.
 router = Router()
-invoices = Router(tags=["invoices"])
-payments = Router(tags=["payments"])
-bank_entries = Router(tags=["bank entries"])
 
 
-@invoices.get("/{invoice_id}/timeline", response=list[TimelineEventOut])
+@router.get("/invoices/{invoice_id}/timeline", response=list[TimelineEventOut], tags=["invoices"])
 def get_invoice_timeline(request: HttpRequest, invoice_id: RecordId):
     """The invoice's life, oldest first: created, issued, document, sent, overdue, reminders, payments,
     paid, void and credit note, reminders held or resumed, and the ledger actions naming it — each with
@@ -36,7 +35,7 @@ def get_invoice_timeline(request: HttpRequest, invoice_id: RecordId):
         raise HttpError(404, f"There is no invoice with id {invoice_id}.") from None
 
 
-@payments.get("", response=list[PaymentOut])
+@router.get("/payments", response=list[PaymentOut], tags=["payments"])
 @paginated
 def list_payments(request: HttpRequest, filters: Query[PaymentFilters]):
     """Payments, the latest received first, each with its allocations to invoices and the part left as
@@ -44,14 +43,9 @@ def list_payments(request: HttpRequest, filters: Query[PaymentFilters]):
     return selectors.payment_list(**filters.model_dump())
 
 
-@bank_entries.get("", response=list[BankEntryOut])
+@router.get("/bank-entries", response=list[BankEntryOut], tags=["bank entries"])
 @paginated
 def list_bank_entries(request: HttpRequest, filters: Query[BankEntryFilters]):
     """Booked bank lines with the candidates the matcher stored. `unmatched` (the default): credits
     waiting for the operator, oldest first; `matched`: a payment proposed or recorded; `all`."""
     return selectors.bank_entry_list(state=filters.state)
-
-
-router.add_router("/invoices", invoices)
-router.add_router("/payments", payments)
-router.add_router("/bank-entries", bank_entries)

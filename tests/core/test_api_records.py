@@ -119,8 +119,11 @@ def test_read_a_client_and_unknown_ids_are_404(api, operator):
     assert missing.status_code == 404
     assert missing.json() == {"detail": "Not Found"}
     assert patch(api, f"/api/v1/clients/{client.pk + 1000}", {"name": "X"}).status_code == 404
-    assert api.get("/api/v1/clients/abc").status_code == 422
+    bad_id = api.get("/api/v1/clients/abc")
+    assert bad_id.status_code == 422
+    assert [error["loc"] for error in bad_id.json()["detail"]] == [["path", "client_id"]]
     assert api.get("/api/v1/clients/99999999999999999999999").status_code == 422
+    assert patch(api, "/api/v1/clients/0", {"name": "X"}).json()["detail"][0]["loc"] == ["path", "client_id"]
 
 
 @pytest.mark.django_db
