@@ -11,7 +11,6 @@ from core.models.clients import Contract as Contract
 from core.models.clients import Deliverable as Deliverable
 from core.models.clients import Project as Project
 from core.models.conversations import Artifact as Artifact
-from core.models.conversations import Channel as Channel
 from core.models.conversations import Conversation as Conversation
 from core.models.conversations import Decision as Decision
 from core.models.conversations import Message as Message
@@ -36,3 +35,4 @@ from core.models.tokens import ApiToken as ApiToken
 from core.models.workspace import ActionTemplate as ActionTemplate
 from core.models.workspace import PricingRule as PricingRule
 from core.models.workspace import Workspace as Workspace
+from core.states import Channel as Channel

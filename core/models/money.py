@@ -19,6 +19,7 @@ from core.models.base import (
     non_negative_check,
 )
 from core.models.clients import Client, Project
+from core.states import InvoiceReminderStatus, InvoiceStatus, ProposalStatus
 
 
 class MoneyDocument(TimeStamped):
@@ -79,15 +80,7 @@ class MoneyLine(models.Model):
 
 
 class Proposal(MoneyDocument):
-    class Status(models.TextChoices):
-        DRAFT = "draft", "Draft"
-        PENDING_APPROVAL = "pending_approval", "Pending approval"
-        # Approved and its email in the outbox, not yet taken by the mail server: "sent" only once it is.
-        SENDING = "sending", "Sending"
-        SENT = "sent", "Sent"
-        ACCEPTED = "accepted", "Accepted"
-        DECLINED = "declined", "Declined"
-        WITHDRAWN = "withdrawn", "Withdrawn"
+    Status = ProposalStatus
 
     client = models.ForeignKey(Client, on_delete=models.PROTECT, related_name="proposals")
     project = models.ForeignKey(
@@ -135,13 +128,7 @@ class InvoiceSequence(models.Model):
 
 
 class Invoice(MoneyDocument):
-    class Status(models.TextChoices):
-        DRAFT = "draft", "Draft"
-        APPROVED = "approved", "Approved (issued)"
-        SENT = "sent", "Sent"
-        PAID = "paid", "Paid"
-        OVERDUE = "overdue", "Overdue"
-        VOID = "void", "Void"
+    Status = InvoiceStatus
 
     client = models.ForeignKey(Client, on_delete=models.PROTECT, related_name="invoices")
     project = models.ForeignKey(
@@ -253,12 +240,7 @@ class InvoiceReminder(models.Model):
     """One reminder level of one invoice: proposed by the daily sweep once, then sent, or cancelled by the
     operator or by a payment. The unique pair keeps an invoice from being reminded twice at one level."""
 
-    class Status(models.TextChoices):
-        PROPOSED = "proposed", "Waiting for approval"
-        # Approved, its email in the outbox: "sent" only once the mail server took it (ADR 0014).
-        SENDING = "sending", "Sending"
-        SENT = "sent", "Sent"
-        CANCELLED = "cancelled", "Cancelled"
+    Status = InvoiceReminderStatus
 
     invoice = models.ForeignKey(Invoice, on_delete=models.CASCADE, related_name="reminders")
     level = models.CharField(max_length=30)
