@@ -35,6 +35,15 @@ class MoneyDocument(TimeStamped):
 
     class Meta:
         abstract = True
+        ordering = ["-created_at", "-pk"]
+        # Django names each document's copy after its model: `proposal_total_sum`, `invoice_total_sum`.
+        constraints = [
+            currency_check("%(class)s_currency_iso4217"),
+            non_negative_check("%(class)s_totals_non_negative", "subtotal", "tax_total", "total"),
+            models.CheckConstraint(
+                condition=Q(total=F("subtotal") + F("tax_total")), name="%(class)s_total_sum"
+            ),
+        ]
 
     @property
     def is_editable(self) -> bool:
@@ -59,24 +68,22 @@ class MoneyLine(models.Model):
     class Meta:
         abstract = True
         ordering = ["position", "pk"]
-
-    def __str__(self) -> str:
-        return self.description
-
-    @classmethod
-    def line_constraints(cls, prefix: str) -> list[models.CheckConstraint]:
-        return [
-            non_negative_check(f"{prefix}_non_negative", "quantity", "unit_price", "tax_rate"),
-            models.CheckConstraint(condition=Q(tax_rate__lte=100), name=f"{prefix}_tax_rate_max_100"),
+        # Named after each line model: `proposalline_amount_is_product`, `invoiceline_amount_is_product`.
+        constraints = [
+            non_negative_check("%(class)s_non_negative", "quantity", "unit_price", "tax_rate"),
+            models.CheckConstraint(condition=Q(tax_rate__lte=100), name="%(class)s_tax_rate_max_100"),
             models.CheckConstraint(
                 condition=Q(amount=Round(F("quantity") * F("unit_price"), 2)),
-                name=f"{prefix}_amount_is_product",
+                name="%(class)s_amount_is_product",
             ),
             models.CheckConstraint(
                 condition=Q(tax_amount=Round(F("amount") * F("tax_rate") / 100, 2)),
-                name=f"{prefix}_tax_is_rate",
+                name="%(class)s_tax_is_rate",
             ),
         ]
+
+    def __str__(self) -> str:
+        return self.description
 
 
 class Proposal(MoneyDocument):
@@ -94,16 +101,6 @@ class Proposal(MoneyDocument):
     cover_letter = models.TextField(blank=True)
     history = HistoricalRecords()
 
-    class Meta:
-        ordering = ["-created_at", "-pk"]
-        constraints = [
-            currency_check("proposal_currency_iso4217"),
-            non_negative_check("proposal_totals_non_negative", "subtotal", "tax_total", "total"),
-            models.CheckConstraint(
-                condition=Q(total=F("subtotal") + F("tax_total")), name="proposal_total_sum"
-            ),
-        ]
-
     def __str__(self) -> str:
         return self.title
 
@@ -111,9 +108,6 @@ class Proposal(MoneyDocument):
 class ProposalLine(MoneyLine):
     proposal = models.ForeignKey(Proposal, on_delete=models.CASCADE, related_name="lines")
     history = HistoricalRecords()
-
-    class Meta(MoneyLine.Meta):
-        constraints = MoneyLine.line_constraints("proposalline")
 
 
 class InvoiceSequence(models.Model):
@@ -179,14 +173,9 @@ class Invoice(MoneyDocument):
     reminders_pause_reason = models.TextField(blank=True)
     history = HistoricalRecords()
 
-    class Meta:
-        ordering = ["-created_at", "-pk"]
+    class Meta(MoneyDocument.Meta):
         constraints = [
-            currency_check("invoice_currency_iso4217"),
-            non_negative_check("invoice_totals_non_negative", "subtotal", "tax_total", "total"),
-            models.CheckConstraint(
-                condition=Q(total=F("subtotal") + F("tax_total")), name="invoice_total_sum"
-            ),
+            *MoneyDocument.Meta.constraints,
             models.UniqueConstraint(
                 fields=["number_year", "number_sequence"], name="invoice_number_unique_per_year"
             ),
@@ -231,9 +220,6 @@ class Invoice(MoneyDocument):
 class InvoiceLine(MoneyLine):
     invoice = models.ForeignKey(Invoice, on_delete=models.CASCADE, related_name="lines")
     history = HistoricalRecords()
-
-    class Meta(MoneyLine.Meta):
-        constraints = MoneyLine.line_constraints("invoiceline")
 
 
 class InvoiceReminder(models.Model):
