@@ -2,6 +2,7 @@
 
 Writes go through `ledger.services` (the conductor). The database guards what matters most: task
 status transitions (trigger), the append-only event timeline (trigger), unique idempotency keys.
+The rows' states and kinds are in `ledger.states` (`Task.Status` is `ledger.states.TaskStatus`).
 """
 
 from __future__ import annotations

@@ -2,7 +2,8 @@
 
 Models hold data and database-level invariants (CHECK and UNIQUE constraints, and the triggers in
 migrations that freeze issued invoices). Every write goes through `core.services`; nothing here
-has business logic in `save()`. Importing this package registers every model of the app.
+has business logic in `save()`. Importing this package registers every model of the app. The records'
+states and kinds are in `core.states` (`Invoice.Status` is `core.states.InvoiceStatus`).
 """
 
 from core.models.clients import Client as Client
