@@ -2,6 +2,7 @@
 
 Writes go through `ledger.services` (the conductor). The database guards what matters most: task
 status transitions (trigger), the append-only event timeline (trigger), unique idempotency keys.
+The rows' states and kinds are in `ledger.states` (`Task.Status` is `ledger.states.TaskStatus`).
 """
 
 from __future__ import annotations
@@ -14,30 +15,26 @@ from django.db import models
 from django.db.models import Q
 from simple_history.models import HistoricalRecords
 
+from ledger.states import (
+    ActionStatus,
+    ApprovalRequestStatus,
+    AutonomySuggestionStatus,
+    NoticeLevel,
+    OutboxEmailStatus,
+    PolicyKind,
+    TaskEventKind,
+    TaskMode,
+    TaskRequester,
+    TaskStatus,
+)
+
 COST = {"max_digits": 14, "decimal_places": 6}
 
 
 class Task(models.Model):
-    class Status(models.TextChoices):
-        QUEUED = "queued", "Queued"
-        RUNNING = "running", "Running"
-        WAITING_APPROVAL = "waiting_approval", "Waiting for approval"
-        SUCCEEDED = "succeeded", "Succeeded"
-        FAILED = "failed", "Failed"
-        RETRYING = "retrying", "Retrying"
-        DEAD = "dead", "Dead letter"
-        CANCELLED = "cancelled", "Cancelled"
-
-    class Mode(models.TextChoices):
-        LIVE = "live", "Live"
-        SHADOW = "shadow", "Shadow"
-
-    class Requester(models.TextChoices):
-        USER = "user", "User"
-        CONNECTOR = "connector", "Connector"
-        SCHEDULE = "schedule", "Schedule"
-        TASK = "task", "Parent task"
-        SYSTEM = "system", "System"
+    Status = TaskStatus
+    Mode = TaskMode
+    Requester = TaskRequester
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     workflow = models.CharField(max_length=100, db_index=True)
@@ -91,32 +88,7 @@ class Task(models.Model):
 class TaskEvent(models.Model):
     """The append-only timeline of a task. A trigger refuses updates and deletes."""
 
-    class Kind(models.TextChoices):
-        CREATED = "created", "Created"
-        QUEUED = "queued", "Queued"
-        CLAIMED = "claimed", "Claimed"
-        STEP_STARTED = "step_started", "Step started"
-        STEP_FINISHED = "step_finished", "Step finished"
-        LLM_CALL = "llm_call", "LLM call"
-        MEMORY_READ = "memory_read", "Memory read"
-        ACTION_PROPOSED = "action_proposed", "Action proposed"
-        POLICY_DECISION = "policy_decision", "Policy decision"
-        APPROVAL_ASKED = "approval_asked", "Approval asked"
-        APPROVAL_GIVEN = "approval_given", "Approval given"
-        COMMITTED = "committed", "Committed"
-        DELIVERED = "delivered", "Delivered"
-        SUCCEEDED = "succeeded", "Succeeded"
-        FAILED = "failed", "Failed"
-        RETRY_SCHEDULED = "retry_scheduled", "Retry scheduled"
-        LEASE_EXPIRED = "lease_expired", "Lease expired"
-        DEAD_LETTERED = "dead_lettered", "Dead-lettered"
-        REQUEUED = "requeued", "Re-queued by the operator"
-        CANCELLED = "cancelled", "Cancelled"
-        REPLAYED = "replayed", "Replayed"
-        DEFERRED = "deferred", "Deferred (budget)"
-        APPROVAL_EXPIRED = "approval_expired", "Approval expired"
-        REVERSAL_ASKED = "reversal_asked", "Reversal asked"
-        DELIVERY_FAILED = "delivery_failed", "Delivery failed (will retry)"
+    Kind = TaskEventKind
 
     id = models.BigAutoField(primary_key=True)
     task = models.ForeignKey(Task, on_delete=models.PROTECT, related_name="events")
@@ -138,12 +110,7 @@ class TaskEvent(models.Model):
 class Action(models.Model):
     """An effect proposed by an agent. Only the ledger's commit step carries it out."""
 
-    class Status(models.TextChoices):
-        PROPOSED = "proposed", "Proposed"
-        APPROVED = "approved", "Approved"
-        REJECTED = "rejected", "Rejected"
-        COMMITTED = "committed", "Committed"
-        FAILED = "failed", "Failed"
+    Status = ActionStatus
 
     task = models.ForeignKey(Task, on_delete=models.PROTECT, related_name="actions")
     step = models.CharField(max_length=100)
@@ -197,10 +164,7 @@ class OutboxEmail(models.Model):
     (or when the server refuses it for good) is it `failed`, with a notice to the operator (ADR 0014).
     """
 
-    class Status(models.TextChoices):
-        PENDING = "pending", "Pending"
-        SENT = "sent", "Sent"
-        FAILED = "failed", "Failed (gave up)"
+    Status = OutboxEmailStatus
 
     action = models.OneToOneField(Action, on_delete=models.PROTECT, related_name="outbox_email")
     message_id = models.CharField(max_length=255, unique=True)
@@ -299,13 +263,7 @@ class Policy(models.Model):
     `ledger.policy.policy_save`, which bumps `version`. Decisions record the (id, version) that made them.
     """
 
-    class Kind(models.TextChoices):
-        APPROVAL = "approval", "Approval"
-        BUDGET = "budget", "Budget"
-        RETENTION = "retention", "Retention"
-        AUTONOMY = "autonomy", "Autonomy"
-        REMINDER = "reminder", "Payment reminders"
-        DELIVERY = "delivery", "Delivery"
+    Kind = PolicyKind
 
     name = models.CharField(max_length=200, unique=True)
     kind = models.CharField(max_length=20, choices=Kind.choices, db_index=True)
@@ -335,12 +293,7 @@ class Policy(models.Model):
 class ApprovalRequest(models.Model):
     """One action waiting for the operator. Created when the policy engine says "ask"."""
 
-    class Status(models.TextChoices):
-        PENDING = "pending", "Waiting"
-        APPROVED = "approved", "Approved"
-        REJECTED = "rejected", "Rejected"
-        EXPIRED = "expired", "Expired"
-        CANCELLED = "cancelled", "Cancelled"
+    Status = ApprovalRequestStatus
 
     action = models.OneToOneField(Action, on_delete=models.PROTECT, related_name="approval")
     task = models.ForeignKey(Task, on_delete=models.PROTECT, related_name="approvals")
@@ -377,11 +330,7 @@ class AutonomySuggestion(models.Model):
     accepting creates; for work started by mail it is narrow and outranks the untrusted-input caution
     (ADR 0015)."""
 
-    class Status(models.TextChoices):
-        OPEN = "open", "Open"
-        ACCEPTED = "accepted", "Accepted"
-        DISMISSED = "dismissed", "Dismissed"
-        REVOKED = "revoked", "Revoked"
+    Status = AutonomySuggestionStatus
 
     agent = models.CharField(max_length=100)
     action_kind = models.CharField(max_length=50)
@@ -425,10 +374,7 @@ class Notice(models.Model):
     (and reopens it), so a condition that lasts is one notice, not one per attempt.
     """
 
-    class Level(models.TextChoices):
-        INFO = "info", "Info"
-        WARNING = "warning", "Warning"
-        ERROR = "error", "Error"
+    Level = NoticeLevel
 
     key = models.CharField(max_length=200, unique=True)
     level = models.CharField(max_length=10, choices=Level.choices, default=Level.WARNING)

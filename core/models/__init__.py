@@ -2,7 +2,8 @@
 
 Models hold data and database-level invariants (CHECK and UNIQUE constraints, and the triggers in
 migrations that freeze issued invoices). Every write goes through `core.services`; nothing here
-has business logic in `save()`. Importing this package registers every model of the app.
+has business logic in `save()`. Importing this package registers every model of the app. The records'
+states and kinds are in `core.states` (`Invoice.Status` is `core.states.InvoiceStatus`).
 """
 
 from core.models.clients import Client as Client
@@ -11,7 +12,6 @@ from core.models.clients import Contract as Contract
 from core.models.clients import Deliverable as Deliverable
 from core.models.clients import Project as Project
 from core.models.conversations import Artifact as Artifact
-from core.models.conversations import Channel as Channel
 from core.models.conversations import Conversation as Conversation
 from core.models.conversations import Decision as Decision
 from core.models.conversations import Message as Message
@@ -36,3 +36,4 @@ from core.models.tokens import ApiToken as ApiToken
 from core.models.workspace import ActionTemplate as ActionTemplate
 from core.models.workspace import PricingRule as PricingRule
 from core.models.workspace import Workspace as Workspace
+from core.states import Channel as Channel

@@ -16,17 +16,12 @@ from core.models.base import (
     email_normalised_check,
     non_negative_check,
 )
+from core.states import ClientKind, ClientStatus, ContractStatus, DeliverableStatus, ProjectStatus
 
 
 class Client(TimeStamped):
-    class Kind(models.TextChoices):
-        ORGANISATION = "organisation", "Organisation"
-        PERSON = "person", "Person"
-
-    class Status(models.TextChoices):
-        LEAD = "lead", "Lead"
-        ACTIVE = "active", "Active"
-        PAST = "past", "Past"
+    Kind = ClientKind
+    Status = ClientStatus
 
     name = models.CharField(max_length=200)
     kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.ORGANISATION)
@@ -81,12 +76,7 @@ class Contact(TimeStamped):
 
 
 class Project(TimeStamped):
-    class Status(models.TextChoices):
-        PROPOSED = "proposed", "Proposed"
-        ACTIVE = "active", "Active"
-        ON_HOLD = "on_hold", "On hold"
-        COMPLETED = "completed", "Completed"
-        CANCELLED = "cancelled", "Cancelled"
+    Status = ProjectStatus
 
     client = models.ForeignKey(Client, on_delete=models.PROTECT, related_name="projects")
     name = models.CharField(max_length=200)
@@ -111,11 +101,7 @@ class Project(TimeStamped):
 
 
 class Deliverable(TimeStamped):
-    class Status(models.TextChoices):
-        PLANNED = "planned", "Planned"
-        IN_PROGRESS = "in_progress", "In progress"
-        DELIVERED = "delivered", "Delivered"
-        ACCEPTED = "accepted", "Accepted"
+    Status = DeliverableStatus
 
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="deliverables")
     title = models.CharField(max_length=200)
@@ -135,12 +121,7 @@ class Deliverable(TimeStamped):
 
 
 class Contract(TimeStamped):
-    class Status(models.TextChoices):
-        DRAFT = "draft", "Draft"
-        SENT = "sent", "Sent"
-        SIGNED = "signed", "Signed"
-        EXPIRED = "expired", "Expired"
-        TERMINATED = "terminated", "Terminated"
+    Status = ContractStatus
 
     client = models.ForeignKey(Client, on_delete=models.PROTECT, related_name="contracts")
     project = models.ForeignKey(

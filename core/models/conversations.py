@@ -12,6 +12,7 @@ from simple_history.models import HistoricalRecords
 
 from core.models.base import TimeStamped, email_normalised_check
 from core.models.clients import Client, Project
+from core.states import Channel, MessageDirection
 
 
 class Artifact(TimeStamped):
@@ -38,14 +39,6 @@ class Artifact(TimeStamped):
         return self.filename
 
 
-class Channel(models.TextChoices):
-    EMAIL = "email", "Email"
-    PHONE = "phone", "Phone"
-    MEETING = "meeting", "Meeting"
-    CHAT = "chat", "Chat"
-    OTHER = "other", "Other"
-
-
 class Conversation(TimeStamped):
     client = models.ForeignKey(
         Client, on_delete=models.SET_NULL, null=True, blank=True, related_name="conversations"
@@ -66,9 +59,7 @@ class Conversation(TimeStamped):
 
 
 class Message(TimeStamped):
-    class Direction(models.TextChoices):
-        INBOUND = "inbound", "Inbound"
-        OUTBOUND = "outbound", "Outbound"
+    Direction = MessageDirection
 
     conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="messages")
     direction = models.CharField(max_length=10, choices=Direction.choices, db_index=True)

@@ -13,6 +13,7 @@ from django.utils import timezone
 from pgvector.django import HnswIndex, VectorField
 
 from core.models.clients import Client, Project
+from core.states import MemoryKind, MemoryTier
 
 
 class MemoryItem(models.Model):
@@ -23,19 +24,8 @@ class MemoryItem(models.Model):
     an item (`source_task`) and its source record are the audit trail.
     """
 
-    class Tier(models.TextChoices):
-        SESSION = "session", "Session"
-        WORKING = "working", "Working"
-        CANONICAL = "canonical", "Canonical"
-
-    class Kind(models.TextChoices):
-        MESSAGE = "message", "Message"
-        PROPOSAL = "proposal", "Proposal"
-        DECISION = "decision", "Decision"
-        NOTE = "note", "Note"
-        ARTIFACT = "artifact", "Artifact"
-        SUMMARY = "summary", "Summary"
-        FACT = "fact", "Fact"
+    Tier = MemoryTier
+    Kind = MemoryKind
 
     id = models.BigAutoField(primary_key=True)
     tier = models.CharField(max_length=10, choices=Tier.choices, default=Tier.WORKING)

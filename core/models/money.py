@@ -19,6 +19,7 @@ from core.models.base import (
     non_negative_check,
 )
 from core.models.clients import Client, Project
+from core.states import InvoiceReminderStatus, InvoiceStatus, ProposalStatus
 
 
 class MoneyDocument(TimeStamped):
@@ -34,6 +35,15 @@ class MoneyDocument(TimeStamped):
 
     class Meta:
         abstract = True
+        ordering = ["-created_at", "-pk"]
+        # Django names each document's copy after its model: `proposal_total_sum`, `invoice_total_sum`.
+        constraints = [
+            currency_check("%(class)s_currency_iso4217"),
+            non_negative_check("%(class)s_totals_non_negative", "subtotal", "tax_total", "total"),
+            models.CheckConstraint(
+                condition=Q(total=F("subtotal") + F("tax_total")), name="%(class)s_total_sum"
+            ),
+        ]
 
     @property
     def is_editable(self) -> bool:
@@ -58,36 +68,26 @@ class MoneyLine(models.Model):
     class Meta:
         abstract = True
         ordering = ["position", "pk"]
+        # Named after each line model: `proposalline_amount_is_product`, `invoiceline_amount_is_product`.
+        constraints = [
+            non_negative_check("%(class)s_non_negative", "quantity", "unit_price", "tax_rate"),
+            models.CheckConstraint(condition=Q(tax_rate__lte=100), name="%(class)s_tax_rate_max_100"),
+            models.CheckConstraint(
+                condition=Q(amount=Round(F("quantity") * F("unit_price"), 2)),
+                name="%(class)s_amount_is_product",
+            ),
+            models.CheckConstraint(
+                condition=Q(tax_amount=Round(F("amount") * F("tax_rate") / 100, 2)),
+                name="%(class)s_tax_is_rate",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.description
 
-    @classmethod
-    def line_constraints(cls, prefix: str) -> list[models.CheckConstraint]:
-        return [
-            non_negative_check(f"{prefix}_non_negative", "quantity", "unit_price", "tax_rate"),
-            models.CheckConstraint(condition=Q(tax_rate__lte=100), name=f"{prefix}_tax_rate_max_100"),
-            models.CheckConstraint(
-                condition=Q(amount=Round(F("quantity") * F("unit_price"), 2)),
-                name=f"{prefix}_amount_is_product",
-            ),
-            models.CheckConstraint(
-                condition=Q(tax_amount=Round(F("amount") * F("tax_rate") / 100, 2)),
-                name=f"{prefix}_tax_is_rate",
-            ),
-        ]
-
 
 class Proposal(MoneyDocument):
-    class Status(models.TextChoices):
-        DRAFT = "draft", "Draft"
-        PENDING_APPROVAL = "pending_approval", "Pending approval"
-        # Approved and its email in the outbox, not yet taken by the mail server: "sent" only once it is.
-        SENDING = "sending", "Sending"
-        SENT = "sent", "Sent"
-        ACCEPTED = "accepted", "Accepted"
-        DECLINED = "declined", "Declined"
-        WITHDRAWN = "withdrawn", "Withdrawn"
+    Status = ProposalStatus
 
     client = models.ForeignKey(Client, on_delete=models.PROTECT, related_name="proposals")
     project = models.ForeignKey(
@@ -101,16 +101,6 @@ class Proposal(MoneyDocument):
     cover_letter = models.TextField(blank=True)
     history = HistoricalRecords()
 
-    class Meta:
-        ordering = ["-created_at", "-pk"]
-        constraints = [
-            currency_check("proposal_currency_iso4217"),
-            non_negative_check("proposal_totals_non_negative", "subtotal", "tax_total", "total"),
-            models.CheckConstraint(
-                condition=Q(total=F("subtotal") + F("tax_total")), name="proposal_total_sum"
-            ),
-        ]
-
     def __str__(self) -> str:
         return self.title
 
@@ -118,9 +108,6 @@ class Proposal(MoneyDocument):
 class ProposalLine(MoneyLine):
     proposal = models.ForeignKey(Proposal, on_delete=models.CASCADE, related_name="lines")
     history = HistoricalRecords()
-
-    class Meta(MoneyLine.Meta):
-        constraints = MoneyLine.line_constraints("proposalline")
 
 
 class InvoiceSequence(models.Model):
@@ -135,13 +122,7 @@ class InvoiceSequence(models.Model):
 
 
 class Invoice(MoneyDocument):
-    class Status(models.TextChoices):
-        DRAFT = "draft", "Draft"
-        APPROVED = "approved", "Approved (issued)"
-        SENT = "sent", "Sent"
-        PAID = "paid", "Paid"
-        OVERDUE = "overdue", "Overdue"
-        VOID = "void", "Void"
+    Status = InvoiceStatus
 
     client = models.ForeignKey(Client, on_delete=models.PROTECT, related_name="invoices")
     project = models.ForeignKey(
@@ -192,14 +173,9 @@ class Invoice(MoneyDocument):
     reminders_pause_reason = models.TextField(blank=True)
     history = HistoricalRecords()
 
-    class Meta:
-        ordering = ["-created_at", "-pk"]
+    class Meta(MoneyDocument.Meta):
         constraints = [
-            currency_check("invoice_currency_iso4217"),
-            non_negative_check("invoice_totals_non_negative", "subtotal", "tax_total", "total"),
-            models.CheckConstraint(
-                condition=Q(total=F("subtotal") + F("tax_total")), name="invoice_total_sum"
-            ),
+            *MoneyDocument.Meta.constraints,
             models.UniqueConstraint(
                 fields=["number_year", "number_sequence"], name="invoice_number_unique_per_year"
             ),
@@ -245,20 +221,12 @@ class InvoiceLine(MoneyLine):
     invoice = models.ForeignKey(Invoice, on_delete=models.CASCADE, related_name="lines")
     history = HistoricalRecords()
 
-    class Meta(MoneyLine.Meta):
-        constraints = MoneyLine.line_constraints("invoiceline")
-
 
 class InvoiceReminder(models.Model):
     """One reminder level of one invoice: proposed by the daily sweep once, then sent, or cancelled by the
     operator or by a payment. The unique pair keeps an invoice from being reminded twice at one level."""
 
-    class Status(models.TextChoices):
-        PROPOSED = "proposed", "Waiting for approval"
-        # Approved, its email in the outbox: "sent" only once the mail server took it (ADR 0014).
-        SENDING = "sending", "Sending"
-        SENT = "sent", "Sent"
-        CANCELLED = "cancelled", "Cancelled"
+    Status = InvoiceReminderStatus
 
     invoice = models.ForeignKey(Invoice, on_delete=models.CASCADE, related_name="reminders")
     level = models.CharField(max_length=30)

@@ -15,6 +15,7 @@ from core.models.base import MONEY, TimeStamped, currency_check, currency_field
 from core.models.clients import Client
 from core.models.conversations import Artifact
 from core.models.money import Invoice
+from core.states import BankEntryMatch, BankEntryStatus, BankStatementFormat, PaymentMethod, PaymentSource
 
 
 class PayerAccount(TimeStamped):
@@ -40,11 +41,7 @@ class PayerAccount(TimeStamped):
 class BankStatement(TimeStamped):
     """One imported statement file. Its sha256 makes a repeated import a no-op."""
 
-    class Format(models.TextChoices):
-        CAMT053 = "camt053", "CAMT.053 (ISO 20022)"
-        MT940 = "mt940", "MT940"
-        OFX = "ofx", "OFX"
-        CSV = "csv", "CSV"
+    Format = BankStatementFormat
 
     filename = models.CharField(max_length=255)
     format = models.CharField(max_length=10, choices=Format.choices)
@@ -68,20 +65,8 @@ class BankEntry(TimeStamped):
     """One booked line of a statement. Credits are matched to open invoices; debits are kept, never
     matched. `fingerprint` identifies the same booking across overlapping statements and formats."""
 
-    class Match(models.TextChoices):
-        EXACT = "exact", "Exact"
-        SEVERAL = "several", "Several invoices"
-        PARTIAL = "partial", "Partial payment"
-        OVERPAID = "overpaid", "Overpaid"
-        AMBIGUOUS = "ambiguous", "Ambiguous"
-        NONE = "none", "Unmatched"
-        DEBIT = "debit", "Debit (not matched)"
-
-    class Status(models.TextChoices):
-        OPEN = "open", "Waiting for the operator"
-        PROPOSED = "proposed", "Payment proposed"
-        RECORDED = "recorded", "Payment recorded"
-        IGNORED = "ignored", "Ignored"
+    Match = BankEntryMatch
+    Status = BankEntryStatus
 
     statement = models.ForeignKey(BankStatement, on_delete=models.CASCADE, related_name="entries")
     position = models.PositiveIntegerField()
@@ -111,16 +96,8 @@ class BankEntry(TimeStamped):
 
 
 class Payment(TimeStamped):
-    class Method(models.TextChoices):
-        BANK_TRANSFER = "bank_transfer", "Bank transfer"
-        CARD = "card", "Card"
-        CASH = "cash", "Cash"
-        OTHER = "other", "Other"
-
-    class Source(models.TextChoices):
-        MANUAL = "manual", "Entered by hand"
-        BANK_STATEMENT = "bank_statement", "Bank statement"
-        EMAIL = "email", "Payment notice (email)"
+    Method = PaymentMethod
+    Source = PaymentSource
 
     client = models.ForeignKey(Client, on_delete=models.PROTECT, related_name="payments")
     amount = models.DecimalField(**MONEY)

@@ -21,6 +21,7 @@ from core.models.base import (
     email_normalised_check,
     non_negative_check,
 )
+from core.states import ActionTemplateKind
 
 
 class Workspace(TimeStamped):
@@ -116,12 +117,7 @@ class PricingRule(TimeStamped):
 class ActionTemplate(TimeStamped):
     """Named, parameterised text for proposals, follow-ups, reminders and replies (Django template syntax)."""
 
-    class Kind(models.TextChoices):
-        PROPOSAL = "proposal", "Proposal cover"
-        FOLLOW_UP = "follow_up", "Follow-up"
-        REMINDER = "reminder", "Payment reminder"
-        INVOICE = "invoice", "Invoice email"
-        REPLY = "reply", "Reply"
+    Kind = ActionTemplateKind
 
     key = models.CharField(max_length=50, unique=True, validators=[SERVICE_KEY_VALIDATOR])
     name = models.CharField(max_length=200)
