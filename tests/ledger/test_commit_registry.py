@@ -1,6 +1,8 @@
 """The registered committers, pinned: how they are declared may change, what the registry tells the policy
 engine, the approval pages and the task page may not."""
 
+import pytest
+
 from ledger import commit
 from ledger.commit import registry
 
@@ -164,3 +166,13 @@ def test_the_registry_holds_exactly_the_declared_committers():
     }
 
     assert registered == COMMITTERS
+
+
+def test_a_committer_must_name_its_payload_model_in_its_signature():
+    def commit_untyped(payload, action, task):
+        return {}
+
+    with pytest.raises(TypeError, match="annotate `payload`"):
+        commit.committer("test.untyped", effect=commit.INTERNAL)(commit_untyped)
+
+    assert not commit.committer_exists("test.untyped")
