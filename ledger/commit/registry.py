@@ -37,7 +37,8 @@ FLOORED = (MONEY, DELETE, PERSONAL)
 
 # (the action's payload as the model its `payload` parameter names, the action, its task) -> the result
 Committer = Callable[[Any, Action, Task], dict[str, Any]]
-# Called once the email an action put in the outbox was delivered (the record says "sent" only then).
+# Called (with the payload as its committer got it) once the email an action put in the outbox was
+# delivered (the record says "sent" only then).
 Delivered = Callable[[Any, Action, OutboxEmail], None]
 
 
