@@ -6,6 +6,8 @@ outbox once the operator (or a policy) agreed."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.utils import timezone
 from pydantic import BaseModel
 
@@ -40,6 +42,23 @@ class SendInput(BaseModel):
 
 class SendOutput(BaseModel):
     drafted: str  # "NW-2026-0043 to ana@client.example"
+
+
+def invoice_email(invoice: Any, *, subject: str, body: str) -> dict[str, Any]:
+    """The email fields (ledger.commit.EmailPayload) of a mail about `invoice` (a client scope's
+    `invoice_for_mail`) to its client: to the invoice's address, answering in its thread, and recorded in
+    that conversation once sent. The invoice and its reminders go out the same way."""
+    in_reply_to, references = thread_headers(
+        message_id=invoice.thread_message_id, references=invoice.thread_references
+    )
+    return {
+        "to": [invoice.to],
+        "subject": subject,
+        "body": body,
+        "in_reply_to": in_reply_to,
+        "references": references,
+        "conversation_id": invoice.thread_conversation_id,
+    }
 
 
 @agent_register
@@ -78,9 +97,6 @@ class InvoiceSender(Agent):
                 "workspace": workspace_data.workspace_identity(),
             },
         )
-        in_reply_to, references = thread_headers(
-            message_id=invoice.thread_message_id, references=invoice.thread_references
-        )
         first = invoice.status == "draft"
         return AgentResult(
             output=SendOutput(drafted=f"{number} to {invoice.to}"),
@@ -91,12 +107,7 @@ class InvoiceSender(Agent):
                         "invoice_id": invoice.pk,
                         "number_expected": "" if invoice.number else number,
                         "due_date_expected": invoice.due_date.isoformat() if invoice.due_date else "",
-                        "to": [invoice.to],
-                        "subject": subject,
-                        "body": body,
-                        "in_reply_to": in_reply_to,
-                        "references": references,
-                        "conversation_id": invoice.thread_conversation_id,
+                        **invoice_email(invoice, subject=subject, body=body),
                     },
                     summary=(
                         f"{'Issue and send' if first else 'Send'} invoice {number} "

@@ -7,6 +7,7 @@ from __future__ import annotations
 from django.utils import timezone
 from pydantic import BaseModel, Field
 
+from agents.invoice_sender import invoice_email
 from agents.kernel import (
     Agent,
     AgentContext,
@@ -15,7 +16,7 @@ from agents.kernel import (
     ProposedAction,
     agent_register,
 )
-from agents.mail import template_text, thread_headers
+from agents.mail import template_text
 from core import clock, workspace_data
 
 _LEVEL_WORDS = {
@@ -104,21 +105,13 @@ class ReminderWriter(Agent):
                     "today": timezone.localdate(clock.now()),
                 },
             )
-            in_reply_to, references = thread_headers(
-                message_id=invoice.thread_message_id, references=invoice.thread_references
-            )
             actions.append(
                 ProposedAction(
                     kind="invoice.remind",
                     payload={
                         "invoice_id": invoice.pk,
                         "level": item.level,
-                        "to": [invoice.to],
-                        "subject": subject,
-                        "body": body,
-                        "in_reply_to": in_reply_to,
-                        "references": references,
-                        "conversation_id": invoice.thread_conversation_id,
+                        **invoice_email(invoice, subject=subject, body=body),
                     },
                     summary=f"{item.level.capitalize()} reminder: {invoice.number} to {invoice.client_name}, "
                     f"{item.days_overdue} days overdue",

@@ -7,9 +7,7 @@ from email.utils import formataddr
 from typing import Any
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
 from pydantic import BaseModel, EmailStr, Field
-from pydantic import ValidationError as PydanticValidationError
 
 from core import selectors as core_selectors
 from ledger.commit.registry import EXTERNAL, committer
@@ -42,14 +40,8 @@ def sender_address() -> str:
     return formataddr((workspace.operator_name or "", workspace.operator_email))
 
 
-@committer(
-    "email.send", effect=EXTERNAL, payload=EmailPayload, irreversible_note="A sent email cannot be unsent."
-)
-def commit_email_send(action: Action, task: Task) -> dict[str, Any]:
-    try:
-        payload = EmailPayload.model_validate(action.payload)
-    except PydanticValidationError as exc:
-        raise ValidationError(f"email.send payload is invalid: {exc}") from None
+@committer("email.send", effect=EXTERNAL, irreversible_note="A sent email cannot be unsent.")
+def commit_email_send(payload: EmailPayload, action: Action, task: Task) -> dict[str, Any]:
     email = outbox_email_for(action, payload)
     return {"outbox_email": email.pk, "message_id": email.message_id}
 

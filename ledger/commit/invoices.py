@@ -56,9 +56,8 @@ def _recipients_check(payload: InvoiceSendPayload, invoice: Invoice) -> None:
             raise NeedsReview(f"{address} belongs to another client: invoice {invoice.pk} is not sent there.")
 
 
-def invoice_send_delivered(action: Action, email: OutboxEmail) -> None:
+def invoice_send_delivered(payload: InvoiceSendPayload, action: Action, email: OutboxEmail) -> None:
     """The mail server took the invoice: an issued invoice is sent as of that moment."""
-    payload = InvoiceSendPayload.model_validate(action.payload)
     invoice = Invoice.objects.filter(pk=payload.invoice_id).first()
     if invoice is not None and invoice.status == Invoice.Status.APPROVED:
         core_services.invoice_mark_sent(invoice=invoice, by=None, sent_at=email.sent_at)
@@ -67,12 +66,10 @@ def invoice_send_delivered(action: Action, email: OutboxEmail) -> None:
 @committer(
     "invoice.send",
     effect=EXTERNAL,
-    payload=InvoiceSendPayload,
     irreversible_note="A sent invoice cannot be unsent: void it (a credit note is issued) and send another.",
     delivered=invoice_send_delivered,
 )
-def commit_invoice_send(action: Action, task: Task) -> dict[str, Any]:
-    payload = InvoiceSendPayload.model_validate(action.payload)
+def commit_invoice_send(payload: InvoiceSendPayload, action: Action, task: Task) -> dict[str, Any]:
     invoice = Invoice.objects.select_for_update(of=("self",)).get(pk=payload.invoice_id)
     if invoice.status == Invoice.Status.VOID:
         return {"invoice": invoice.pk, "sent": False, "why": f"invoice {invoice.number} is void"}

@@ -27,9 +27,8 @@ class MemoryStorePayload(BaseModel):
     chunks: list[str] = Field(min_length=1)
 
 
-@committer("memory.store", effect=INTERNAL, payload=MemoryStorePayload)
-def commit_memory_store(action: Action, task: Task) -> dict[str, Any]:
-    payload = MemoryStorePayload.model_validate(action.payload)
+@committer("memory.store", effect=INTERNAL)
+def commit_memory_store(payload: MemoryStorePayload, action: Action, task: Task) -> dict[str, Any]:
     record = source_get(label=payload.source, pk=payload.id)
     if record is None:
         return {"skipped": f"{payload.source} #{payload.id} was deleted before it was remembered"}
@@ -55,9 +54,8 @@ class MemoryCompressPayload(BaseModel):
     summary: str = Field(min_length=1)
 
 
-@committer("memory.compress", effect=INTERNAL, payload=MemoryCompressPayload)
-def commit_memory_compress(action: Action, task: Task) -> dict[str, Any]:
-    payload = MemoryCompressPayload.model_validate(action.payload)
+@committer("memory.compress", effect=INTERNAL)
+def commit_memory_compress(payload: MemoryCompressPayload, action: Action, task: Task) -> dict[str, Any]:
     summary, superseded = memory_services.memory_compress(
         item_ids=payload.items, summary=payload.summary, source_task=task
     )
@@ -76,15 +74,13 @@ def _sweep_now(payload: MemorySweepPayload) -> dt.datetime:
     return now
 
 
-@committer("memory.expire", effect=INTERNAL, payload=MemorySweepPayload)
-def commit_memory_expire(action: Action, task: Task) -> dict[str, Any]:
-    payload = MemorySweepPayload.model_validate(action.payload)
+@committer("memory.expire", effect=INTERNAL)
+def commit_memory_expire(payload: MemorySweepPayload, action: Action, task: Task) -> dict[str, Any]:
     return {"deleted": memory_services.memory_expire(now=_sweep_now(payload))}
 
 
-@committer("memory.retain", effect=INTERNAL, payload=MemorySweepPayload)
-def commit_memory_retain(action: Action, task: Task) -> dict[str, Any]:
-    payload = MemorySweepPayload.model_validate(action.payload)
+@committer("memory.retain", effect=INTERNAL)
+def commit_memory_retain(payload: MemorySweepPayload, action: Action, task: Task) -> dict[str, Any]:
     rules = memory_services.retention_rules(
         ",".join(f"{key}={days}" for key, days in payload.retention.items())
     )

@@ -42,11 +42,9 @@ class PaymentRecordPayload(BaseModel):
 @committer(
     "payment.record",
     effect=MONEY,
-    payload=PaymentRecordPayload,
     irreversible_note="A payment is a money record: correct it with a new, approved change.",
 )
-def commit_payment_record(action: Action, task: Task) -> dict[str, Any]:
-    payload = PaymentRecordPayload.model_validate(action.payload)
+def commit_payment_record(payload: PaymentRecordPayload, action: Action, task: Task) -> dict[str, Any]:
     client = Client.objects.get(pk=payload.client_id)
     invoices = Invoice.objects.in_bulk([item.invoice_id for item in payload.allocations])
     missing = [item.invoice_id for item in payload.allocations if item.invoice_id not in invoices]
@@ -84,11 +82,9 @@ class PaymentAllocatePayload(BaseModel):
 @committer(
     "payment.allocate",
     effect=MONEY,
-    payload=PaymentAllocatePayload,
     irreversible_note="An allocation is a money record: correct it with a new, approved change.",
 )
-def commit_payment_allocate(action: Action, task: Task) -> dict[str, Any]:
-    payload = PaymentAllocatePayload.model_validate(action.payload)
+def commit_payment_allocate(payload: PaymentAllocatePayload, action: Action, task: Task) -> dict[str, Any]:
     allocation = core_services.payment_allocate(
         payment=Payment.objects.get(pk=payload.payment_id),
         invoice=Invoice.objects.get(pk=payload.invoice_id),

@@ -21,9 +21,8 @@ class ClientDataPayload(BaseModel):
     client_id: int
 
 
-def _client(action: Action, task: Task) -> Client:
+def _client(payload: ClientDataPayload, task: Task) -> Client:
     """The client the request named: an edit on the approval page cannot point the effect at another one."""
-    payload = ClientDataPayload.model_validate(action.payload)
     if payload.client_id != (task.input or {}).get("client_id"):
         raise ValidationError(
             {"client_id": "The request was about another client; ask again for this one from its page."}
@@ -42,11 +41,10 @@ def _sha256(path) -> str:
 @committer(
     "client.export",
     effect=PERSONAL,
-    payload=ClientDataPayload,
     irreversible_note="An export hands data over; once downloaded it cannot be taken back.",
 )
-def commit_client_export(action: Action, task: Task) -> dict[str, Any]:
-    client = _client(action, task)
+def commit_client_export(payload: ClientDataPayload, action: Action, task: Task) -> dict[str, Any]:
+    client = _client(payload, task)
     result = privacy.client_export(client=client, name=f"{task.pk}.zip")
     return {
         "client": client.pk,
@@ -60,10 +58,9 @@ def commit_client_export(action: Action, task: Task) -> dict[str, Any]:
 @committer(
     "client.erase",
     effect=PERSONAL,
-    payload=ClientDataPayload,
     irreversible_note="Erased personal data is gone for good (backups age out after AIOS_BACKUP_KEEP days).",
 )
-def commit_client_erase(action: Action, task: Task) -> dict[str, Any]:
-    client = _client(action, task)
+def commit_client_erase(payload: ClientDataPayload, action: Action, task: Task) -> dict[str, Any]:
+    client = _client(payload, task)
     counts = privacy.client_erase(client=client, by=action.decided_by)
     return {"client": client.pk, "counts": counts}

@@ -24,11 +24,9 @@ class ProposalAcceptPayload(BaseModel):
 @committer(
     "proposal.accept",
     effect=RECORD,
-    payload=ProposalAcceptPayload,
     irreversible_note="An accepted proposal stays accepted; cancel the project or void its invoice instead.",
 )
-def commit_proposal_accept(action: Action, task: Task) -> dict[str, Any]:
-    payload = ProposalAcceptPayload.model_validate(action.payload)
+def commit_proposal_accept(payload: ProposalAcceptPayload, action: Action, task: Task) -> dict[str, Any]:
     accepted = core_services.proposal_accept(
         proposal=Proposal.objects.get(pk=payload.proposal_id), by=None, note=payload.note
     )
@@ -54,11 +52,9 @@ class ProposalDeclinePayload(BaseModel):
 @committer(
     "proposal.decline",
     effect=RECORD,
-    payload=ProposalDeclinePayload,
     irreversible_note="A declined proposal stays declined; write a new proposal to try again.",
 )
-def commit_proposal_decline(action: Action, task: Task) -> dict[str, Any]:
-    payload = ProposalDeclinePayload.model_validate(action.payload)
+def commit_proposal_decline(payload: ProposalDeclinePayload, action: Action, task: Task) -> dict[str, Any]:
     decision = core_services.proposal_decline(
         proposal=Proposal.objects.get(pk=payload.proposal_id), by=None, reason=payload.reason
     )

@@ -30,11 +30,9 @@ class DecisionPayload(BaseModel):
 @committer(
     "decision.record",
     effect=RECORD,
-    payload=DecisionPayload,
     irreversible_note="Decisions are kept as history; record a new decision to change course.",
 )
-def commit_decision_record(action: Action, task: Task) -> dict[str, Any]:
-    payload = DecisionPayload.model_validate(action.payload)
+def commit_decision_record(payload: DecisionPayload, action: Action, task: Task) -> dict[str, Any]:
     decision = core_services.decision_record(
         by=None,
         title=payload.title,
@@ -56,13 +54,11 @@ class IntakeReviewPayload(BaseModel):
 @committer(
     "intake.review",
     effect=RECORD,
-    payload=IntakeReviewPayload,
     irreversible_note="The review is kept as a decision in the record.",
 )
-def commit_intake_review(action: Action, task: Task) -> dict[str, Any]:
+def commit_intake_review(payload: IntakeReviewPayload, action: Action, task: Task) -> dict[str, Any]:
     """The operator looked at a mail the agents were unsure about: the review is recorded as a decision
     about that message (what was found, why it needed a person), so the record explains the outcome."""
-    payload = IntakeReviewPayload.model_validate(action.payload)
     message = Message.objects.filter(pk=payload.message_id).first()
     decision = core_services.decision_record(
         by=action.decided_by,  # the operator who reviewed it
@@ -85,11 +81,9 @@ class NoteCreatePayload(BaseModel):
 @committer(
     "note.create",
     effect=RECORD,
-    payload=NoteCreatePayload,
     irreversible_note="A note stays in the record; edit or delete it in the back office.",
 )
-def commit_note_create(action: Action, task: Task) -> dict[str, Any]:
-    payload = NoteCreatePayload.model_validate(action.payload)
+def commit_note_create(payload: NoteCreatePayload, action: Action, task: Task) -> dict[str, Any]:
     note = core_services.note_create(
         by=None,
         text=payload.text,
@@ -105,9 +99,8 @@ class RecordUpdatePayload(BaseModel):
     fields: dict[str, Any] = Field(min_length=1)
 
 
-@committer("record.update", effect=RECORD, payload=RecordUpdatePayload, reversible=True)
-def commit_record_update(action: Action, task: Task) -> dict[str, Any]:
-    payload = RecordUpdatePayload.model_validate(action.payload)
+@committer("record.update", effect=RECORD, reversible=True)
+def commit_record_update(payload: RecordUpdatePayload, action: Action, task: Task) -> dict[str, Any]:
     change = core_services.record_update(label=payload.model, pk=payload.pk, fields=payload.fields, by=None)
     return {"changes": [change.as_dict()]}
 
@@ -119,9 +112,8 @@ class RecordRevertPayload(BaseModel):
     history_id: int = Field(description="The history row the reverted change wrote.")
 
 
-@committer("record.revert", effect=RECORD, payload=RecordRevertPayload, reversible=True)
-def commit_record_revert(action: Action, task: Task) -> dict[str, Any]:
-    payload = RecordRevertPayload.model_validate(action.payload)
+@committer("record.revert", effect=RECORD, reversible=True)
+def commit_record_revert(payload: RecordRevertPayload, action: Action, task: Task) -> dict[str, Any]:
     change = core_services.record_revert(
         label=payload.model, pk=payload.pk, history_id=payload.history_id, by=None
     )
@@ -136,11 +128,9 @@ class RecordDeletePayload(BaseModel):
 @committer(
     "record.delete",
     effect=DELETE,
-    payload=RecordDeletePayload,
     irreversible_note="A deleted record is gone; its history rows remain.",
 )
-def commit_record_delete(action: Action, task: Task) -> dict[str, Any]:
-    payload = RecordDeletePayload.model_validate(action.payload)
+def commit_record_delete(payload: RecordDeletePayload, action: Action, task: Task) -> dict[str, Any]:
     core_services.record_delete(label=payload.model, pk=payload.pk, by=None)
     return {"deleted": {"model": payload.model, "pk": payload.pk}}
 
@@ -166,7 +156,7 @@ class ProposalSendPayload(EmailPayload):
     valid_days: int = Field(default=30, ge=1, le=365)
 
 
-def proposal_delivered(action: Action, email: OutboxEmail) -> None:
+def proposal_delivered(payload: ProposalSendPayload, action: Action, email: OutboxEmail) -> None:
     """The cover email reached the mail server: the proposal is sent, as of that moment."""
     proposal = row_or_none(Proposal, (action.result or {}).get("proposal"))
     if proposal is not None and proposal.status == Proposal.Status.SENDING:
@@ -178,12 +168,10 @@ def proposal_delivered(action: Action, email: OutboxEmail) -> None:
 @committer(
     "proposal.send",
     effect=EXTERNAL,
-    payload=ProposalSendPayload,
     irreversible_note="A sent proposal cannot be unsent; withdraw it in the back office.",
     delivered=proposal_delivered,
 )
-def commit_proposal_send(action: Action, task: Task) -> dict[str, Any]:
-    payload = ProposalSendPayload.model_validate(action.payload)
+def commit_proposal_send(payload: ProposalSendPayload, action: Action, task: Task) -> dict[str, Any]:
     client = row_or_none(Client, payload.client_id)
     created = False
     if client is None:
@@ -218,11 +206,9 @@ class InvoicePaidPayload(BaseModel):
 @committer(
     "invoice.mark_paid",
     effect=MONEY,
-    payload=InvoicePaidPayload,
     irreversible_note="A payment is a money record: correct it with a new, approved change.",
 )
-def commit_invoice_mark_paid(action: Action, task: Task) -> dict[str, Any]:
-    payload = InvoicePaidPayload.model_validate(action.payload)
+def commit_invoice_mark_paid(payload: InvoicePaidPayload, action: Action, task: Task) -> dict[str, Any]:
     invoice = Invoice.objects.get(pk=payload.invoice_id)
     paid_at = parse_datetime(payload.paid_at) if payload.paid_at else None
     invoice = core_services.invoice_mark_paid(invoice=invoice, by=None, paid_at=paid_at)
@@ -237,11 +223,9 @@ class InvoiceVoidPayload(BaseModel):
 @committer(
     "invoice.void",
     effect=MONEY,
-    payload=InvoiceVoidPayload,
     irreversible_note="A voided invoice stays void; reissue it instead.",
 )
-def commit_invoice_void(action: Action, task: Task) -> dict[str, Any]:
-    payload = InvoiceVoidPayload.model_validate(action.payload)
+def commit_invoice_void(payload: InvoiceVoidPayload, action: Action, task: Task) -> dict[str, Any]:
     invoice = core_services.invoice_void(
         invoice=Invoice.objects.get(pk=payload.invoice_id), by=None, reason=payload.reason
     )

@@ -9,6 +9,7 @@ committers that declare them, and read by the policy engine (ledger.policy).
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -16,6 +17,7 @@ from typing import Any, TypeVar
 from django.core.exceptions import ValidationError
 from django.db.models import Model
 from pydantic import BaseModel
+from pydantic import ValidationError as PydanticValidationError
 
 from agents.kernel.errors import schema_data_validate
 from core import services as core_services
@@ -33,16 +35,18 @@ EFFECTS = (RECORD, MONEY, EXTERNAL, DELETE, PERSONAL)
 # Effects that always need the operator, whatever the policies say (ledger.policy.floors).
 FLOORED = (MONEY, DELETE, PERSONAL)
 
-Committer = Callable[[Action, Task], dict[str, Any]]
-# Called once the email an action put in the outbox was delivered (the record says "sent" only then).
-Delivered = Callable[[Action, OutboxEmail], None]
+# (the action's payload as the model its `payload` parameter names, the action, its task) -> the result
+Committer = Callable[[Any, Action, Task], dict[str, Any]]
+# Called (with the payload as its committer got it) once the email an action put in the outbox was
+# delivered (the record says "sent" only then).
+Delivered = Callable[[Any, Action, OutboxEmail], None]
 
 
 @dataclass(frozen=True)
 class Registered:
     function: Committer
     effect: str  # an effect class: internal, record, money, external, delete, personal
-    payload: type[BaseModel] | None  # validates the payload (and the operator's edits of it)
+    payload: type[BaseModel]  # validates the payload (and the operator's edits of it)
     # A record change can be reverted from the task page; sent email, deletions and money changes cannot.
     reversible: bool = False
     irreversible_note: str = ""
@@ -56,16 +60,28 @@ def committer(
     kind: str,
     *,
     effect: str,
-    payload: type[BaseModel] | None = None,
     reversible: bool = False,
     irreversible_note: str = "",
     delivered: Delivered | None = None,
 ) -> Callable[[Committer], Committer]:
+    """Register `function` as what commits `kind`. Its payload model is the annotation of its `payload`
+    parameter, so it is declared once: the registry validates the action's payload with it before calling
+    the committer (or the delivered hook), and checks the operator's edits against it."""
+
     def register(function: Committer) -> Committer:
-        _COMMITTERS[kind] = Registered(function, effect, payload, reversible, irreversible_note, delivered)
+        _COMMITTERS[kind] = Registered(
+            function, effect, _payload_model(function), reversible, irreversible_note, delivered
+        )
         return function
 
     return register
+
+
+def _payload_model(function: Committer) -> type[BaseModel]:
+    model = inspect.signature(function, eval_str=True).parameters["payload"].annotation
+    if not (isinstance(model, type) and issubclass(model, BaseModel)):
+        raise TypeError(f"{function.__qualname__}: annotate `payload` with the pydantic model it takes")
+    return model
 
 
 def committer_exists(kind: str) -> bool:
@@ -109,9 +125,18 @@ def row_or_none(model: type[M], pk: int | None) -> M | None:
     return model.objects.filter(pk=pk).first() if pk else None
 
 
+def _payload_of(action: Action, registered: Registered) -> BaseModel:
+    try:
+        return registered.payload.model_validate(action.payload)
+    except PydanticValidationError as exc:
+        raise ValidationError(f"{action.kind} payload is invalid: {exc}") from None
+
+
 def action_commit(*, action: Action, task: Task) -> dict[str, Any]:
+    registered = _COMMITTERS[action.kind]
+    payload = _payload_of(action, registered)
     with core_services.history_reason(f"task {task.pk} ({task.workflow})"):
-        return _COMMITTERS[action.kind].function(action, task)
+        return registered.function(payload, action, task)
 
 
 def action_delivered(*, action: Action, email: OutboxEmail) -> None:
@@ -120,5 +145,6 @@ def action_delivered(*, action: Action, email: OutboxEmail) -> None:
     registered = _COMMITTERS.get(action.kind)
     if registered is None or registered.delivered is None:
         return
+    payload = _payload_of(action, registered)
     with core_services.history_reason(f"task {action.task_id} (delivered)"):
-        registered.delivered(action, email)
+        registered.delivered(payload, action, email)

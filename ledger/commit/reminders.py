@@ -38,9 +38,8 @@ def _why_not(invoice: Invoice, level: str) -> str:
     return ""
 
 
-def invoice_remind_delivered(action: Action, email: OutboxEmail) -> None:
+def invoice_remind_delivered(payload: InvoiceRemindPayload, action: Action, email: OutboxEmail) -> None:
     """The reminder reached the mail server: it is sent, as of that moment (ADR 0014)."""
-    payload = InvoiceRemindPayload.model_validate(action.payload)
     reminder = InvoiceReminder.objects.filter(invoice_id=payload.invoice_id, level=payload.level).first()
     if reminder is not None and reminder.status == InvoiceReminder.Status.SENDING:
         core_services.invoice_reminder_sent(invoice=reminder.invoice, level=payload.level, at=email.sent_at)
@@ -49,12 +48,10 @@ def invoice_remind_delivered(action: Action, email: OutboxEmail) -> None:
 @committer(
     "invoice.remind",
     effect=EXTERNAL,
-    payload=InvoiceRemindPayload,
     irreversible_note="A sent reminder cannot be unsent.",
     delivered=invoice_remind_delivered,
 )
-def commit_invoice_remind(action: Action, task: Task) -> dict[str, Any]:
-    payload = InvoiceRemindPayload.model_validate(action.payload)
+def commit_invoice_remind(payload: InvoiceRemindPayload, action: Action, task: Task) -> dict[str, Any]:
     invoice = Invoice.objects.select_for_update().get(pk=payload.invoice_id)
     why_not = _why_not(invoice, payload.level)
     if why_not:
@@ -71,11 +68,12 @@ class RemindersPausePayload(BaseModel):
     reason: str = Field(min_length=1)
 
 
-@committer("invoice.reminders_pause", effect=INTERNAL, payload=RemindersPausePayload, reversible=False)
-def commit_invoice_reminders_pause(action: Action, task: Task) -> dict[str, Any]:
+@committer("invoice.reminders_pause", effect=INTERNAL, reversible=False)
+def commit_invoice_reminders_pause(
+    payload: RemindersPausePayload, action: Action, task: Task
+) -> dict[str, Any]:
     """A client asked about, disputed or said they paid these invoices: their reminders wait for the
     operator. Holding mail back is safe to do at once; resuming is the operator's (admin action)."""
-    payload = RemindersPausePayload.model_validate(action.payload)
     paused = []
     for invoice in Invoice.objects.filter(pk__in=payload.invoice_ids).order_by("pk"):
         core_services.invoice_reminders_pause(invoice=invoice, by=None, reason=payload.reason)
