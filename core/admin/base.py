@@ -8,7 +8,7 @@ Imports no other admin module, so every one of them can import this.
 from __future__ import annotations
 
 import operator
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -26,7 +26,7 @@ from django.forms.models import BaseInlineFormSet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.template.defaultfilters import pluralize
 from django.template.response import TemplateResponse
-from django.urls import NoReverseMatch, reverse
+from django.urls import NoReverseMatch, URLPattern, path, reverse
 from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
 
@@ -52,11 +52,30 @@ def money_column(field: str, description: str, *, currency: str = "currency") ->
     return column
 
 
-def count_of(model: type[models.Model], field: str) -> Coalesce:
-    """How many `model` rows point at each row through `field`, as a subquery: unlike a joined Count it
-    leaves the changelist's COUNT and date queries free of GROUP BY."""
-    rows = model.objects.filter(**{field: OuterRef("pk")}).order_by().values(field).annotate(n=Count("pk"))
-    return Coalesce(Subquery(rows.values("n")), 0)
+class CountColumn:
+    """A list column: how many `model` rows point at each row through `field`, sortable by that number.
+    A `ServiceAdmin` annotates its rows with each such column of its `list_display`."""
+
+    def __init__(self, model: type[models.Model], field: str, *, description: str):
+        self.model, self.field = model, field
+        # What Django reads from a callable column: its name (the CSS class), its label and its ordering.
+        self.__name__ = f"{model._meta.model_name}_count"
+        self.short_description = description
+        self.admin_order_field = self.__name__
+
+    def __call__(self, obj: models.Model) -> int:
+        return getattr(obj, self.__name__)
+
+    def annotation(self) -> Coalesce:
+        """The count as a subquery: unlike a joined Count it leaves the changelist's COUNT and date queries
+        free of GROUP BY."""
+        rows = (
+            self.model.objects.filter(**{self.field: OuterRef("pk")})
+            .order_by()
+            .values(self.field)
+            .annotate(n=Count("pk"))
+        )
+        return Coalesce(Subquery(rows.values("n")), 0)
 
 
 def admin_link(obj: models.Model | None) -> str | None:
@@ -106,8 +125,43 @@ def record_of(owner: ServiceAdmin | ServiceInline, obj: models.Model) -> dict[st
     return {owner.record_services.record: obj}
 
 
+@dataclass(frozen=True)
+class AdminPage:
+    """A page an admin serves beside Django's own: `route` below the model's admin URL, served by the
+    admin's method `view` behind the site's login, and named `<app>_<model>_<name>` as Django names
+    its own."""
+
+    route: str
+    view: str
+    name: str
+
+
+class ExtraPages:
+    """For an admin that serves `extra_pages` (a file to download, a form of its own) besides the list and
+    change pages; they are matched first, before the change page's catch-all route."""
+
+    extra_pages: tuple[AdminPage, ...] = ()
+
+    def get_urls(self) -> list[URLPattern]:
+        prefix = f"{self.opts.app_label}_{self.opts.model_name}"
+        pages = [
+            path(
+                page.route, self.admin_site.admin_view(getattr(self, page.view)), name=f"{prefix}_{page.name}"
+            )
+            for page in self.extra_pages
+        ]
+        return [*pages, *super().get_urls()]
+
+
 class ReadOnlyPermissions:
-    """Rows viewed here, never added, changed or deleted (for admins and inlines alike)."""
+    """Rows viewed here, never added, changed or deleted (for admins and inlines alike).
+
+    Every field shown is read-only, so `fields` may also name the admin's own display methods without
+    repeating them as `readonly_fields` (Django builds no form field for a read-only name).
+    """
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Sequence[str]:
+        return self.fields or super().get_readonly_fields(request, obj)
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
@@ -238,6 +292,15 @@ class ServiceAdmin(SimpleHistoryAdmin):
     edit_fields: tuple[str, ...] = ()
     info_fields: tuple[str, ...] = ("created_at", "updated_at")
     record_services: RecordServices | None = None
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        queryset = super().get_queryset(request)
+        counts = {
+            column.__name__: column.annotation()
+            for column in self.get_list_display(request)
+            if isinstance(column, CountColumn)
+        }
+        return queryset.annotate(**counts) if counts else queryset
 
     def create(self, request: HttpRequest, form: forms.ModelForm) -> models.Model:
         return declared_service(self, "create")(by=request.user, **form.cleaned_data)

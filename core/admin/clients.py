@@ -8,11 +8,11 @@ from django.contrib import admin
 from core import ports, services
 from core.admin.base import (
     ClientCurrencyForm,
+    CountColumn,
     CurrencyInUseFilter,
     RecordServices,
     ServiceAdmin,
     ServiceInline,
-    count_of,
     money_column,
     service_action,
 )
@@ -61,7 +61,7 @@ class ClientAdmin(ServiceAdmin):
         "email",
         "country",
         "default_currency",
-        "project_count",
+        CountColumn(Project, "client", description="Projects"),
         "updated_at",
     )
     list_filter = ("status", "kind", ("default_currency", CurrencyInUseFilter))
@@ -82,13 +82,6 @@ class ClientAdmin(ServiceAdmin):
         description="Erase their personal data (keeps issued invoices; waits for your approval)",
         done="Erasure asked for; approve it in the approval queue",
     )
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).annotate(project_count=count_of(Project, "client"))
-
-    @admin.display(description="Projects", ordering="project_count")
-    def project_count(self, obj: Client) -> int:
-        return obj.project_count
 
 
 @admin.register(Contact)

@@ -8,11 +8,18 @@ from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 from django.template.response import TemplateResponse
-from django.urls import path, reverse
+from django.urls import reverse
 from django.utils.html import format_html
 
 from core import services
-from core.admin.base import ReadOnlyPermissions, RecordServices, ServiceAdmin, admin_link
+from core.admin.base import (
+    AdminPage,
+    ExtraPages,
+    ReadOnlyPermissions,
+    RecordServices,
+    ServiceAdmin,
+    admin_link,
+)
 from core.memory import services as memory_services
 from core.models import Client, MemoryItem, MemoryRecall, Note, Project
 
@@ -54,7 +61,7 @@ class SearchForm(forms.Form):
 
 
 @admin.register(MemoryItem)
-class MemoryItemAdmin(ReadOnlyPermissions, admin.ModelAdmin):
+class MemoryItemAdmin(ReadOnlyPermissions, ExtraPages, admin.ModelAdmin):
     """Memory is captured from records (write a note to add something), and forgotten through the
     action, which protects canonical memory."""
 
@@ -76,6 +83,7 @@ class MemoryItemAdmin(ReadOnlyPermissions, admin.ModelAdmin):
     search_fields = ("text",)
     date_hierarchy = "created_at"
     actions = ["forget_selected"]
+    extra_pages = (AdminPage("search/", "search_view", "search"),)
     fields = (
         "tier",
         "kind",
@@ -98,7 +106,6 @@ class MemoryItemAdmin(ReadOnlyPermissions, admin.ModelAdmin):
         "supersedes_count",
         "embedding_model",
     )
-    readonly_fields = fields
 
     def lookup_allowed(self, lookup, value, request=None):
         # The task page links here to the items one task wrote.
@@ -147,10 +154,6 @@ class MemoryItemAdmin(ReadOnlyPermissions, admin.ModelAdmin):
             self.message_user(request, " ".join(exc.messages), messages.ERROR)
             return
         self.message_user(request, f"Forgot {count} memor{'y' if count == 1 else 'ies'}.", messages.SUCCESS)
-
-    def get_urls(self):
-        search = path("search/", self.admin_site.admin_view(self.search_view), name="core_memoryitem_search")
-        return [search, *super().get_urls()]
 
     def changelist_view(self, request, extra_context=None):
         extra_context = {
@@ -205,4 +208,3 @@ class MemoryRecallAdmin(ReadOnlyPermissions, admin.ModelAdmin):
         "duration_ms",
         "created_at",
     )
-    readonly_fields = fields

@@ -12,14 +12,16 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.loader import render_to_string
-from django.urls import path, reverse
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
 from core import clock, ports, services
 from core.admin.base import (
+    AdminPage,
     ClientCurrencyForm,
     CurrencyInUseFilter,
+    ExtraPages,
     LineAdmin,
     LineInline,
     ReadOnlyPermissions,
@@ -168,7 +170,6 @@ class InvoiceReminderInline(ReadOnlyPermissions, admin.TabularInline):
     model = InvoiceReminder
     extra = 0
     fields = ("level", "days_overdue", "status", "created_at", "sent_at", "note")
-    readonly_fields = fields
     verbose_name_plural = "Payment reminders"
 
 
@@ -178,7 +179,7 @@ def _send_requested(request: HttpRequest, invoice: Invoice) -> str:
 
 
 @admin.register(Invoice)
-class InvoiceAdmin(ServiceAdmin):
+class InvoiceAdmin(ExtraPages, ServiceAdmin):
     form = ClientCurrencyForm
     create_fields = ("client",)
     edit_fields = ("project", "proposal", "currency", "supply_date", "due_date", "notes")
@@ -239,6 +240,7 @@ class InvoiceAdmin(ServiceAdmin):
         "reminders_pause",
         "reminders_resume",
     )
+    extra_pages = (AdminPage("<path:object_id>/pdf/", "pdf_view", "pdf"),)
 
     @admin.display(description="Days overdue")
     def days_overdue(self, obj: Invoice) -> int | None:
@@ -249,16 +251,6 @@ class InvoiceAdmin(ServiceAdmin):
     @admin.display(description="Number", ordering="number")
     def display_number(self, obj: Invoice) -> str:
         return str(obj)
-
-    def get_urls(self):
-        return [
-            path(
-                "<path:object_id>/pdf/",
-                self.admin_site.admin_view(self.pdf_view),
-                name="core_invoice_pdf",
-            ),
-            *super().get_urls(),
-        ]
 
     def pdf_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
         """The issued invoice's stored PDF (rendered the first time), or a draft's preview."""
@@ -389,24 +381,14 @@ class InvoiceSequenceAdmin(ReadOnlyPermissions, admin.ModelAdmin):
 
 
 @admin.register(CreditNote)
-class CreditNoteAdmin(ReadOnlyPermissions, admin.ModelAdmin):
+class CreditNoteAdmin(ReadOnlyPermissions, ExtraPages, admin.ModelAdmin):
     """Credit notes are made by voiding an invoice; here they are read and downloaded."""
 
     list_display = ("number", "invoice", "issue_date", "reason")
     list_select_related = ("invoice",)
     search_fields = ("number", "invoice__number", "reason")
-    readonly_fields = ("number", "invoice", "issue_date", "reason", "document_download")
-    fields = readonly_fields
-
-    def get_urls(self):
-        return [
-            path(
-                "<path:object_id>/pdf/",
-                self.admin_site.admin_view(self.pdf_view),
-                name="core_creditnote_pdf",
-            ),
-            *super().get_urls(),
-        ]
+    fields = ("number", "invoice", "issue_date", "reason", "document_download")
+    extra_pages = (AdminPage("<path:object_id>/pdf/", "pdf_view", "pdf"),)
 
     def pdf_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
         if not object_id.isdigit():
