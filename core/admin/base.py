@@ -109,6 +109,18 @@ class RecordServices:
     delete: Callable[..., Any] | None = None
     save: Callable[..., Any] | None = None
 
+    @classmethod
+    def named(cls, record: str, *, delete: str = "delete") -> RecordServices:
+        """The services of `core.services` named after the record, as its writes are named:
+        `<record>_create`, `<record>_update` and `<record>_<delete>` (`delete="delete_draft"` where only a
+        draft may be deleted). A missing one fails when the admin is imported, not when it is used."""
+        return cls(
+            record=record,
+            create=getattr(services, f"{record}_create"),
+            update=getattr(services, f"{record}_update"),
+            delete=getattr(services, f"{record}_{delete}"),
+        )
+
 
 def declared_service(owner: ServiceAdmin | ServiceInline, write: str) -> Callable[..., Any]:
     """The service `owner` declares for `write` ("create", "update", "delete" or "save")."""

@@ -19,18 +19,8 @@ from core.admin.base import (
 from core.models import Client, Contact, Contract, Deliverable, Project
 
 # Shared by the record's own admin and the inline on its parent's page.
-CONTACT_SERVICES = RecordServices(
-    record="contact",
-    create=services.contact_create,
-    update=services.contact_update,
-    delete=services.contact_delete,
-)
-DELIVERABLE_SERVICES = RecordServices(
-    record="deliverable",
-    create=services.deliverable_create,
-    update=services.deliverable_update,
-    delete=services.deliverable_delete,
-)
+CONTACT_SERVICES = RecordServices.named("contact")
+DELIVERABLE_SERVICES = RecordServices.named("deliverable")
 
 
 def _client_data_requested(request, client: Client, kind: str) -> str:
@@ -48,12 +38,7 @@ class ContactInline(ServiceInline):
 @admin.register(Client)
 class ClientAdmin(ServiceAdmin):
     edit_fields = services.CLIENT_FIELDS
-    record_services = RecordServices(
-        record="client",
-        create=services.client_create,
-        update=services.client_update,
-        delete=services.client_delete,
-    )
+    record_services = RecordServices.named("client")
     list_display = (
         "name",
         "status",
@@ -112,12 +97,7 @@ class ProjectAdmin(ServiceAdmin):
     form = ProjectForm
     create_fields = ("client",)
     edit_fields = services.PROJECT_FIELDS
-    record_services = RecordServices(
-        record="project",
-        create=services.project_create,
-        update=services.project_update,
-        delete=services.project_delete,
-    )
+    record_services = RecordServices.named("project")
     list_display = ("name", "client", "status", money_column("budget", "Budget"), "start_date", "due_date")
     list_select_related = ("client",)
     list_filter = ("status", ("currency", CurrencyInUseFilter))
@@ -153,12 +133,7 @@ class ContractAdmin(ServiceAdmin):
     form = ContractForm
     create_fields = ("client",)
     edit_fields = services.CONTRACT_FIELDS
-    record_services = RecordServices(
-        record="contract",
-        create=services.contract_create,
-        update=services.contract_update,
-        delete=services.contract_delete_draft,
-    )
+    record_services = RecordServices.named("contract", delete="delete_draft")
     list_display = (
         "title",
         "client",

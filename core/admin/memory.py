@@ -27,9 +27,7 @@ from core.models import Client, MemoryItem, MemoryRecall, Note, Project
 @admin.register(Note)
 class NoteAdmin(ServiceAdmin):
     edit_fields = services.NOTE_FIELDS
-    record_services = RecordServices(
-        record="note", create=services.note_create, update=services.note_update, delete=services.note_delete
-    )
+    record_services = RecordServices.named("note")
     info_fields = ("created_by", "created_at", "updated_at")
     list_display = ("excerpt", "client", "project", "pinned", "created_by", "created_at")
     list_filter = ("pinned",)

@@ -70,7 +70,8 @@ def proposal_transition_action(to: str, description: str) -> Callable[..., None]
 
 
 def invoice_status_action(service: Callable[..., Any], description: str, done: str) -> Callable[..., None]:
-    """Marking an invoice sent, paid or overdue: one service each, and the invoice named in the message."""
+    """Marking an invoice sent, paid or overdue, or resuming its reminders: one service each, taking only the
+    invoice and the operator, and the invoice named in the message."""
     return service_action(
         lambda request, invoice: str(service(invoice=invoice, by=request.user)),
         description=description,
@@ -78,17 +79,25 @@ def invoice_status_action(service: Callable[..., Any], description: str, done: s
     )
 
 
-@admin.register(Proposal)
-class ProposalAdmin(ServiceAdmin):
+class DocumentAdmin(ServiceAdmin):
+    """A proposal or an invoice: made for a client (in its currency unless another is chosen), and only a
+    draft's content can change. An issued invoice is final (the database enforces it); a document's
+    status moves on only through the actions."""
+
     form = ClientCurrencyForm
     create_fields = ("client",)
+
+    def can_change(self, obj):
+        return obj.is_editable
+
+    def revert_disabled(self, request, obj=None):
+        return super().revert_disabled(request, obj) or (obj is not None and not is_draft(self.model, obj.pk))
+
+
+@admin.register(Proposal)
+class ProposalAdmin(DocumentAdmin):
     edit_fields = ("title", "project", "currency", "valid_until", "cover_letter", "notes")
-    record_services = RecordServices(
-        record="proposal",
-        create=services.proposal_create,
-        update=services.proposal_update,
-        delete=services.proposal_delete_draft,
-    )
+    record_services = RecordServices.named("proposal", delete="delete_draft")
     info_fields = (
         "status",
         "subtotal",
@@ -122,13 +131,6 @@ class ProposalAdmin(ServiceAdmin):
         proposal_transition_action(Proposal.Status.WITHDRAWN, "Withdraw"),
         proposal_transition_action(Proposal.Status.DRAFT, "Return to draft"),
     )
-
-    def can_change(self, obj):
-        # Only a draft's content can change; its status changes through the actions.
-        return obj.is_editable
-
-    def revert_disabled(self, request, obj=None):
-        return super().revert_disabled(request, obj) or (obj is not None and not is_draft(Proposal, obj.pk))
 
 
 @admin.register(ProposalLine)
@@ -179,16 +181,9 @@ def _send_requested(request: HttpRequest, invoice: Invoice) -> str:
 
 
 @admin.register(Invoice)
-class InvoiceAdmin(ExtraPages, ServiceAdmin):
-    form = ClientCurrencyForm
-    create_fields = ("client",)
+class InvoiceAdmin(ExtraPages, DocumentAdmin):
     edit_fields = ("project", "proposal", "currency", "supply_date", "due_date", "notes")
-    record_services = RecordServices(
-        record="invoice",
-        create=services.invoice_create,
-        update=services.invoice_update,
-        delete=services.invoice_delete_draft,
-    )
+    record_services = RecordServices.named("invoice", delete="delete_draft")
     info_fields = (
         "number",
         "status",
@@ -287,13 +282,6 @@ class InvoiceAdmin(ExtraPages, ServiceAdmin):
     def replacement(self, obj: Invoice) -> str | None:
         return admin_link(Invoice.objects.filter(replaces=obj).first())
 
-    def can_change(self, obj):
-        # An issued invoice is final (the database enforces it); it moves on only through the actions.
-        return obj.is_editable
-
-    def revert_disabled(self, request, obj=None):
-        return super().revert_disabled(request, obj) or (obj is not None and not is_draft(Invoice, obj.pk))
-
     issue = service_action(
         lambda request, invoice: (
             documents.invoice_issue_with_document(invoice=invoice, by=request.user).number
@@ -345,10 +333,8 @@ class InvoiceAdmin(ExtraPages, ServiceAdmin):
         description="Hold payment reminders",
         done="Reminders held",
     )
-    reminders_resume = service_action(
-        lambda request, invoice: str(services.invoice_reminders_resume(invoice=invoice, by=request.user)),
-        description="Resume payment reminders",
-        done="Reminders resumed",
+    reminders_resume = invoice_status_action(
+        services.invoice_reminders_resume, "Resume payment reminders", "Reminders resumed"
     )
 
 
