@@ -26,6 +26,7 @@ from connectors.statements.importer import bank_entry_propose
 from core import selectors as core_selectors
 from core.admin.base import AdminPage, ExtraPages
 from core.models import BankEntry, BankStatement
+from core.services.payments import ENTRY_FIELDS
 from ledger.admin.base import ReadOnlyAdmin, ReadOnlyInline, text_block
 
 _PREVIEW_CHARS = 4000
@@ -284,6 +285,15 @@ class WaitingForOperatorFilter(admin.SimpleListFilter):
         return queryset
 
 
+# What the bank's line says, in the order the importer stores it; the importer's own bookkeeping
+# (statement, position, fingerprint) and its verdict (match, status) are not the bank's.
+_BANK_SAYS = tuple(
+    name
+    for name in ENTRY_FIELDS
+    if name not in ("statement_id", "position", "fingerprint", "match_kind", "match", "status")
+)
+
+
 @admin.register(BankEntry)
 class BankEntryAdmin(ExtraPages, ReadOnlyAdmin):
     """Every booked line. Credits that wait for the operator (ambiguous or unmatched) are the list filtered
@@ -302,20 +312,7 @@ class BankEntryAdmin(ExtraPages, ReadOnlyAdmin):
     list_filter = (WaitingForOperatorFilter, "status", "match_kind", "currency")
     search_fields = ("counterparty", "counterparty_iban", "remittance", "entry_ref")
     date_hierarchy = "booked_on"
-    fields = (
-        "statement",
-        "entry_ref",
-        "booked_on",
-        "amount",
-        "currency",
-        "counterparty",
-        "counterparty_iban",
-        "remittance",
-        "match_kind",
-        "candidates",
-        "status",
-        "payment_link",
-    )
+    fields = ("statement", *_BANK_SAYS, "match_kind", "candidates", "status", "payment_link")
     extra_pages = (AdminPage("<int:pk>/propose/", "propose_view", "propose"),)
 
     @admin.display(description="Remittance")
