@@ -1,6 +1,6 @@
 """What every admin of the back office builds on: writing through services (declared per record with
-`RecordServices`), showing their refusals on the form, display helpers, and the priced-line inline and
-admin shared by proposals and invoices.
+`RecordServices`), showing their refusals on the form, display helpers and admin actions.
+The priced lines of proposals and invoices build on it in `lines`.
 
 Imports no other admin module, so every one of them can import this.
 """
@@ -18,7 +18,6 @@ from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.validators import MaxValueValidator
 from django.db import models, transaction
 from django.db.models import Count, OuterRef, QuerySet, Subquery
 from django.db.models.functions import Coalesce
@@ -27,13 +26,11 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.template.defaultfilters import pluralize
 from django.template.response import TemplateResponse
 from django.urls import NoReverseMatch, URLPattern, path, reverse
+from django.utils.functional import cached_property
 from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
 
 from core import services
-from core.models import Invoice, Proposal
-
-LINE_FIELDS = ("position", "description", "service_key", "quantity", "unit", "unit_price", "tax_rate")
 
 
 def money_column(field: str, description: str, *, currency: str = "currency") -> Callable[[Any], str | None]:
@@ -280,13 +277,6 @@ class ClientCurrencyForm(ServiceForm):
         return cleaned
 
 
-class LineForm(ServiceForm):
-    def __init__(self, *args: Any, **kwargs: Any):
-        super().__init__(*args, **kwargs)
-        if "tax_rate" in self.fields:
-            self.fields["tax_rate"].validators.append(MaxValueValidator(100))
-
-
 class ServiceAdmin(SimpleHistoryAdmin):
     """An admin whose writes are made by `core.services`.
 
@@ -479,22 +469,39 @@ class ReadOnlyServiceAdmin(ServiceAdmin):
 
 
 class ServiceInline(admin.TabularInline):
-    """An inline whose rows are written by services, called from `ServiceAdmin.save_formset`.
-
-    Subclasses declare the services (`record_services`) and the field naming the row's parent record
-    (`parent_field`), or implement `create`, `update` and `delete` themselves.
+    """An inline whose rows are written by services, called from `ServiceAdmin.save_formset`, as the admin
+    registered for the rows' model writes them: with its `record_services` and, unless the inline names
+    its own `fields`, its `edit_fields`. A new row is created for the record whose page shows it.
     """
 
     form = ServiceForm
     extra = 0
-    record_services: RecordServices | None = None
-    parent_field: str
+
+    @property
+    def record_admin(self) -> ServiceAdmin:
+        return self.admin_site.get_model_admin(self.model)
+
+    @property
+    def record_services(self) -> RecordServices | None:
+        return self.record_admin.record_services
+
+    @cached_property
+    def parent_field(self) -> str:
+        """The rows' foreign key to the record whose page shows them (the one the formset fills in)."""
+        return next(
+            field.name
+            for field in self.model._meta.concrete_fields
+            if field.many_to_one and field.related_model is self.parent_model
+        )
+
+    def get_fields(self, request: HttpRequest, obj: models.Model | None = None) -> Sequence[str]:
+        return self.fields or self.record_admin.edit_fields
 
     def create(self, request: HttpRequest, obj: models.Model) -> None:
         declared_service(self, "create")(
             **{self.parent_field: getattr(obj, self.parent_field)},
             by=request.user,
-            **{name: getattr(obj, name) for name in self.fields},
+            **{name: getattr(obj, name) for name in self.get_fields(request)},
         )
 
     def update(self, request: HttpRequest, obj: models.Model, changed: list[str]) -> None:
@@ -504,11 +511,6 @@ class ServiceInline(admin.TabularInline):
 
     def delete(self, request: HttpRequest, obj: models.Model) -> None:
         declared_service(self, "delete")(**record_of(self, obj), by=request.user)
-
-
-def is_draft(model: type[Invoice] | type[Proposal], pk: int | None) -> bool:
-    """Whether the stored document is a draft now (a history version may show an older status)."""
-    return model.objects.filter(pk=pk, status=model.Status.DRAFT).exists()
 
 
 def apply_to_each(
@@ -598,77 +600,3 @@ def reason_action(
         )
 
     return act
-
-
-class LineInline(ServiceInline):
-    """Priced lines: amounts and the document's totals are computed by the line services (declared with
-    `save` and `delete`), and only a draft's lines can change."""
-
-    form = LineForm
-    fields = (*LINE_FIELDS, "amount", "tax_amount")
-    readonly_fields = ("amount", "tax_amount")
-
-    def save_line(self, request: HttpRequest, line: models.Model) -> None:
-        declared_service(self, "save")(**record_of(self, line), by=request.user)
-
-    def create(self, request, obj):
-        self.save_line(request, obj)
-
-    def update(self, request, obj, changed):
-        self.save_line(request, obj)
-
-    def document_is_draft(self, document: Invoice | Proposal | None) -> bool:
-        return document is None or document.is_editable
-
-    def has_add_permission(self, request, obj=None):
-        return super().has_add_permission(request, obj) and self.document_is_draft(obj)
-
-    def has_change_permission(self, request, obj=None):
-        return super().has_change_permission(request, obj) and self.document_is_draft(obj)
-
-    def has_delete_permission(self, request, obj=None):
-        return super().has_delete_permission(request, obj) and self.document_is_draft(obj)
-
-
-class LineAdmin(ServiceAdmin):
-    """One priced line on its own: its history, and a list of what was quoted or billed. Its services are
-    declared as `LineInline`'s are."""
-
-    form = LineForm
-    document_field: str
-    document_model: type[Invoice] | type[Proposal]
-    edit_fields = LINE_FIELDS
-    info_fields = ("amount", "tax_amount")
-    search_fields = ("description", "service_key")
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).select_related(self.document_field)
-
-    def document(self, line: models.Model) -> Invoice | Proposal:
-        return getattr(line, self.document_field)
-
-    def save_line(self, request: HttpRequest, line: models.Model) -> None:
-        declared_service(self, "save")(**record_of(self, line), by=request.user)
-
-    def create(self, request, form):
-        self.save_line(request, form.instance)
-        return form.instance
-
-    def update(self, request, obj, changes):
-        self.save_line(request, obj)
-
-    def delete_queryset(self, request, queryset):
-        # Unlike ServiceAdmin's, not one transaction: a refused line leaves the lines before it deleted.
-        for line in queryset:
-            self.delete(request, line)
-
-    def can_change(self, obj):
-        return self.document(obj).is_editable
-
-    def can_delete(self, obj):
-        return self.document(obj).is_editable
-
-    def revert_disabled(self, request, obj=None):
-        return super().revert_disabled(request, obj) or (
-            obj is not None and not is_draft(self.document_model, getattr(obj, f"{self.document_field}_id"))
-        )

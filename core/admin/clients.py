@@ -18,10 +18,6 @@ from core.admin.base import (
 )
 from core.models import Client, Contact, Contract, Deliverable, Project
 
-# Shared by the record's own admin and the inline on its parent's page.
-CONTACT_SERVICES = RecordServices.named("contact")
-DELIVERABLE_SERVICES = RecordServices.named("deliverable")
-
 
 def _client_data_requested(request, client: Client, kind: str) -> str:
     task = ports.client_data_request(client=client, kind=kind, by=request.user)
@@ -30,9 +26,6 @@ def _client_data_requested(request, client: Client, kind: str) -> str:
 
 class ContactInline(ServiceInline):
     model = Contact
-    fields = services.CONTACT_FIELDS
-    record_services = CONTACT_SERVICES
-    parent_field = "client"
 
 
 @admin.register(Client)
@@ -73,7 +66,7 @@ class ClientAdmin(ServiceAdmin):
 class ContactAdmin(ServiceAdmin):
     create_fields = ("client",)
     edit_fields = services.CONTACT_FIELDS
-    record_services = CONTACT_SERVICES
+    record_services = RecordServices.named("contact")
     list_display = ("name", "email", "client", "role", "phone", "is_primary")
     list_select_related = ("client",)
     list_filter = ("is_primary",)
@@ -87,9 +80,6 @@ class ProjectForm(ClientCurrencyForm):
 
 class DeliverableInline(ServiceInline):
     model = Deliverable
-    fields = services.DELIVERABLE_FIELDS
-    record_services = DELIVERABLE_SERVICES
-    parent_field = "project"
 
 
 @admin.register(Project)
@@ -111,7 +101,7 @@ class ProjectAdmin(ServiceAdmin):
 class DeliverableAdmin(ServiceAdmin):
     create_fields = ("project",)
     edit_fields = services.DELIVERABLE_FIELDS
-    record_services = DELIVERABLE_SERVICES
+    record_services = RecordServices.named("deliverable")
     list_display = ("title", "project", "client", "status", "due_date", "estimate_hours")
     list_select_related = ("project__client",)
     list_filter = ("status",)

@@ -22,17 +22,15 @@ from core.admin.base import (
     ClientCurrencyForm,
     CurrencyInUseFilter,
     ExtraPages,
-    LineAdmin,
-    LineInline,
     ReadOnlyPermissions,
     RecordServices,
     ServiceAdmin,
     admin_link,
-    is_draft,
     money_column,
     reason_action,
     service_action,
 )
+from core.admin.lines import LineAdmin, LineInline, is_draft
 from core.invoicing import documents
 from core.models import (
     CreditNote,
@@ -44,18 +42,9 @@ from core.models import (
     ProposalLine,
 )
 
-# Shared by the line inline on the document's page and the line's own admin.
-PROPOSAL_LINE_SERVICES = RecordServices(
-    record="line", save=services.proposal_line_save, delete=services.proposal_line_delete
-)
-INVOICE_LINE_SERVICES = RecordServices(
-    record="line", save=services.invoice_line_save, delete=services.invoice_line_delete
-)
-
 
 class ProposalLineInline(LineInline):
     model = ProposalLine
-    record_services = PROPOSAL_LINE_SERVICES
 
 
 def proposal_transition_action(to: str, description: str) -> Callable[..., None]:
@@ -137,26 +126,11 @@ class ProposalAdmin(DocumentAdmin):
 class ProposalLineAdmin(LineAdmin):
     document_field = "proposal"
     document_model = Proposal
-    record_services = PROPOSAL_LINE_SERVICES
-    create_fields = ("proposal",)
-    list_display = (
-        "description",
-        "proposal",
-        "quantity",
-        "unit",
-        money_column("unit_price", "Unit price", currency="proposal.currency"),
-        "tax_rate",
-        money_column("amount", "Amount", currency="proposal.currency"),
-    )
-    list_select_related = ("proposal",)
-    list_filter = ("proposal__status",)
-    search_fields = (*LineAdmin.search_fields, "proposal__title")
-    autocomplete_fields = ("proposal",)
+    document_search = "title"
 
 
 class InvoiceLineInline(LineInline):
     model = InvoiceLine
-    record_services = INVOICE_LINE_SERVICES
 
 
 class VoidForm(forms.Form):
@@ -342,21 +316,7 @@ class InvoiceAdmin(ExtraPages, DocumentAdmin):
 class InvoiceLineAdmin(LineAdmin):
     document_field = "invoice"
     document_model = Invoice
-    record_services = INVOICE_LINE_SERVICES
-    create_fields = ("invoice",)
-    list_display = (
-        "description",
-        "invoice",
-        "quantity",
-        "unit",
-        money_column("unit_price", "Unit price", currency="invoice.currency"),
-        "tax_rate",
-        money_column("amount", "Amount", currency="invoice.currency"),
-    )
-    list_select_related = ("invoice",)
-    list_filter = ("invoice__status",)
-    search_fields = (*LineAdmin.search_fields, "invoice__number")
-    autocomplete_fields = ("invoice",)
+    document_search = "number"
 
 
 @admin.register(InvoiceSequence)
