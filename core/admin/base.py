@@ -1,6 +1,7 @@
 """What every admin of the back office builds on: writing through services (declared per record with
-`RecordServices`), showing their refusals on the form, display helpers and admin actions.
-The priced lines of proposals and invoices build on it in `lines`.
+`RecordServices`), showing their refusals on the form, and display helpers. The admin actions that
+call a service per row are in `actions`; the priced lines of proposals and invoices build on this in
+`lines`.
 
 Imports no other admin module, so every one of them can import this.
 """
@@ -14,8 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django import forms
-from django.contrib import admin, messages
-from django.contrib.admin import helpers
+from django.contrib import admin
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models, transaction
@@ -23,8 +23,6 @@ from django.db.models import Count, OuterRef, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.forms.models import BaseInlineFormSet
 from django.http import Http404, HttpRequest, HttpResponse
-from django.template.defaultfilters import pluralize
-from django.template.response import TemplateResponse
 from django.urls import NoReverseMatch, URLPattern, path, reverse
 from django.utils.functional import cached_property
 from django.utils.html import format_html
@@ -511,92 +509,3 @@ class ServiceInline(admin.TabularInline):
 
     def delete(self, request: HttpRequest, obj: models.Model) -> None:
         declared_service(self, "delete")(**record_of(self, obj), by=request.user)
-
-
-def apply_to_each(
-    model_admin: admin.ModelAdmin,
-    request: HttpRequest,
-    queryset: QuerySet,
-    change: Callable[[Any], str],
-    done: str,
-) -> None:
-    """Run one service per selected record, oldest first; report what succeeded and why the rest did not."""
-    succeeded = []
-    for record in queryset.order_by("created_at", "pk"):
-        try:
-            succeeded.append(change(record))
-        except ValidationError as exc:
-            model_admin.message_user(request, f"{record}: {' '.join(exc.messages)}", messages.ERROR)
-    if succeeded:
-        model_admin.message_user(request, f"{done}: {', '.join(succeeded)}.", messages.SUCCESS)
-
-
-def service_action(
-    change: Callable[[HttpRequest, Any], str],
-    *,
-    description: str,
-    done: str,
-    name: str | None = None,
-    permissions: tuple[str, ...] = ("change",),
-    rows: Callable[[QuerySet], QuerySet] = lambda queryset: queryset,
-) -> Callable[..., None]:
-    """An admin action that runs `change(request, row)` (one service call) on each selected row, as
-    `apply_to_each` does. `name` is needed only where the action is listed by function, not by attribute:
-    the admin tells such actions apart by their function's name."""
-
-    @admin.action(description=description, permissions=list(permissions))
-    def act(model_admin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet) -> None:
-        apply_to_each(model_admin, request, rows(queryset), lambda row: change(request, row), done)
-
-    if name is not None:
-        act.__name__ = name
-    return act
-
-
-def reason_action(
-    change: Callable[[HttpRequest, Any, str], str],
-    *,
-    name: str,
-    description: str,
-    permissions: tuple[str, ...],
-    form: type[forms.Form],
-    title: str,
-    explanation: str,
-    item: Callable[[Any], str],
-    noun: str,
-    verb: str,
-    done: str,
-    rows: Callable[[QuerySet], QuerySet] = lambda queryset: queryset,
-) -> Callable[..., HttpResponse | None]:
-    """An admin action that first asks for a reason (the selected rows listed with `item`), then runs
-    `change(request, row, reason)` on each, reporting each refusal (voiding invoices, rejecting actions).
-
-    `name` is the attribute the action is assigned to on the admin: the confirmation page posts it back."""
-
-    @admin.action(description=description, permissions=list(permissions))
-    def act(model_admin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet) -> HttpResponse | None:
-        bound = form(request.POST if "confirm" in request.POST else None)
-        if bound.is_valid():
-            reason = bound.cleaned_data["reason"]
-            apply_to_each(
-                model_admin, request, rows(queryset), lambda row: change(request, row, reason), done
-            )
-            return None
-        selected = list(rows(queryset))
-        return TemplateResponse(
-            request,
-            "admin/reason_confirmation.html",
-            {
-                **model_admin.admin_site.each_context(request),
-                "title": title,
-                "explanation": explanation,
-                "items": [(row.pk, item(row)) for row in selected],
-                "action_name": name,
-                "submit_label": f"{verb} {len(selected)} {noun}{pluralize(len(selected))}",
-                "opts": model_admin.opts,
-                "form": bound,
-                "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
-            },
-        )
-
-    return act

@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.contrib import admin
 
 from core import ports, services
+from core.admin.actions import service_action
 from core.admin.base import (
     ClientCurrencyForm,
     CountColumn,
@@ -14,7 +15,6 @@ from core.admin.base import (
     ServiceAdmin,
     ServiceInline,
     money_column,
-    service_action,
 )
 from core.models import Client, Contact, Contract, Deliverable, Project
 

@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 
 from core import clock, ports, services
+from core.admin.actions import reason_action, service_action
 from core.admin.base import (
     AdminPage,
     ClientCurrencyForm,
@@ -27,8 +28,6 @@ from core.admin.base import (
     ServiceAdmin,
     admin_link,
     money_column,
-    reason_action,
-    service_action,
 )
 from core.admin.lines import LineAdmin, LineInline, is_draft
 from core.invoicing import documents

@@ -13,7 +13,8 @@ from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils.html import format_html
 
-from core.admin.base import ReadOnlyPermissions, reason_action, service_action
+from core.admin.actions import reason_action, service_action
+from core.admin.base import ReadOnlyPermissions
 from core.display import json_pretty
 
 RowAction = Callable[[admin.ModelAdmin, HttpRequest, QuerySet], HttpResponse | None]
