@@ -41,6 +41,9 @@ class NoteAdmin(ServiceAdmin):
 
 
 class SearchForm(forms.Form):
+    """The arguments of `memory_recall`, by name: what the search page submits is what an agent's recall
+    would ask."""
+
     query = forms.CharField(max_length=500, widget=forms.TextInput(attrs={"size": 60, "autofocus": True}))
     client = forms.ModelChoiceField(queryset=Client.objects.order_by("name"), required=False)
     project = forms.ModelChoiceField(
@@ -164,16 +167,8 @@ class MemoryItemAdmin(ReadOnlyPermissions, ExtraPages, admin.ModelAdmin):
         form = SearchForm(request.GET or None)
         results, error = None, ""
         if form.is_valid():
-            data = form.cleaned_data
             try:
-                results = memory_services.memory_recall(
-                    query=data["query"],
-                    client=data["client"],
-                    project=data["project"],
-                    tiers=data["tiers"],
-                    mode=data["mode"],
-                    k=data["k"],
-                )
+                results = memory_services.memory_recall(**form.cleaned_data)
             except ValidationError as exc:
                 error = " ".join(exc.messages)
         context = {
