@@ -459,6 +459,17 @@ class ServiceAdmin(SimpleHistoryAdmin):
         )
 
 
+class ClientRecordAdmin(ServiceAdmin):
+    """A project, contract, proposal or invoice: made for a client, who is chosen once, in the client's
+    currency unless another is chosen (`ClientCurrencyForm`, or a subclass of it), and listed by status
+    and the currencies in use."""
+
+    form = ClientCurrencyForm
+    create_fields = ("client",)
+    list_filter = ("status", ("currency", CurrencyInUseFilter))
+    date_hierarchy = "created_at"
+
+
 class ReadOnlyServiceAdmin(ServiceAdmin):
     """Records that services create but never change: they are viewed, not edited or reverted."""
 

@@ -9,6 +9,7 @@ from core import ports, services
 from core.admin.actions import service_action
 from core.admin.base import (
     ClientCurrencyForm,
+    ClientRecordAdmin,
     CountColumn,
     CurrencyInUseFilter,
     RecordServices,
@@ -83,16 +84,13 @@ class DeliverableInline(ServiceInline):
 
 
 @admin.register(Project)
-class ProjectAdmin(ServiceAdmin):
+class ProjectAdmin(ClientRecordAdmin):
     form = ProjectForm
-    create_fields = ("client",)
     edit_fields = services.PROJECT_FIELDS
     record_services = RecordServices.named("project")
     list_display = ("name", "client", "status", money_column("budget", "Budget"), "start_date", "due_date")
     list_select_related = ("client",)
-    list_filter = ("status", ("currency", CurrencyInUseFilter))
     search_fields = ("name", "client__name")
-    date_hierarchy = "created_at"
     autocomplete_fields = ("client",)
     inlines = (DeliverableInline,)
 
@@ -119,9 +117,8 @@ class ContractForm(ClientCurrencyForm):
 
 
 @admin.register(Contract)
-class ContractAdmin(ServiceAdmin):
+class ContractAdmin(ClientRecordAdmin):
     form = ContractForm
-    create_fields = ("client",)
     edit_fields = services.CONTRACT_FIELDS
     record_services = RecordServices.named("contract", delete="delete_draft")
     list_display = (
@@ -135,7 +132,5 @@ class ContractAdmin(ServiceAdmin):
         "signed_at",
     )
     list_select_related = ("client", "project")
-    list_filter = ("status", ("currency", CurrencyInUseFilter))
     search_fields = ("title", "client__name", "project__name")
-    date_hierarchy = "created_at"
     autocomplete_fields = ("client", "project", "document")

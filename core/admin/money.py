@@ -14,18 +14,17 @@ from django.shortcuts import get_object_or_404, redirect
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.functional import cached_property
 from django.utils.html import format_html
 
 from core import clock, ports, services
 from core.admin.actions import reason_action, service_action
 from core.admin.base import (
     AdminPage,
-    ClientCurrencyForm,
-    CurrencyInUseFilter,
+    ClientRecordAdmin,
     ExtraPages,
     ReadOnlyPermissions,
     RecordServices,
-    ServiceAdmin,
     admin_link,
     money_column,
 )
@@ -67,13 +66,14 @@ def invoice_status_action(service: Callable[..., Any], description: str, done: s
     )
 
 
-class DocumentAdmin(ServiceAdmin):
-    """A proposal or an invoice: made for a client (in its currency unless another is chosen), and only a
-    draft's content can change. An issued invoice is final (the database enforces it); a document's
-    status moves on only through the actions."""
+class DocumentAdmin(ClientRecordAdmin):
+    """A proposal or an invoice, of which only a draft's content can change. An issued invoice is final
+    (the database enforces it); a document's status moves on only through the actions."""
 
-    form = ClientCurrencyForm
-    create_fields = ("client",)
+    @cached_property
+    def record_services(self) -> RecordServices:
+        # The services named after the document; only a draft may be deleted (`…_delete_draft`).
+        return RecordServices.named(self.opts.model_name, delete="delete_draft")
 
     def can_change(self, obj):
         return obj.is_editable
@@ -85,7 +85,6 @@ class DocumentAdmin(ServiceAdmin):
 @admin.register(Proposal)
 class ProposalAdmin(DocumentAdmin):
     edit_fields = ("title", "project", "currency", "valid_until", "cover_letter", "notes")
-    record_services = RecordServices.named("proposal", delete="delete_draft")
     info_fields = (
         "status",
         "subtotal",
@@ -106,9 +105,7 @@ class ProposalAdmin(DocumentAdmin):
         "created_at",
     )
     list_select_related = ("client", "project")
-    list_filter = ("status", ("currency", CurrencyInUseFilter))
     search_fields = ("title", "client__name", "project__name")
-    date_hierarchy = "created_at"
     autocomplete_fields = ("client", "project")
     inlines = (ProposalLineInline,)
     actions = (
@@ -156,7 +153,6 @@ def _send_requested(request: HttpRequest, invoice: Invoice) -> str:
 @admin.register(Invoice)
 class InvoiceAdmin(ExtraPages, DocumentAdmin):
     edit_fields = ("project", "proposal", "currency", "supply_date", "due_date", "notes")
-    record_services = RecordServices.named("invoice", delete="delete_draft")
     info_fields = (
         "number",
         "status",
@@ -192,7 +188,7 @@ class InvoiceAdmin(ExtraPages, DocumentAdmin):
         "paid_at",
     )
     list_select_related = ("client", "project")
-    list_filter = ("status", ("currency", CurrencyInUseFilter), "number_year")
+    list_filter = (*ClientRecordAdmin.list_filter, "number_year")
     search_fields = ("number", "client__name", "notes")
     date_hierarchy = "issue_date"
     autocomplete_fields = ("client", "project", "proposal")
