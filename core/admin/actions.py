@@ -44,7 +44,6 @@ def service_action(
     done: str,
     name: str | None = None,
     permissions: tuple[str, ...] = ("change",),
-    rows: Callable[[QuerySet], QuerySet] = lambda queryset: queryset,
 ) -> Callable[..., None]:
     """An admin action that runs `change(request, row)` (one service call) on each selected row, as
     `apply_to_each` does. `name` is needed only where the action is listed by function, not by attribute:
@@ -52,7 +51,7 @@ def service_action(
 
     @admin.action(description=description, permissions=list(permissions))
     def act(model_admin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet) -> None:
-        apply_to_each(model_admin, request, rows(queryset), lambda row: change(request, row), done)
+        apply_to_each(model_admin, request, queryset, lambda row: change(request, row), done)
 
     if name is not None:
         act.__name__ = name
@@ -72,7 +71,6 @@ def reason_action(
     noun: str,
     verb: str,
     done: str,
-    rows: Callable[[QuerySet], QuerySet] = lambda queryset: queryset,
 ) -> Callable[..., HttpResponse | None]:
     """An admin action that first asks for a reason (the selected rows listed with `item`), then runs
     `change(request, row, reason)` on each, reporting each refusal (voiding invoices, rejecting actions).
@@ -84,11 +82,9 @@ def reason_action(
         bound = form(request.POST if "confirm" in request.POST else None)
         if bound.is_valid():
             reason = bound.cleaned_data["reason"]
-            apply_to_each(
-                model_admin, request, rows(queryset), lambda row: change(request, row, reason), done
-            )
+            apply_to_each(model_admin, request, queryset, lambda row: change(request, row, reason), done)
             return None
-        selected = list(rows(queryset))
+        selected = list(queryset)
         return TemplateResponse(
             request,
             "admin/reason_confirmation.html",

@@ -207,7 +207,6 @@ class ApprovalRequestAdmin(ReadOnlyAdmin):
         lambda request, approval: _label(approvals.approval_approve(approval=approval, by=request.user)),
         description="Approve selected",
         done="Approved",
-        related=("action",),
     )
     reject = reject_action(
         lambda request, approval, reason: _label(
@@ -219,7 +218,6 @@ class ApprovalRequestAdmin(ReadOnlyAdmin):
         "timeline. The task goes on once nothing else waits for you.",
         item=lambda approval: f"{_label(approval)} — {approval.reason}",
         noun="request",
-        related=("action",),
     )
 
 
