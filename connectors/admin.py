@@ -15,7 +15,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.defaultfilters import filesizeformat
 from django.template.response import TemplateResponse
-from django.urls import path, reverse
+from django.urls import reverse
 from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
 
@@ -24,7 +24,9 @@ from connectors.models import InboundMail, Mailbox
 from connectors.statements import StatementError, statement_import
 from connectors.statements.importer import bank_entry_propose
 from core import selectors as core_selectors
+from core.admin.base import AdminPage, ExtraPages
 from core.models import BankEntry, BankStatement
+from core.services.payments import ENTRY_FIELDS
 from ledger.admin.base import ReadOnlyAdmin, ReadOnlyInline, text_block
 
 _PREVIEW_CHARS = 4000
@@ -87,7 +89,7 @@ class MailboxAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(InboundMail)
-class InboundMailAdmin(ReadOnlyAdmin):
+class InboundMailAdmin(ExtraPages, ReadOnlyAdmin):
     """Read-only rows; whoever may change them in Django's terms may ask for a new import."""
 
     list_display = ("received_at", "status", "path", "message_id_header", "size_display", "reason_short")
@@ -111,8 +113,8 @@ class InboundMailAdmin(ReadOnlyAdmin):
         "received_at",
         "updated_at",
     )
-    readonly_fields = fields
     actions = ("retry_import",)
+    extra_pages = (AdminPage("<int:pk>/raw/", "raw_view", "raw"),)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[InboundMail]:
         # The list never loads the raw bytes (up to the mail limit each); the detail page reads them.
@@ -121,14 +123,6 @@ class InboundMailAdmin(ReadOnlyAdmin):
         return (
             queryset if match and match.url_name == "connectors_inboundmail_change" else queryset.defer("raw")
         )
-
-    def get_urls(self):
-        raw = path(
-            "<int:pk>/raw/",
-            self.admin_site.admin_view(self.raw_view),
-            name="connectors_inboundmail_raw",
-        )
-        return [raw, *super().get_urls()]
 
     def raw_view(self, request: HttpRequest, pk: int) -> HttpResponse:
         """The mail exactly as received, as a download (never rendered: it is untrusted content)."""
@@ -198,7 +192,6 @@ class StatementUploadForm(forms.Form):
 class BankEntryInline(ReadOnlyInline):
     model = BankEntry
     fields = ("booked_on", "amount", "currency", "counterparty", "remittance", "match_kind", "status")
-    readonly_fields = fields
     show_change_link = True
 
 
@@ -221,7 +214,6 @@ class BankStatementAdmin(ReadOnlyAdmin):
         "artifact",
         "created_at",
     )
-    readonly_fields = fields
     inlines = (BankEntryInline,)
 
     def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
@@ -293,8 +285,17 @@ class WaitingForOperatorFilter(admin.SimpleListFilter):
         return queryset
 
 
+# What the bank's line says, in the order the importer stores it; the importer's own bookkeeping
+# (statement, position, fingerprint) and its verdict (match, status) are not the bank's.
+_BANK_SAYS = tuple(
+    name
+    for name in ENTRY_FIELDS
+    if name not in ("statement_id", "position", "fingerprint", "match_kind", "match", "status")
+)
+
+
 @admin.register(BankEntry)
-class BankEntryAdmin(ReadOnlyAdmin):
+class BankEntryAdmin(ExtraPages, ReadOnlyAdmin):
     """Every booked line. Credits that wait for the operator (ambiguous or unmatched) are the list filtered
     to "Waiting for the operator"; on an entry's page the operator names the invoices it pays, which
     proposes the payment for approval."""
@@ -311,21 +312,8 @@ class BankEntryAdmin(ReadOnlyAdmin):
     list_filter = (WaitingForOperatorFilter, "status", "match_kind", "currency")
     search_fields = ("counterparty", "counterparty_iban", "remittance", "entry_ref")
     date_hierarchy = "booked_on"
-    fields = (
-        "statement",
-        "entry_ref",
-        "booked_on",
-        "amount",
-        "currency",
-        "counterparty",
-        "counterparty_iban",
-        "remittance",
-        "match_kind",
-        "candidates",
-        "status",
-        "payment_link",
-    )
-    readonly_fields = fields
+    fields = ("statement", *_BANK_SAYS, "match_kind", "candidates", "status", "payment_link")
+    extra_pages = (AdminPage("<int:pk>/propose/", "propose_view", "propose"),)
 
     @admin.display(description="Remittance")
     def remittance_short(self, entry: BankEntry) -> str:
@@ -345,14 +333,6 @@ class BankEntryAdmin(ReadOnlyAdmin):
         return format_html(
             '<a href="{}">{}</a>', reverse("admin:core_payment_change", args=[payment.pk]), payment
         )
-
-    def get_urls(self):
-        propose = path(
-            "<int:pk>/propose/",
-            self.admin_site.admin_view(self.propose_view),
-            name="core_bankentry_propose",
-        )
-        return [propose, *super().get_urls()]
 
     def change_view(self, request: HttpRequest, object_id: str, form_url: str = "", extra_context=None):
         entry = BankEntry.objects.filter(pk=object_id).first()

@@ -31,12 +31,13 @@ from core.display import json_pretty
 from core.http import staff_required
 from ledger import approvals, selectors
 from ledger.approval_invoice import INVOICE_KIND, invoice_preview
+from ledger.buttons import button_call, decision_views
 from ledger.commit import committer_effect, sender_address
 from ledger.models import ApprovalRequest
 from ledger.policy import FLOOR_TEXT
+from ledger.views import cost_label
 
 PAGE_SIZE = 100
-COST_CURRENCY = "USD"  # the price table's currency (see ledger.views)
 EMAIL_KIND = "email.send"
 PROPOSAL_KIND = "proposal.send"  # an email too (the cover letter), with the proposal's priced lines
 # Emails too: the invoice with its PDF attached (shown as a page and its XML fields), a payment reminder.
@@ -273,7 +274,7 @@ def _proposal_preview(payload: dict[str, Any]) -> dict[str, Any]:
 def _task_cost_so_far(task) -> dict[str, Any]:
     """What the task's LLM calls cost until now: `task.cost` is only summed when the task finishes."""
     totals = task.llm_calls.aggregate(cost=Coalesce(Sum("cost"), Decimal("0")), calls=Count("pk"))
-    return {"llm": f"{totals['cost']} {COST_CURRENCY}", "calls": totals["calls"]}
+    return {"llm": cost_label(totals["cost"]), "calls": totals["calls"]}
 
 
 def _recalls(task) -> list:
@@ -410,24 +411,26 @@ def _refused(request: HttpRequest, exc: ValidationError) -> None:
 
 
 def _approval_decide(
-    request: HttpRequest, approval_id: int, decide: Callable[..., object], done: str, **extra: Any
+    request: HttpRequest, decide: Callable[..., object], done: str, *, approval_id: int, **extra: Any
 ) -> HttpResponse:
     """Approve or reject from the detail page (the service `decide(approval=…, by=the operator, **extra)`):
     on to the next pending request, or back with the refusal."""
     approval = get_object_or_404(ApprovalRequest.objects.select_related("action"), pk=approval_id)
-    try:
-        decide(approval=approval, by=request.user, **extra)
-    except ValidationError as exc:
-        _refused(request, exc)
+    if not button_call(
+        request,
+        lambda: decide(approval=approval, by=request.user, **extra),
+        done=f"{done}: {_label(approval)}.",
+    ):
         return redirect("approvals:detail", approval.pk)
-    messages.success(request, f"{done}: {_label(approval)}.")
     return redirect(_next_pending_url(after=approval.pk))
 
 
-@require_POST
-@staff_only
-def approval_approve_view(request: HttpRequest, approval_id: int) -> HttpResponse:
-    return _approval_decide(request, approval_id, approvals.approval_approve, "Approved")
+approval_approve_view, approval_reject_view = decision_views(
+    _approval_decide,
+    approve=approvals.approval_approve,
+    reject=approvals.approval_reject,
+    staff_only=staff_only,
+)
 
 
 @require_POST
@@ -449,13 +452,6 @@ def approval_edit_approve(request: HttpRequest, approval_id: int) -> HttpRespons
     done = "Edited and approved" if changes else "Approved (nothing was changed)"
     messages.success(request, f"{done}: {_label(approval)}.")
     return redirect(_next_pending_url(after=approval.pk))
-
-
-@require_POST
-@staff_only
-def approval_reject_view(request: HttpRequest, approval_id: int) -> HttpResponse:
-    reason = request.POST.get("reason", "")
-    return _approval_decide(request, approval_id, approvals.approval_reject, "Rejected", reason=reason)
 
 
 @require_POST

@@ -26,6 +26,7 @@ from django.views.decorators.http import require_GET, require_POST
 from core.display import json_pretty
 from core.http import staff_required
 from ledger import approvals, commit, selectors, services
+from ledger.buttons import button_call, decision_views
 from ledger.models import Action, Task, TaskEvent
 from ledger.privacy import services as privacy_services
 
@@ -152,16 +153,6 @@ def task_page(request: HttpRequest, task_id: uuid.UUID) -> HttpResponse:
 # --- Buttons ---------------------------------------------------------------------------------
 
 
-def _call(request: HttpRequest, change: Callable[[], object], done: str) -> None:
-    """Run one service; its refusal becomes an error message."""
-    try:
-        change()
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
-    else:
-        messages.success(request, done)
-
-
 def _back_to(task_id: uuid.UUID) -> HttpResponse:
     return redirect(reverse("ledger:task", args=[task_id]))
 
@@ -188,10 +179,10 @@ def task_export_download(request: HttpRequest, task_id: uuid.UUID) -> HttpRespon
 @staff_only
 def task_retry_view(request: HttpRequest, task_id: uuid.UUID) -> HttpResponse:
     task = get_object_or_404(Task, pk=task_id)
-    _call(
+    button_call(
         request,
         lambda: services.task_retry(task=task, by=request.user),
-        "The task is back in the queue with a fresh set of attempts.",
+        done="The task is back in the queue with a fresh set of attempts.",
     )
     return _back_to(task.pk)
 
@@ -202,38 +193,30 @@ def task_cancel_view(request: HttpRequest, task_id: uuid.UUID) -> HttpResponse:
     """Cancel a task, or discard a dead letter: both stop it for good."""
     task = get_object_or_404(Task, pk=task_id)
     done = "The dead letter is discarded." if task.status == Task.Status.DEAD else "The task is cancelled."
-    _call(
+    button_call(
         request,
         lambda: services.task_cancel(task=task, by=request.user, reason=request.POST.get("reason", "")),
-        done,
+        done=done,
     )
     return _back_to(task.pk)
 
 
 def _action_button(
-    request: HttpRequest, action_id: int, change: Callable[..., object], done: str, **extra: Any
+    request: HttpRequest, change: Callable[..., object], done: str, *, action_id: int, **extra: Any
 ) -> HttpResponse:
     """Call the service `change(action=…, by=the operator, **extra)` and go back to the task."""
     action = get_object_or_404(Action, pk=action_id)
-    _call(
+    button_call(
         request,
         lambda: change(action=action, by=request.user, **extra),
-        f"{done}: {action.summary or action.kind}.",
+        done=f"{done}: {action.summary or action.kind}.",
     )
     return _back_to(action.task_id)
 
 
-@require_POST
-@staff_only
-def action_approve_view(request: HttpRequest, action_id: int) -> HttpResponse:
-    return _action_button(request, action_id, services.action_approve, "Approved")
-
-
-@require_POST
-@staff_only
-def action_reject_view(request: HttpRequest, action_id: int) -> HttpResponse:
-    reason = request.POST.get("reason", "")
-    return _action_button(request, action_id, services.action_reject, "Rejected", reason=reason)
+action_approve_view, action_reject_view = decision_views(
+    _action_button, approve=services.action_approve, reject=services.action_reject, staff_only=staff_only
+)
 
 
 @require_POST

@@ -6,8 +6,9 @@ the admin's forms only parse input. A service's `ValidationError` becomes an err
 invoices, sent proposals, messages, files, decisions) are shown read-only, their history can be
 read but not reverted, and nothing is deleted for which no service exists.
 
-`base` holds what the admins share; each other module registers the admins of one area, and
-importing it here is what registers them.
+`base` holds what the admins share, `actions` the admin actions that call a service per row, and
+`lines` the priced lines of proposals and invoices; each other module registers the admins of one
+area, and importing it here is what registers them.
 """
 
 from core.admin import clients, conversations, memory, money, payments, tokens, workspace

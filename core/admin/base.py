@@ -1,6 +1,7 @@
 """What every admin of the back office builds on: writing through services (declared per record with
-`RecordServices`), showing their refusals on the form, display helpers, and the priced-line inline and
-admin shared by proposals and invoices.
+`RecordServices`), showing their refusals on the form, and display helpers. The admin actions that
+call a service per row are in `actions`; the priced lines of proposals and invoices build on this in
+`lines`.
 
 Imports no other admin module, so every one of them can import this.
 """
@@ -8,32 +9,26 @@ Imports no other admin module, so every one of them can import this.
 from __future__ import annotations
 
 import operator
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 from django import forms
-from django.contrib import admin, messages
-from django.contrib.admin import helpers
+from django.contrib import admin
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.validators import MaxValueValidator
 from django.db import models, transaction
 from django.db.models import Count, OuterRef, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.forms.models import BaseInlineFormSet
 from django.http import Http404, HttpRequest, HttpResponse
-from django.template.defaultfilters import pluralize
-from django.template.response import TemplateResponse
-from django.urls import NoReverseMatch, reverse
+from django.urls import NoReverseMatch, URLPattern, path, reverse
+from django.utils.functional import cached_property
 from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
 
 from core import services
-from core.models import Invoice, Proposal
-
-LINE_FIELDS = ("position", "description", "service_key", "quantity", "unit", "unit_price", "tax_rate")
 
 
 def money_column(field: str, description: str, *, currency: str = "currency") -> Callable[[Any], str | None]:
@@ -52,11 +47,30 @@ def money_column(field: str, description: str, *, currency: str = "currency") ->
     return column
 
 
-def count_of(model: type[models.Model], field: str) -> Coalesce:
-    """How many `model` rows point at each row through `field`, as a subquery: unlike a joined Count it
-    leaves the changelist's COUNT and date queries free of GROUP BY."""
-    rows = model.objects.filter(**{field: OuterRef("pk")}).order_by().values(field).annotate(n=Count("pk"))
-    return Coalesce(Subquery(rows.values("n")), 0)
+class CountColumn:
+    """A list column: how many `model` rows point at each row through `field`, sortable by that number.
+    A `ServiceAdmin` annotates its rows with each such column of its `list_display`."""
+
+    def __init__(self, model: type[models.Model], field: str, *, description: str):
+        self.model, self.field = model, field
+        # What Django reads from a callable column: its name (the CSS class), its label and its ordering.
+        self.__name__ = f"{model._meta.model_name}_count"
+        self.short_description = description
+        self.admin_order_field = self.__name__
+
+    def __call__(self, obj: models.Model) -> int:
+        return getattr(obj, self.__name__)
+
+    def annotation(self) -> Coalesce:
+        """The count as a subquery: unlike a joined Count it leaves the changelist's COUNT and date queries
+        free of GROUP BY."""
+        rows = (
+            self.model.objects.filter(**{self.field: OuterRef("pk")})
+            .order_by()
+            .values(self.field)
+            .annotate(n=Count("pk"))
+        )
+        return Coalesce(Subquery(rows.values("n")), 0)
 
 
 def admin_link(obj: models.Model | None) -> str | None:
@@ -90,6 +104,18 @@ class RecordServices:
     delete: Callable[..., Any] | None = None
     save: Callable[..., Any] | None = None
 
+    @classmethod
+    def named(cls, record: str, *, delete: str = "delete") -> RecordServices:
+        """The services of `core.services` named after the record, as its writes are named:
+        `<record>_create`, `<record>_update` and `<record>_<delete>` (`delete="delete_draft"` where only a
+        draft may be deleted). A missing one fails when the admin is imported, not when it is used."""
+        return cls(
+            record=record,
+            create=getattr(services, f"{record}_create"),
+            update=getattr(services, f"{record}_update"),
+            delete=getattr(services, f"{record}_{delete}"),
+        )
+
 
 def declared_service(owner: ServiceAdmin | ServiceInline, write: str) -> Callable[..., Any]:
     """The service `owner` declares for `write` ("create", "update", "delete" or "save")."""
@@ -106,8 +132,43 @@ def record_of(owner: ServiceAdmin | ServiceInline, obj: models.Model) -> dict[st
     return {owner.record_services.record: obj}
 
 
+@dataclass(frozen=True)
+class AdminPage:
+    """A page an admin serves beside Django's own: `route` below the model's admin URL, served by the
+    admin's method `view` behind the site's login, and named `<app>_<model>_<name>` as Django names
+    its own."""
+
+    route: str
+    view: str
+    name: str
+
+
+class ExtraPages:
+    """For an admin that serves `extra_pages` (a file to download, a form of its own) besides the list and
+    change pages; they are matched first, before the change page's catch-all route."""
+
+    extra_pages: tuple[AdminPage, ...] = ()
+
+    def get_urls(self) -> list[URLPattern]:
+        prefix = f"{self.opts.app_label}_{self.opts.model_name}"
+        pages = [
+            path(
+                page.route, self.admin_site.admin_view(getattr(self, page.view)), name=f"{prefix}_{page.name}"
+            )
+            for page in self.extra_pages
+        ]
+        return [*pages, *super().get_urls()]
+
+
 class ReadOnlyPermissions:
-    """Rows viewed here, never added, changed or deleted (for admins and inlines alike)."""
+    """Rows viewed here, never added, changed or deleted (for admins and inlines alike).
+
+    Every field shown is read-only, so `fields` may also name the admin's own display methods without
+    repeating them as `readonly_fields` (Django builds no form field for a read-only name).
+    """
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Sequence[str]:
+        return self.fields or super().get_readonly_fields(request, obj)
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
@@ -214,13 +275,6 @@ class ClientCurrencyForm(ServiceForm):
         return cleaned
 
 
-class LineForm(ServiceForm):
-    def __init__(self, *args: Any, **kwargs: Any):
-        super().__init__(*args, **kwargs)
-        if "tax_rate" in self.fields:
-            self.fields["tax_rate"].validators.append(MaxValueValidator(100))
-
-
 class ServiceAdmin(SimpleHistoryAdmin):
     """An admin whose writes are made by `core.services`.
 
@@ -238,6 +292,15 @@ class ServiceAdmin(SimpleHistoryAdmin):
     edit_fields: tuple[str, ...] = ()
     info_fields: tuple[str, ...] = ("created_at", "updated_at")
     record_services: RecordServices | None = None
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        queryset = super().get_queryset(request)
+        counts = {
+            column.__name__: column.annotation()
+            for column in self.get_list_display(request)
+            if isinstance(column, CountColumn)
+        }
+        return queryset.annotate(**counts) if counts else queryset
 
     def create(self, request: HttpRequest, form: forms.ModelForm) -> models.Model:
         return declared_service(self, "create")(by=request.user, **form.cleaned_data)
@@ -396,6 +459,17 @@ class ServiceAdmin(SimpleHistoryAdmin):
         )
 
 
+class ClientRecordAdmin(ServiceAdmin):
+    """A project, contract, proposal or invoice: made for a client, who is chosen once, in the client's
+    currency unless another is chosen (`ClientCurrencyForm`, or a subclass of it), and listed by status
+    and the currencies in use."""
+
+    form = ClientCurrencyForm
+    create_fields = ("client",)
+    list_filter = ("status", ("currency", CurrencyInUseFilter))
+    date_hierarchy = "created_at"
+
+
 class ReadOnlyServiceAdmin(ServiceAdmin):
     """Records that services create but never change: they are viewed, not edited or reverted."""
 
@@ -404,22 +478,39 @@ class ReadOnlyServiceAdmin(ServiceAdmin):
 
 
 class ServiceInline(admin.TabularInline):
-    """An inline whose rows are written by services, called from `ServiceAdmin.save_formset`.
-
-    Subclasses declare the services (`record_services`) and the field naming the row's parent record
-    (`parent_field`), or implement `create`, `update` and `delete` themselves.
+    """An inline whose rows are written by services, called from `ServiceAdmin.save_formset`, as the admin
+    registered for the rows' model writes them: with its `record_services` and, unless the inline names
+    its own `fields`, its `edit_fields`. A new row is created for the record whose page shows it.
     """
 
     form = ServiceForm
     extra = 0
-    record_services: RecordServices | None = None
-    parent_field: str
+
+    @property
+    def record_admin(self) -> ServiceAdmin:
+        return self.admin_site.get_model_admin(self.model)
+
+    @property
+    def record_services(self) -> RecordServices | None:
+        return self.record_admin.record_services
+
+    @cached_property
+    def parent_field(self) -> str:
+        """The rows' foreign key to the record whose page shows them (the one the formset fills in)."""
+        return next(
+            field.name
+            for field in self.model._meta.concrete_fields
+            if field.many_to_one and field.related_model is self.parent_model
+        )
+
+    def get_fields(self, request: HttpRequest, obj: models.Model | None = None) -> Sequence[str]:
+        return self.fields or self.record_admin.edit_fields
 
     def create(self, request: HttpRequest, obj: models.Model) -> None:
         declared_service(self, "create")(
             **{self.parent_field: getattr(obj, self.parent_field)},
             by=request.user,
-            **{name: getattr(obj, name) for name in self.fields},
+            **{name: getattr(obj, name) for name in self.get_fields(request)},
         )
 
     def update(self, request: HttpRequest, obj: models.Model, changed: list[str]) -> None:
@@ -429,171 +520,3 @@ class ServiceInline(admin.TabularInline):
 
     def delete(self, request: HttpRequest, obj: models.Model) -> None:
         declared_service(self, "delete")(**record_of(self, obj), by=request.user)
-
-
-def is_draft(model: type[Invoice] | type[Proposal], pk: int | None) -> bool:
-    """Whether the stored document is a draft now (a history version may show an older status)."""
-    return model.objects.filter(pk=pk, status=model.Status.DRAFT).exists()
-
-
-def apply_to_each(
-    model_admin: admin.ModelAdmin,
-    request: HttpRequest,
-    queryset: QuerySet,
-    change: Callable[[Any], str],
-    done: str,
-) -> None:
-    """Run one service per selected record, oldest first; report what succeeded and why the rest did not."""
-    succeeded = []
-    for record in queryset.order_by("created_at", "pk"):
-        try:
-            succeeded.append(change(record))
-        except ValidationError as exc:
-            model_admin.message_user(request, f"{record}: {' '.join(exc.messages)}", messages.ERROR)
-    if succeeded:
-        model_admin.message_user(request, f"{done}: {', '.join(succeeded)}.", messages.SUCCESS)
-
-
-def service_action(
-    change: Callable[[HttpRequest, Any], str],
-    *,
-    description: str,
-    done: str,
-    name: str | None = None,
-    permissions: tuple[str, ...] = ("change",),
-    rows: Callable[[QuerySet], QuerySet] = lambda queryset: queryset,
-) -> Callable[..., None]:
-    """An admin action that runs `change(request, row)` (one service call) on each selected row, as
-    `apply_to_each` does. `name` is needed only where the action is listed by function, not by attribute:
-    the admin tells such actions apart by their function's name."""
-
-    @admin.action(description=description, permissions=list(permissions))
-    def act(model_admin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet) -> None:
-        apply_to_each(model_admin, request, rows(queryset), lambda row: change(request, row), done)
-
-    if name is not None:
-        act.__name__ = name
-    return act
-
-
-def reason_action(
-    change: Callable[[HttpRequest, Any, str], str],
-    *,
-    name: str,
-    description: str,
-    permissions: tuple[str, ...],
-    form: type[forms.Form],
-    title: str,
-    explanation: str,
-    item: Callable[[Any], str],
-    noun: str,
-    verb: str,
-    done: str,
-    rows: Callable[[QuerySet], QuerySet] = lambda queryset: queryset,
-) -> Callable[..., HttpResponse | None]:
-    """An admin action that first asks for a reason (the selected rows listed with `item`), then runs
-    `change(request, row, reason)` on each, reporting each refusal (voiding invoices, rejecting actions).
-
-    `name` is the attribute the action is assigned to on the admin: the confirmation page posts it back."""
-
-    @admin.action(description=description, permissions=list(permissions))
-    def act(model_admin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet) -> HttpResponse | None:
-        bound = form(request.POST if "confirm" in request.POST else None)
-        if bound.is_valid():
-            reason = bound.cleaned_data["reason"]
-            apply_to_each(
-                model_admin, request, rows(queryset), lambda row: change(request, row, reason), done
-            )
-            return None
-        selected = list(rows(queryset))
-        return TemplateResponse(
-            request,
-            "admin/reason_confirmation.html",
-            {
-                **model_admin.admin_site.each_context(request),
-                "title": title,
-                "explanation": explanation,
-                "items": [(row.pk, item(row)) for row in selected],
-                "action_name": name,
-                "submit_label": f"{verb} {len(selected)} {noun}{pluralize(len(selected))}",
-                "opts": model_admin.opts,
-                "form": bound,
-                "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
-            },
-        )
-
-    return act
-
-
-class LineInline(ServiceInline):
-    """Priced lines: amounts and the document's totals are computed by the line services (declared with
-    `save` and `delete`), and only a draft's lines can change."""
-
-    form = LineForm
-    fields = (*LINE_FIELDS, "amount", "tax_amount")
-    readonly_fields = ("amount", "tax_amount")
-
-    def save_line(self, request: HttpRequest, line: models.Model) -> None:
-        declared_service(self, "save")(**record_of(self, line), by=request.user)
-
-    def create(self, request, obj):
-        self.save_line(request, obj)
-
-    def update(self, request, obj, changed):
-        self.save_line(request, obj)
-
-    def document_is_draft(self, document: Invoice | Proposal | None) -> bool:
-        return document is None or document.is_editable
-
-    def has_add_permission(self, request, obj=None):
-        return super().has_add_permission(request, obj) and self.document_is_draft(obj)
-
-    def has_change_permission(self, request, obj=None):
-        return super().has_change_permission(request, obj) and self.document_is_draft(obj)
-
-    def has_delete_permission(self, request, obj=None):
-        return super().has_delete_permission(request, obj) and self.document_is_draft(obj)
-
-
-class LineAdmin(ServiceAdmin):
-    """One priced line on its own: its history, and a list of what was quoted or billed. Its services are
-    declared as `LineInline`'s are."""
-
-    form = LineForm
-    document_field: str
-    document_model: type[Invoice] | type[Proposal]
-    edit_fields = LINE_FIELDS
-    info_fields = ("amount", "tax_amount")
-    search_fields = ("description", "service_key")
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).select_related(self.document_field)
-
-    def document(self, line: models.Model) -> Invoice | Proposal:
-        return getattr(line, self.document_field)
-
-    def save_line(self, request: HttpRequest, line: models.Model) -> None:
-        declared_service(self, "save")(**record_of(self, line), by=request.user)
-
-    def create(self, request, form):
-        self.save_line(request, form.instance)
-        return form.instance
-
-    def update(self, request, obj, changes):
-        self.save_line(request, obj)
-
-    def delete_queryset(self, request, queryset):
-        # Unlike ServiceAdmin's, not one transaction: a refused line leaves the lines before it deleted.
-        for line in queryset:
-            self.delete(request, line)
-
-    def can_change(self, obj):
-        return self.document(obj).is_editable
-
-    def can_delete(self, obj):
-        return self.document(obj).is_editable
-
-    def revert_disabled(self, request, obj=None):
-        return super().revert_disabled(request, obj) or (
-            obj is not None and not is_draft(self.document_model, getattr(obj, f"{self.document_field}_id"))
-        )

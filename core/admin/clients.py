@@ -6,31 +6,18 @@ from __future__ import annotations
 from django.contrib import admin
 
 from core import ports, services
+from core.admin.actions import service_action
 from core.admin.base import (
     ClientCurrencyForm,
+    ClientRecordAdmin,
+    CountColumn,
     CurrencyInUseFilter,
     RecordServices,
     ServiceAdmin,
     ServiceInline,
-    count_of,
     money_column,
-    service_action,
 )
 from core.models import Client, Contact, Contract, Deliverable, Project
-
-# Shared by the record's own admin and the inline on its parent's page.
-CONTACT_SERVICES = RecordServices(
-    record="contact",
-    create=services.contact_create,
-    update=services.contact_update,
-    delete=services.contact_delete,
-)
-DELIVERABLE_SERVICES = RecordServices(
-    record="deliverable",
-    create=services.deliverable_create,
-    update=services.deliverable_update,
-    delete=services.deliverable_delete,
-)
 
 
 def _client_data_requested(request, client: Client, kind: str) -> str:
@@ -40,20 +27,12 @@ def _client_data_requested(request, client: Client, kind: str) -> str:
 
 class ContactInline(ServiceInline):
     model = Contact
-    fields = services.CONTACT_FIELDS
-    record_services = CONTACT_SERVICES
-    parent_field = "client"
 
 
 @admin.register(Client)
 class ClientAdmin(ServiceAdmin):
     edit_fields = services.CLIENT_FIELDS
-    record_services = RecordServices(
-        record="client",
-        create=services.client_create,
-        update=services.client_update,
-        delete=services.client_delete,
-    )
+    record_services = RecordServices.named("client")
     list_display = (
         "name",
         "status",
@@ -61,7 +40,7 @@ class ClientAdmin(ServiceAdmin):
         "email",
         "country",
         "default_currency",
-        "project_count",
+        CountColumn(Project, "client", description="Projects"),
         "updated_at",
     )
     list_filter = ("status", "kind", ("default_currency", CurrencyInUseFilter))
@@ -83,19 +62,12 @@ class ClientAdmin(ServiceAdmin):
         done="Erasure asked for; approve it in the approval queue",
     )
 
-    def get_queryset(self, request):
-        return super().get_queryset(request).annotate(project_count=count_of(Project, "client"))
-
-    @admin.display(description="Projects", ordering="project_count")
-    def project_count(self, obj: Client) -> int:
-        return obj.project_count
-
 
 @admin.register(Contact)
 class ContactAdmin(ServiceAdmin):
     create_fields = ("client",)
     edit_fields = services.CONTACT_FIELDS
-    record_services = CONTACT_SERVICES
+    record_services = RecordServices.named("contact")
     list_display = ("name", "email", "client", "role", "phone", "is_primary")
     list_select_related = ("client",)
     list_filter = ("is_primary",)
@@ -109,27 +81,16 @@ class ProjectForm(ClientCurrencyForm):
 
 class DeliverableInline(ServiceInline):
     model = Deliverable
-    fields = services.DELIVERABLE_FIELDS
-    record_services = DELIVERABLE_SERVICES
-    parent_field = "project"
 
 
 @admin.register(Project)
-class ProjectAdmin(ServiceAdmin):
+class ProjectAdmin(ClientRecordAdmin):
     form = ProjectForm
-    create_fields = ("client",)
     edit_fields = services.PROJECT_FIELDS
-    record_services = RecordServices(
-        record="project",
-        create=services.project_create,
-        update=services.project_update,
-        delete=services.project_delete,
-    )
+    record_services = RecordServices.named("project")
     list_display = ("name", "client", "status", money_column("budget", "Budget"), "start_date", "due_date")
     list_select_related = ("client",)
-    list_filter = ("status", ("currency", CurrencyInUseFilter))
     search_fields = ("name", "client__name")
-    date_hierarchy = "created_at"
     autocomplete_fields = ("client",)
     inlines = (DeliverableInline,)
 
@@ -138,7 +99,7 @@ class ProjectAdmin(ServiceAdmin):
 class DeliverableAdmin(ServiceAdmin):
     create_fields = ("project",)
     edit_fields = services.DELIVERABLE_FIELDS
-    record_services = DELIVERABLE_SERVICES
+    record_services = RecordServices.named("deliverable")
     list_display = ("title", "project", "client", "status", "due_date", "estimate_hours")
     list_select_related = ("project__client",)
     list_filter = ("status",)
@@ -156,16 +117,10 @@ class ContractForm(ClientCurrencyForm):
 
 
 @admin.register(Contract)
-class ContractAdmin(ServiceAdmin):
+class ContractAdmin(ClientRecordAdmin):
     form = ContractForm
-    create_fields = ("client",)
     edit_fields = services.CONTRACT_FIELDS
-    record_services = RecordServices(
-        record="contract",
-        create=services.contract_create,
-        update=services.contract_update,
-        delete=services.contract_delete_draft,
-    )
+    record_services = RecordServices.named("contract", delete="delete_draft")
     list_display = (
         "title",
         "client",
@@ -177,7 +132,5 @@ class ContractAdmin(ServiceAdmin):
         "signed_at",
     )
     list_select_related = ("client", "project")
-    list_filter = ("status", ("currency", CurrencyInUseFilter))
     search_fields = ("title", "client__name", "project__name")
-    date_hierarchy = "created_at"
     autocomplete_fields = ("client", "project", "document")

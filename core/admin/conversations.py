@@ -13,13 +13,13 @@ from django.template.defaultfilters import filesizeformat
 
 from core import clock, services
 from core.admin.base import (
+    CountColumn,
     ReadOnlyPermissions,
     ReadOnlyServiceAdmin,
     RecordServices,
     ServiceAdmin,
     ServiceForm,
     admin_link,
-    count_of,
 )
 from core.models import Artifact, Conversation, Decision, Message
 
@@ -52,7 +52,6 @@ class MessageForm(ServiceForm):
 class MessageInline(ReadOnlyPermissions, admin.TabularInline):
     model = Message
     fields = ("sent_at", "direction", "from_email", "subject")
-    readonly_fields = fields
     show_change_link = True
     extra = 0
 
@@ -63,20 +62,20 @@ class ConversationAdmin(ServiceAdmin):
     record_services = RecordServices(
         record="conversation", create=services.conversation_create, update=services.conversation_update
     )
-    list_display = ("__str__", "client", "project", "channel", "message_count", "last_message_at")
+    list_display = (
+        "__str__",
+        "client",
+        "project",
+        "channel",
+        CountColumn(Message, "conversation", description="Messages"),
+        "last_message_at",
+    )
     list_select_related = ("client", "project")
     list_filter = ("channel",)
     search_fields = ("subject", "client__name", "project__name")
     date_hierarchy = "last_message_at"
     autocomplete_fields = ("client", "project")
     inlines = (MessageInline,)
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).annotate(message_count=count_of(Message, "conversation"))
-
-    @admin.display(description="Messages", ordering="message_count")
-    def message_count(self, obj: Conversation) -> int:
-        return obj.message_count
 
 
 @admin.register(Message)

@@ -8,11 +8,18 @@ from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 from django.template.response import TemplateResponse
-from django.urls import path, reverse
+from django.urls import reverse
 from django.utils.html import format_html
 
 from core import services
-from core.admin.base import ReadOnlyPermissions, RecordServices, ServiceAdmin, admin_link
+from core.admin.base import (
+    AdminPage,
+    ExtraPages,
+    ReadOnlyPermissions,
+    RecordServices,
+    ServiceAdmin,
+    admin_link,
+)
 from core.memory import services as memory_services
 from core.models import Client, MemoryItem, MemoryRecall, Note, Project
 
@@ -20,9 +27,7 @@ from core.models import Client, MemoryItem, MemoryRecall, Note, Project
 @admin.register(Note)
 class NoteAdmin(ServiceAdmin):
     edit_fields = services.NOTE_FIELDS
-    record_services = RecordServices(
-        record="note", create=services.note_create, update=services.note_update, delete=services.note_delete
-    )
+    record_services = RecordServices.named("note")
     info_fields = ("created_by", "created_at", "updated_at")
     list_display = ("excerpt", "client", "project", "pinned", "created_by", "created_at")
     list_filter = ("pinned",)
@@ -36,6 +41,9 @@ class NoteAdmin(ServiceAdmin):
 
 
 class SearchForm(forms.Form):
+    """The arguments of `memory_recall`, by name: what the search page submits is what an agent's recall
+    would ask."""
+
     query = forms.CharField(max_length=500, widget=forms.TextInput(attrs={"size": 60, "autofocus": True}))
     client = forms.ModelChoiceField(queryset=Client.objects.order_by("name"), required=False)
     project = forms.ModelChoiceField(
@@ -54,7 +62,7 @@ class SearchForm(forms.Form):
 
 
 @admin.register(MemoryItem)
-class MemoryItemAdmin(ReadOnlyPermissions, admin.ModelAdmin):
+class MemoryItemAdmin(ReadOnlyPermissions, ExtraPages, admin.ModelAdmin):
     """Memory is captured from records (write a note to add something), and forgotten through the
     action, which protects canonical memory."""
 
@@ -76,6 +84,7 @@ class MemoryItemAdmin(ReadOnlyPermissions, admin.ModelAdmin):
     search_fields = ("text",)
     date_hierarchy = "created_at"
     actions = ["forget_selected"]
+    extra_pages = (AdminPage("search/", "search_view", "search"),)
     fields = (
         "tier",
         "kind",
@@ -98,7 +107,6 @@ class MemoryItemAdmin(ReadOnlyPermissions, admin.ModelAdmin):
         "supersedes_count",
         "embedding_model",
     )
-    readonly_fields = fields
 
     def lookup_allowed(self, lookup, value, request=None):
         # The task page links here to the items one task wrote.
@@ -148,10 +156,6 @@ class MemoryItemAdmin(ReadOnlyPermissions, admin.ModelAdmin):
             return
         self.message_user(request, f"Forgot {count} memor{'y' if count == 1 else 'ies'}.", messages.SUCCESS)
 
-    def get_urls(self):
-        search = path("search/", self.admin_site.admin_view(self.search_view), name="core_memoryitem_search")
-        return [search, *super().get_urls()]
-
     def changelist_view(self, request, extra_context=None):
         extra_context = {
             **(extra_context or {}),
@@ -163,16 +167,8 @@ class MemoryItemAdmin(ReadOnlyPermissions, admin.ModelAdmin):
         form = SearchForm(request.GET or None)
         results, error = None, ""
         if form.is_valid():
-            data = form.cleaned_data
             try:
-                results = memory_services.memory_recall(
-                    query=data["query"],
-                    client=data["client"],
-                    project=data["project"],
-                    tiers=data["tiers"],
-                    mode=data["mode"],
-                    k=data["k"],
-                )
+                results = memory_services.memory_recall(**form.cleaned_data)
             except ValidationError as exc:
                 error = " ".join(exc.messages)
         context = {
@@ -205,4 +201,3 @@ class MemoryRecallAdmin(ReadOnlyPermissions, admin.ModelAdmin):
         "duration_ms",
         "created_at",
     )
-    readonly_fields = fields

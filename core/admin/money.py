@@ -12,25 +12,23 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.loader import render_to_string
-from django.urls import path, reverse
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.functional import cached_property
 from django.utils.html import format_html
 
 from core import clock, ports, services
+from core.admin.actions import reason_action, service_action
 from core.admin.base import (
-    ClientCurrencyForm,
-    CurrencyInUseFilter,
-    LineAdmin,
-    LineInline,
+    AdminPage,
+    ClientRecordAdmin,
+    ExtraPages,
     ReadOnlyPermissions,
     RecordServices,
-    ServiceAdmin,
     admin_link,
-    is_draft,
     money_column,
-    reason_action,
-    service_action,
 )
+from core.admin.lines import LineAdmin, LineInline, is_draft
 from core.invoicing import documents
 from core.models import (
     CreditNote,
@@ -42,18 +40,9 @@ from core.models import (
     ProposalLine,
 )
 
-# Shared by the line inline on the document's page and the line's own admin.
-PROPOSAL_LINE_SERVICES = RecordServices(
-    record="line", save=services.proposal_line_save, delete=services.proposal_line_delete
-)
-INVOICE_LINE_SERVICES = RecordServices(
-    record="line", save=services.invoice_line_save, delete=services.invoice_line_delete
-)
-
 
 class ProposalLineInline(LineInline):
     model = ProposalLine
-    record_services = PROPOSAL_LINE_SERVICES
 
 
 def proposal_transition_action(to: str, description: str) -> Callable[..., None]:
@@ -68,7 +57,8 @@ def proposal_transition_action(to: str, description: str) -> Callable[..., None]
 
 
 def invoice_status_action(service: Callable[..., Any], description: str, done: str) -> Callable[..., None]:
-    """Marking an invoice sent, paid or overdue: one service each, and the invoice named in the message."""
+    """Marking an invoice sent, paid or overdue, or resuming its reminders: one service each, taking only the
+    invoice and the operator, and the invoice named in the message."""
     return service_action(
         lambda request, invoice: str(service(invoice=invoice, by=request.user)),
         description=description,
@@ -76,17 +66,25 @@ def invoice_status_action(service: Callable[..., Any], description: str, done: s
     )
 
 
+class DocumentAdmin(ClientRecordAdmin):
+    """A proposal or an invoice, of which only a draft's content can change. An issued invoice is final
+    (the database enforces it); a document's status moves on only through the actions."""
+
+    @cached_property
+    def record_services(self) -> RecordServices:
+        # The services named after the document; only a draft may be deleted (`…_delete_draft`).
+        return RecordServices.named(self.opts.model_name, delete="delete_draft")
+
+    def can_change(self, obj):
+        return obj.is_editable
+
+    def revert_disabled(self, request, obj=None):
+        return super().revert_disabled(request, obj) or (obj is not None and not is_draft(self.model, obj.pk))
+
+
 @admin.register(Proposal)
-class ProposalAdmin(ServiceAdmin):
-    form = ClientCurrencyForm
-    create_fields = ("client",)
+class ProposalAdmin(DocumentAdmin):
     edit_fields = ("title", "project", "currency", "valid_until", "cover_letter", "notes")
-    record_services = RecordServices(
-        record="proposal",
-        create=services.proposal_create,
-        update=services.proposal_update,
-        delete=services.proposal_delete_draft,
-    )
     info_fields = (
         "status",
         "subtotal",
@@ -107,9 +105,7 @@ class ProposalAdmin(ServiceAdmin):
         "created_at",
     )
     list_select_related = ("client", "project")
-    list_filter = ("status", ("currency", CurrencyInUseFilter))
     search_fields = ("title", "client__name", "project__name")
-    date_hierarchy = "created_at"
     autocomplete_fields = ("client", "project")
     inlines = (ProposalLineInline,)
     actions = (
@@ -121,38 +117,16 @@ class ProposalAdmin(ServiceAdmin):
         proposal_transition_action(Proposal.Status.DRAFT, "Return to draft"),
     )
 
-    def can_change(self, obj):
-        # Only a draft's content can change; its status changes through the actions.
-        return obj.is_editable
-
-    def revert_disabled(self, request, obj=None):
-        return super().revert_disabled(request, obj) or (obj is not None and not is_draft(Proposal, obj.pk))
-
 
 @admin.register(ProposalLine)
 class ProposalLineAdmin(LineAdmin):
     document_field = "proposal"
     document_model = Proposal
-    record_services = PROPOSAL_LINE_SERVICES
-    create_fields = ("proposal",)
-    list_display = (
-        "description",
-        "proposal",
-        "quantity",
-        "unit",
-        money_column("unit_price", "Unit price", currency="proposal.currency"),
-        "tax_rate",
-        money_column("amount", "Amount", currency="proposal.currency"),
-    )
-    list_select_related = ("proposal",)
-    list_filter = ("proposal__status",)
-    search_fields = (*LineAdmin.search_fields, "proposal__title")
-    autocomplete_fields = ("proposal",)
+    document_search = "title"
 
 
 class InvoiceLineInline(LineInline):
     model = InvoiceLine
-    record_services = INVOICE_LINE_SERVICES
 
 
 class VoidForm(forms.Form):
@@ -168,7 +142,6 @@ class InvoiceReminderInline(ReadOnlyPermissions, admin.TabularInline):
     model = InvoiceReminder
     extra = 0
     fields = ("level", "days_overdue", "status", "created_at", "sent_at", "note")
-    readonly_fields = fields
     verbose_name_plural = "Payment reminders"
 
 
@@ -178,16 +151,8 @@ def _send_requested(request: HttpRequest, invoice: Invoice) -> str:
 
 
 @admin.register(Invoice)
-class InvoiceAdmin(ServiceAdmin):
-    form = ClientCurrencyForm
-    create_fields = ("client",)
+class InvoiceAdmin(ExtraPages, DocumentAdmin):
     edit_fields = ("project", "proposal", "currency", "supply_date", "due_date", "notes")
-    record_services = RecordServices(
-        record="invoice",
-        create=services.invoice_create,
-        update=services.invoice_update,
-        delete=services.invoice_delete_draft,
-    )
     info_fields = (
         "number",
         "status",
@@ -223,7 +188,7 @@ class InvoiceAdmin(ServiceAdmin):
         "paid_at",
     )
     list_select_related = ("client", "project")
-    list_filter = ("status", ("currency", CurrencyInUseFilter), "number_year")
+    list_filter = (*ClientRecordAdmin.list_filter, "number_year")
     search_fields = ("number", "client__name", "notes")
     date_hierarchy = "issue_date"
     autocomplete_fields = ("client", "project", "proposal")
@@ -239,6 +204,7 @@ class InvoiceAdmin(ServiceAdmin):
         "reminders_pause",
         "reminders_resume",
     )
+    extra_pages = (AdminPage("<path:object_id>/pdf/", "pdf_view", "pdf"),)
 
     @admin.display(description="Days overdue")
     def days_overdue(self, obj: Invoice) -> int | None:
@@ -249,16 +215,6 @@ class InvoiceAdmin(ServiceAdmin):
     @admin.display(description="Number", ordering="number")
     def display_number(self, obj: Invoice) -> str:
         return str(obj)
-
-    def get_urls(self):
-        return [
-            path(
-                "<path:object_id>/pdf/",
-                self.admin_site.admin_view(self.pdf_view),
-                name="core_invoice_pdf",
-            ),
-            *super().get_urls(),
-        ]
 
     def pdf_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
         """The issued invoice's stored PDF (rendered the first time), or a draft's preview."""
@@ -294,13 +250,6 @@ class InvoiceAdmin(ServiceAdmin):
     @admin.display(description="Re-issued as")
     def replacement(self, obj: Invoice) -> str | None:
         return admin_link(Invoice.objects.filter(replaces=obj).first())
-
-    def can_change(self, obj):
-        # An issued invoice is final (the database enforces it); it moves on only through the actions.
-        return obj.is_editable
-
-    def revert_disabled(self, request, obj=None):
-        return super().revert_disabled(request, obj) or (obj is not None and not is_draft(Invoice, obj.pk))
 
     issue = service_action(
         lambda request, invoice: (
@@ -353,10 +302,8 @@ class InvoiceAdmin(ServiceAdmin):
         description="Hold payment reminders",
         done="Reminders held",
     )
-    reminders_resume = service_action(
-        lambda request, invoice: str(services.invoice_reminders_resume(invoice=invoice, by=request.user)),
-        description="Resume payment reminders",
-        done="Reminders resumed",
+    reminders_resume = invoice_status_action(
+        services.invoice_reminders_resume, "Resume payment reminders", "Reminders resumed"
     )
 
 
@@ -364,21 +311,7 @@ class InvoiceAdmin(ServiceAdmin):
 class InvoiceLineAdmin(LineAdmin):
     document_field = "invoice"
     document_model = Invoice
-    record_services = INVOICE_LINE_SERVICES
-    create_fields = ("invoice",)
-    list_display = (
-        "description",
-        "invoice",
-        "quantity",
-        "unit",
-        money_column("unit_price", "Unit price", currency="invoice.currency"),
-        "tax_rate",
-        money_column("amount", "Amount", currency="invoice.currency"),
-    )
-    list_select_related = ("invoice",)
-    list_filter = ("invoice__status",)
-    search_fields = (*LineAdmin.search_fields, "invoice__number")
-    autocomplete_fields = ("invoice",)
+    document_search = "number"
 
 
 @admin.register(InvoiceSequence)
@@ -389,24 +322,14 @@ class InvoiceSequenceAdmin(ReadOnlyPermissions, admin.ModelAdmin):
 
 
 @admin.register(CreditNote)
-class CreditNoteAdmin(ReadOnlyPermissions, admin.ModelAdmin):
+class CreditNoteAdmin(ReadOnlyPermissions, ExtraPages, admin.ModelAdmin):
     """Credit notes are made by voiding an invoice; here they are read and downloaded."""
 
     list_display = ("number", "invoice", "issue_date", "reason")
     list_select_related = ("invoice",)
     search_fields = ("number", "invoice__number", "reason")
-    readonly_fields = ("number", "invoice", "issue_date", "reason", "document_download")
-    fields = readonly_fields
-
-    def get_urls(self):
-        return [
-            path(
-                "<path:object_id>/pdf/",
-                self.admin_site.admin_view(self.pdf_view),
-                name="core_creditnote_pdf",
-            ),
-            *super().get_urls(),
-        ]
+    fields = ("number", "invoice", "issue_date", "reason", "document_download")
+    extra_pages = (AdminPage("<path:object_id>/pdf/", "pdf_view", "pdf"),)
 
     def pdf_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
         if not object_id.isdigit():

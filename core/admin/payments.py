@@ -23,7 +23,6 @@ MONEY_FIELD = DecimalField(max_digits=14, decimal_places=2)
 class PaymentAllocationInline(ReadOnlyPermissions, admin.TabularInline):
     model = PaymentAllocation
     fields = ("invoice", "amount", "created_at")
-    readonly_fields = fields
     extra = 0
 
 
@@ -83,7 +82,6 @@ class PaymentAdmin(ReadOnlyPermissions, SimpleHistoryAdmin):
         "notes",
         "created_at",
     )
-    readonly_fields = fields
     inlines = (PaymentAllocationInline,)
 
     @admin.display(description="Client's credit now")
@@ -98,7 +96,6 @@ class PaymentAllocationAdmin(ReadOnlyPermissions, SimpleHistoryAdmin):
     list_select_related = ("payment", "invoice")
     search_fields = ("invoice__number",)
     fields = ("payment", "invoice", "amount", "created_at")
-    readonly_fields = fields
 
     @admin.display(description="Invoice")
     def invoice_link(self, allocation: PaymentAllocation) -> str | None:
@@ -114,7 +111,6 @@ class PayerAccountAdmin(ReadOnlyPermissions, SimpleHistoryAdmin):
     list_select_related = ("client",)
     search_fields = ("iban", "name", "client__name")
     fields = ("client", "iban", "name", "created_at")
-    readonly_fields = fields
 
     def has_delete_permission(self, request: HttpRequest, obj: PayerAccount | None = None) -> bool:
         return request.user.has_perm("core.delete_payeraccount")

@@ -46,7 +46,6 @@ class ActionAdmin(ReadOnlyAdmin):
         "outbox_link",
         "created_at",
     )
-    readonly_fields = fields
     actions = ("approve", "reject")
 
     payload_json = json_field("payload", description="Payload")
@@ -118,7 +117,6 @@ class OutboxEmailAdmin(ReadOnlyAdmin):
         "created_at",
         "sent_at",
     )
-    readonly_fields = fields
 
     @admin.display(description="To")
     def recipients(self, email: OutboxEmail) -> str:
@@ -180,7 +178,6 @@ class ApprovalRequestAdmin(ReadOnlyAdmin):
         "edit_diff_json",
         "reject_reason",
     )
-    readonly_fields = fields
     actions = ("approve", "reject")
 
     @admin.display(description="Action", ordering="action__kind")
@@ -210,7 +207,6 @@ class ApprovalRequestAdmin(ReadOnlyAdmin):
         lambda request, approval: _label(approvals.approval_approve(approval=approval, by=request.user)),
         description="Approve selected",
         done="Approved",
-        related=("action",),
     )
     reject = reject_action(
         lambda request, approval, reason: _label(
@@ -222,7 +218,6 @@ class ApprovalRequestAdmin(ReadOnlyAdmin):
         "timeline. The task goes on once nothing else waits for you.",
         item=lambda approval: f"{_label(approval)} — {approval.reason}",
         noun="request",
-        related=("action",),
     )
 
 
@@ -258,7 +253,6 @@ class AutonomySuggestionAdmin(ReadOnlyAdmin):
         "decided_at",
         "created_policy",
     )
-    readonly_fields = fields
     actions = ("accept", "dismiss", "revoke")
 
     @admin.display(description="What accepting changes")

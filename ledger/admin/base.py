@@ -13,7 +13,8 @@ from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils.html import format_html
 
-from core.admin.base import ReadOnlyPermissions, reason_action, service_action
+from core.admin.actions import reason_action, service_action
+from core.admin.base import ReadOnlyPermissions
 from core.display import json_pretty
 
 RowAction = Callable[[admin.ModelAdmin, HttpRequest, QuerySet], HttpResponse | None]
@@ -76,22 +77,12 @@ class RejectForm(forms.Form):
     )
 
 
-def _selected(queryset: QuerySet, related: tuple[str, ...]) -> QuerySet:
-    return queryset.select_related(*related) if related else queryset
-
-
-def operate_action(
-    change: Callable[[HttpRequest, Any], str], *, description: str, done: str, related: tuple[str, ...] = ()
-) -> RowAction:
+def operate_action(change: Callable[[HttpRequest, Any], str], *, description: str, done: str) -> RowAction:
     """An admin action that runs one service per selected row (`change` returns the row's label) and reports
-    each refusal as a message; the operator's `operate` permission, not `change`, allows it."""
-    return service_action(
-        change,
-        description=description,
-        done=done,
-        permissions=("operate",),
-        rows=lambda queryset: _selected(queryset, related),
-    )
+    each refusal as a message; the operator's `operate` permission, not `change`, allows it.
+
+    The rows come as the list shows them, joined to its `list_select_related`."""
+    return service_action(change, description=description, done=done, permissions=("operate",))
 
 
 def reject_action(
@@ -102,7 +93,6 @@ def reject_action(
     explanation: str,
     item: Callable[[Any], str],
     noun: str,
-    related: tuple[str, ...] = (),
 ) -> RowAction:
     """An admin action that first asks for a reason (the selected rows listed with `item`), then runs
     `reject` with it on each selected row."""
@@ -118,5 +108,4 @@ def reject_action(
         noun=noun,
         verb="Reject",
         done="Rejected",
-        rows=lambda queryset: _selected(queryset, related),
     )

@@ -51,7 +51,6 @@ class NoticeAdmin(ReadOnlyAdmin):
         "resolved_by",
         "resolution",
     )
-    readonly_fields = fields
     actions = [operate_action(_dismiss, description="Dismiss the selected notices", done="Dismissed")]
 
     @admin.display(description="Open since", ordering="raised_at")

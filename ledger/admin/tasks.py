@@ -28,7 +28,6 @@ LLM_USAGE = ("tokens_in", "tokens_out", "cost", "latency_ms", "cache_hit")
 class TaskEventInline(ReadOnlyInline):
     model = TaskEvent
     fields = ("at", "kind", "attempt", "step", "message", "data")
-    readonly_fields = fields
     ordering = ("id",)
     verbose_name_plural = "timeline"
 
@@ -45,7 +44,6 @@ class ActionInline(ReadOnlyInline):
         "decided_by",
         "committed_at",
     )
-    readonly_fields = fields
     show_change_link = True
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Action]:
@@ -63,7 +61,6 @@ class LLMCallInline(ReadOnlyInline):
         "outcome",
         *LLM_USAGE,
     )
-    readonly_fields = fields
     show_change_link = True
 
 
@@ -107,7 +104,6 @@ class TaskAdmin(ReadOnlyAdmin):
         "input_json",
         "output_json",
     )
-    readonly_fields = fields
     inlines = (ActionInline, LLMCallInline, TaskEventInline)
     actions = ("retry_dead_letters", "discard_or_cancel")
 
@@ -161,7 +157,6 @@ class TaskEventAdmin(ReadOnlyAdmin):
     search_fields = ("message", "step")
     date_hierarchy = "at"
     fields = ("task_link", "kind", "attempt", "step", "at", "message", "data_json")
-    readonly_fields = fields
 
     data_json = json_field("data", description="Data")
 
@@ -195,7 +190,6 @@ class LLMCallAdmin(ReadOnlyAdmin):
         "response_text",
         "created_at",
     )
-    readonly_fields = fields
 
     request_json = json_field("request", description="Request")
 

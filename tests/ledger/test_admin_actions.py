@@ -2,6 +2,8 @@
 (in ledger.admin.actions, beside the actions themselves)."""
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from ledger.models import Action, ApprovalRequest, AutonomySuggestion, Policy
@@ -50,6 +52,20 @@ def test_rejecting_from_the_queue_asks_for_a_reason_first(operator_client, opera
     approval.refresh_from_db()
     assert (approval.status, approval.reject_reason) == ("rejected", "Wrong client")
     assert approval.action.status == Action.Status.REJECTED
+
+
+@pytest.mark.django_db
+def test_the_reason_page_lists_the_selected_requests_without_a_query_each(operator_client, operator):
+    # The admin action gets the rows as the list has them, joined to their action (list_select_related).
+    approvals = [waiting_email(operator, key=key).approvals.get() for key in ("one", "two", "three")]
+
+    with CaptureQueriesContext(connection) as for_one:
+        act(operator_client, ApprovalRequest, "reject", approvals[:1])
+    with CaptureQueriesContext(connection) as for_three:
+        confirmation = act(operator_client, ApprovalRequest, "reject", approvals)
+
+    assert len(confirmation.context["items"]) == 3
+    assert len(for_three) == len(for_one)
 
 
 @pytest.mark.django_db

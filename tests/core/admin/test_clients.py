@@ -127,3 +127,21 @@ def test_a_project_with_invoices_is_kept(operator):
     with pytest.raises(ValidationError, match="cancelled or completed"):
         services.project_delete(project=project, by=operator)
     assert project.deliverables.count() == 1
+
+
+@pytest.mark.django_db
+def test_the_client_list_counts_each_clients_projects_and_sorts_by_that_count(operator_client, operator):
+    busy, quiet = ClientFactory(name="Busy"), ClientFactory(name="Quiet")
+    for _ in range(3):
+        ProjectFactory(client=busy, by=operator)
+    ProjectFactory(client=quiet, by=operator)
+    columns = operator_client.get(url(Client, "changelist")).context["cl"].list_display
+    column = [getattr(column, "__name__", column) for column in columns].index("project_count")
+
+    page = operator_client.get(url(Client, "changelist"), {"o": f"-{column}"})
+
+    assert '<th scope="col" class="sortable column-project_count' in page.content.decode()
+    assert [(row.name, row.project_count) for row in page.context["cl"].result_list] == [
+        ("Busy", 3),
+        ("Quiet", 1),
+    ]
