@@ -9,12 +9,13 @@ class LedgerConfig(AppConfig):
         # Imported here, not at module level: apps.py is loaded before the app registry is ready.
         from core import ports
         from core.privacy import client_data_part_register
-        from ledger import memory_jobs
-        from ledger.housekeeping import workflows  # noqa: F401 - registers the ledger's own workflows
+        from ledger import (
+            memory_jobs,
+            workflows,  # noqa: F401 - registers the ledger's own workflows
+        )
         from ledger.money import timeline
         from ledger.privacy import part as privacy_part
         from ledger.privacy import services as privacy_services
-        from ledger.privacy import workflows as privacy_workflows  # noqa: F401 - client.export, client.erase
         from ledger.services import invoices as invoice_services
 
         # Core asks for memory work through its ports; the ledger is what does it (docs/adr/0009).
