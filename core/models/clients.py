@@ -100,6 +100,22 @@ class Project(TimeStamped):
         return self.name
 
 
+class ClientRecord(TimeStamped):
+    """A record made for one client, within one of its projects or none: contracts, proposals, invoices.
+
+    Django names the reverse links after the model (`client.contracts`, `project.invoices`). The client is
+    protected: a client with records is closed, not deleted (its data is erased by the privacy workflow).
+    """
+
+    client = models.ForeignKey(Client, on_delete=models.PROTECT, related_name="%(class)ss")
+    project = models.ForeignKey(
+        Project, on_delete=models.PROTECT, null=True, blank=True, related_name="%(class)ss"
+    )
+
+    class Meta:
+        abstract = True
+
+
 class Deliverable(TimeStamped):
     Status = DeliverableStatus
 
@@ -120,13 +136,9 @@ class Deliverable(TimeStamped):
         return self.title
 
 
-class Contract(TimeStamped):
+class Contract(ClientRecord):
     Status = ContractStatus
 
-    client = models.ForeignKey(Client, on_delete=models.PROTECT, related_name="contracts")
-    project = models.ForeignKey(
-        Project, on_delete=models.PROTECT, null=True, blank=True, related_name="contracts"
-    )
     title = models.CharField(max_length=200)
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.DRAFT, db_index=True)
     value = models.DecimalField(**MONEY, null=True, blank=True, validators=NON_NEGATIVE)

@@ -18,15 +18,13 @@ from core.models.base import (
     currency_field,
     non_negative_check,
 )
-from core.models.clients import Client, Project
+from core.models.clients import ClientRecord
 from core.states import InvoiceReminderStatus, InvoiceStatus, ProposalStatus
 
 
-class MoneyDocument(TimeStamped):
+class MoneyDocument(ClientRecord):
     """Shared columns of proposals and invoices: currency and totals kept equal to their lines."""
 
-    client = models.ForeignKey(Client, on_delete=models.PROTECT, related_name="+")
-    project = models.ForeignKey(Project, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
     currency = currency_field()
     subtotal = models.DecimalField(**MONEY, default=Decimal("0.00"), editable=False)
     tax_total = models.DecimalField(**MONEY, default=Decimal("0.00"), editable=False)
@@ -89,10 +87,6 @@ class MoneyLine(models.Model):
 class Proposal(MoneyDocument):
     Status = ProposalStatus
 
-    client = models.ForeignKey(Client, on_delete=models.PROTECT, related_name="proposals")
-    project = models.ForeignKey(
-        Project, on_delete=models.PROTECT, null=True, blank=True, related_name="proposals"
-    )
     title = models.CharField(max_length=200)
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.DRAFT, db_index=True)
     valid_until = models.DateField(null=True, blank=True)
@@ -124,10 +118,6 @@ class InvoiceSequence(models.Model):
 class Invoice(MoneyDocument):
     Status = InvoiceStatus
 
-    client = models.ForeignKey(Client, on_delete=models.PROTECT, related_name="invoices")
-    project = models.ForeignKey(
-        Project, on_delete=models.PROTECT, null=True, blank=True, related_name="invoices"
-    )
     proposal = models.ForeignKey(
         Proposal, on_delete=models.PROTECT, null=True, blank=True, related_name="invoices"
     )
