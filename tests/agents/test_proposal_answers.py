@@ -198,11 +198,24 @@ def test_a_stranger_or_another_client_cannot_accept_a_clients_proposal(
         mail = mail.replace(b"<b01-accept@", b"<" + str(len(mail)).encode() + b"-accept@")
         task = run_mail(mail, django_capture_on_commit_callbacks)
         assert [action.kind for action in task.actions.all()] == ["intake.review"]
-        assert str(berg.pk) not in str(task.actions.get().payload)
+        named = dict(ids_named(task.actions.get().payload))
+        # The review names no proposal and not Berg's client (ids compared as ids: "1" is in any text).
+        assert not {key for key in named if key.startswith("proposal")}
+        assert named.get("client_id") != berg.client_id
 
     berg.refresh_from_db()
     assert berg.status == "sent"
     assert not Invoice.objects.exists()
+
+
+def ids_named(payload):
+    """Every (key, value) of `payload`, however deep, whose key names a record (`proposal`, `client_id`)."""
+    items = payload.items() if isinstance(payload, dict) else enumerate(payload)
+    for key, value in items:
+        if isinstance(value, dict | list):
+            yield from ids_named(value)
+        elif isinstance(key, str) and (key.endswith("_id") or key in ("proposal", "client", "invoice")):
+            yield key, value
 
 
 def issued_invoice(by, *, client, amount: str) -> Invoice:
