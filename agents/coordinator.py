@@ -89,8 +89,6 @@ class Coordinator(Agent):
     name = "coordinator"
     version = "1"
     description = "Routes an inbound mail by intent: proposal, change brief, draft reply, filed or review."
-    Input = RouteInput
-    Output = Route
 
-    def run(self, ctx: AgentContext, input: RouteInput) -> AgentResult:  # noqa: A002
+    def run(self, ctx: AgentContext, input: RouteInput) -> AgentResult[Route]:  # noqa: A002
         return AgentResult(output=route_for(read=input.read, intake=input.intake))

@@ -190,10 +190,8 @@ class Estimator(Agent):
     description = (
         "Prices the requested services from the pricing rules, compares with the budget and past work."
     )
-    Input = EstimateInput
-    Output = Estimate
 
-    def run(self, ctx: AgentContext, input: EstimateInput) -> AgentResult:  # noqa: A002
+    def run(self, ctx: AgentContext, input: EstimateInput) -> AgentResult[Estimate]:  # noqa: A002
         if input.route not in ("proposal", "change") or not input.services:
             return AgentResult(output=Estimate(skipped=True, reasons=["Nothing to estimate on this route."]))
         similar: list[dict] = []

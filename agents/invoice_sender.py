@@ -66,10 +66,8 @@ class InvoiceSender(Agent):
     name = "invoice_sender"
     version = "1"
     description = "Writes the email that sends an invoice (PDF attached) to the invoice's own client."
-    Input = SendInput
-    Output = SendOutput
 
-    def run(self, ctx: AgentContext, input: SendInput) -> AgentResult:  # noqa: A002
+    def run(self, ctx: AgentContext, input: SendInput) -> AgentResult[SendOutput]:  # noqa: A002
         scope = ctx.scope_of_client(input.client_id, "An invoice is sent")
         invoice = scope.invoice_for_mail(invoice_id=input.invoice_id)
         if invoice is None:

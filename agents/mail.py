@@ -56,10 +56,8 @@ class MailComposer(Agent):
     name = "mail_composer"
     version = "1"
     description = "Writes an email from a template or given text and proposes sending it."
-    Input = MailInput
-    Output = MailDraft
 
-    def run(self, ctx: AgentContext, input: MailInput) -> AgentResult:  # noqa: A002
+    def run(self, ctx: AgentContext, input: MailInput) -> AgentResult[MailDraft]:  # noqa: A002
         subject, body = input.subject, input.body
         if input.template:
             template = workspace_data.action_template_get(key=input.template)
@@ -96,8 +94,6 @@ class Echo(Agent):
     name = "echo"
     version = "1"
     description = "Returns its input unchanged (ledger health check and benchmark)."
-    Input = PingInput
-    Output = PingInput
 
-    def run(self, ctx: AgentContext, input: PingInput) -> AgentResult:  # noqa: A002
+    def run(self, ctx: AgentContext, input: PingInput) -> AgentResult[PingInput]:  # noqa: A002
         return AgentResult(output=input)

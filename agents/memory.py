@@ -44,10 +44,8 @@ class MemoryReader(Agent):
     description = (
         "Reads a record (message, proposal, decision, note, file) and cuts what it says into memory chunks."
     )
-    Input = CaptureInput
-    Output = CaptureOutput
 
-    def run(self, ctx: AgentContext, input: CaptureInput) -> AgentResult:  # noqa: A002
+    def run(self, ctx: AgentContext, input: CaptureInput) -> AgentResult[CaptureOutput]:  # noqa: A002
         record = source_get(label=input.source, pk=input.id)
         if record is None:
             return AgentResult(output=CaptureOutput(source=input.source, id=input.id, found=False))
@@ -116,10 +114,8 @@ class MemoryCompactor(Agent):
     name = "memory_compactor"
     version = "1"
     description = "Turns a summary of old memories into one summary memory that supersedes them."
-    Input = CompactorInput
-    Output = CompactorOutput
 
-    def run(self, ctx: AgentContext, input: CompactorInput) -> AgentResult:  # noqa: A002
+    def run(self, ctx: AgentContext, input: CompactorInput) -> AgentResult[CompactorOutput]:  # noqa: A002
         dates = sorted(item.created_at[:10] for item in input.items if item.created_at)
         span = f" ({dates[0]} to {dates[-1]})" if dates else ""
         points = [point.strip() for point in input.key_points if point.strip()]

@@ -36,10 +36,8 @@ class OperatorNotice(Agent):
     name = "operator_notice"
     version = "1"
     description = "Writes a short notice (e.g. a budget reached) to the operator's own address."
-    Input = NoticeInput
-    Output = NoticeOutput
 
-    def run(self, ctx: AgentContext, input: NoticeInput) -> AgentResult:  # noqa: A002
+    def run(self, ctx: AgentContext, input: NoticeInput) -> AgentResult[NoticeOutput]:  # noqa: A002
         to = operator_email()
         subject = f"[AIOS] {input.subject}"
         return AgentResult(

@@ -50,10 +50,8 @@ class PaymentProposer(Agent):
     name = "payment_proposer"
     version = "1"
     description = "Proposes recording a received payment and allocating it to the invoices it was matched to."
-    Input = PaymentProposal
-    Output = ProposerOutput
 
-    def run(self, ctx: AgentContext, input: PaymentProposal) -> AgentResult:  # noqa: A002
+    def run(self, ctx: AgentContext, input: PaymentProposal) -> AgentResult[ProposerOutput]:  # noqa: A002
         numbers = (
             ", ".join(item.number or f"#{item.invoice_id}" for item in input.allocations) or "no invoice"
         )

@@ -71,10 +71,8 @@ class ReminderWriter(Agent):
     name = "reminder_writer"
     version = "1"
     description = "Writes each due payment reminder from its level's template, to the invoice's own client."
-    Input = RemindInput
-    Output = RemindOutput
 
-    def run(self, ctx: AgentContext, input: RemindInput) -> AgentResult:  # noqa: A002
+    def run(self, ctx: AgentContext, input: RemindInput) -> AgentResult[RemindOutput]:  # noqa: A002
         scope = ctx.scope_of_client(input.client_id, "Reminders are written")
         workspace = workspace_data.workspace_identity()
         late_text = workspace_data.workspace_terms()["late_payment_text"] or DEFAULT_LATE_TEXT

@@ -160,10 +160,8 @@ class ThreadSummariser(Agent):
     name = "thread_summariser"
     version = "1"
     description = "Summarises a text (an email thread, notes) in a few sentences and key points."
-    Input = SummariseInput
-    Output = Summary
 
-    def run(self, ctx: AgentContext, input: SummariseInput) -> AgentResult:  # noqa: A002
+    def run(self, ctx: AgentContext, input: SummariseInput) -> AgentResult[Summary]:  # noqa: A002
         result = ctx.llm.structured(
             tier="fast",
             messages=summarise_messages(

@@ -15,10 +15,8 @@ class IntakeAgent(Agent):
     name = "intake"
     version = "1"
     description = "Reads an inbound mail: intent, sender, company, budget, deadline and requested services."
-    Input = IntakeInput
-    Output = IntakeFields
 
-    def run(self, ctx: AgentContext, input: IntakeInput) -> AgentResult:  # noqa: A002
+    def run(self, ctx: AgentContext, input: IntakeInput) -> AgentResult[IntakeFields]:  # noqa: A002
         # Bounces, auto-replies, injections and payment-change phishing never reach a model.
         if hard_other(input, sources_of(input)) is not None:
             return AgentResult(output=extract_rules(input))

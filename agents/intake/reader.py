@@ -89,10 +89,8 @@ class IntakeReader(Agent):
     name = "intake_reader"
     version = "1"
     description = "Reads an inbound message: its new text apart from quoted history, and the catalogue."
-    Input = ReadInput
-    Output = MailRead
 
-    def run(self, ctx: AgentContext, input: ReadInput) -> AgentResult:  # noqa: A002
+    def run(self, ctx: AgentContext, input: ReadInput) -> AgentResult[MailRead]:  # noqa: A002
         scope = ctx.client_scope("The intake reader")
         message = scope.trigger_message()
         if message.pk != input.message_id:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Generic, TypeVar, get_args, get_origin, get_type_hints
 
 from pydantic import BaseModel, Field
 
@@ -47,9 +47,15 @@ class ProposedAction(BaseModel):
     source: dict[str, Any] = {}
 
 
+OutputT = TypeVar("OutputT", bound=BaseModel)
+
+
 @dataclass
-class AgentResult:
-    output: BaseModel
+class AgentResult(Generic[OutputT]):
+    """What a step returns. An agent's `run` says which output model in its return annotation
+    (`-> AgentResult[Estimate]`), which is where the kernel reads the agent's `Output` from."""
+
+    output: OutputT
     actions: list[ProposedAction] = field(default_factory=list)
 
 
@@ -85,12 +91,46 @@ class AgentContext:
 class Agent:
     name: ClassVar[str]
     version: ClassVar[str]
+    # The models of `run`'s input and output, read from its annotations when the class is declared
+    # (`def run(self, ctx, input: EstimateInput) -> AgentResult[Estimate]`), so each is stated once.
+    # The ledger validates step input with `Input`; workflows and the back office read both.
     Input: ClassVar[type[BaseModel]]
     Output: ClassVar[type[BaseModel]]
     description: ClassVar[str] = ""
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "run" in cls.__dict__:  # a subclass that keeps its parent's run keeps its parent's models
+            cls.Input, cls.Output = _run_models(cls)
+
     def run(self, ctx: AgentContext, input: BaseModel) -> AgentResult:  # noqa: A002 - the contract's name
         raise NotImplementedError
+
+
+def _run_models(agent: type[Agent]) -> tuple[type[BaseModel], type[BaseModel]]:
+    """(Input, Output) of `agent`, from its run's annotations; a wrong or missing one fails the import."""
+    hints = get_type_hints(agent.run)
+    input_model = hints.get("input")
+    if not _is_model(input_model):
+        raise TypeError(f"{agent.__qualname__}.run: annotate `input` with the pydantic model it takes")
+    returned = hints.get("return")
+    # A run that returns a bare AgentResult names its output model as the class attribute `Output`.
+    output_model = (
+        get_args(returned)[0] if get_origin(returned) is AgentResult else agent.__dict__.get("Output")
+    )
+    if not _is_model(output_model):
+        raise TypeError(f"{agent.__qualname__}.run: annotate its return as AgentResult[<its output model>]")
+    for attribute, model in (("Input", input_model), ("Output", output_model)):
+        declared = agent.__dict__.get(attribute, model)
+        if declared is not model:
+            raise TypeError(
+                f"{agent.__qualname__}.{attribute} is {declared!r}, but run's annotation says {model!r}"
+            )
+    return input_model, output_model
+
+
+def _is_model(annotation: Any) -> bool:
+    return isinstance(annotation, type) and issubclass(annotation, BaseModel)
 
 
 # (workflow input, {earlier step name: its output as JSON data}) -> the agent's input data

@@ -19,7 +19,7 @@ _WORKFLOWS: dict[str, Workflow] = {}
 
 def agent_register(agent: type[Agent]) -> type[Agent]:
     """Class decorator: make an agent available to workflows by its name."""
-    for attribute in ("name", "version", "Input", "Output"):
+    for attribute in ("name", "version"):  # Input and Output come from run's annotations (Agent)
         if not hasattr(agent, attribute):
             raise TypeError(f"{agent.__name__} must define {attribute}")
     existing = _AGENTS.get(agent.name)

@@ -24,10 +24,8 @@ class ProposalWriter(Agent):
     name = "proposal_writer"
     version = "1"
     description = "Writes the proposal and cover reply, a change brief, a draft reply, or a review item."
-    Input = WriteInput
-    Output = Written
 
-    def run(self, ctx: AgentContext, input: WriteInput) -> AgentResult:  # noqa: A002
+    def run(self, ctx: AgentContext, input: WriteInput) -> AgentResult[Written]:  # noqa: A002
         scope = ctx.client_scope("The proposal writer")
         write = ROUTES.get(input.route.route)
         actions = write(input, scope) if write else []

@@ -42,10 +42,8 @@ class ApprovalDigest(Agent):
     name = "approval_digest"
     version = "1"
     description = "Lists what waits for the operator and what was dead-lettered, as one email a day."
-    Input = DigestInput
-    Output = DigestOutput
 
-    def run(self, ctx: AgentContext, input: DigestInput) -> AgentResult:  # noqa: A002
+    def run(self, ctx: AgentContext, input: DigestInput) -> AgentResult[DigestOutput]:  # noqa: A002
         waiting = list(selectors.approval_queue()[:50])
         waiting_total = selectors.approval_queue().count()
         dead = selectors.dead_letters(limit=20)
@@ -100,10 +98,8 @@ class RecordReverter(Agent):
     name = "record_reverter"
     version = "1"
     description = "Reads a committed change's history and proposes putting the records back."
-    Input = RevertInput
-    Output = RevertOutput
 
-    def run(self, ctx: AgentContext, input: RevertInput) -> AgentResult:  # noqa: A002
+    def run(self, ctx: AgentContext, input: RevertInput) -> AgentResult[RevertOutput]:  # noqa: A002
         action = selectors.action_get(action_id=input.action_id)
         changes, proposals = [], []
         for change in (action.result or {}).get("changes", []):
@@ -159,10 +155,8 @@ class CostReporter(Agent):
     name = "cost_reporter"
     version = "1"
     description = "Sums one day's LLM spend per agent and model, and the tasks created that day."
-    Input = CostReportInput
-    Output = CostReport
 
-    def run(self, ctx: AgentContext, input: CostReportInput) -> AgentResult:  # noqa: A002
+    def run(self, ctx: AgentContext, input: CostReportInput) -> AgentResult[CostReport]:  # noqa: A002
         zone = ZoneInfo(settings.TIME_ZONE)
         since = dt.datetime.combine(input.day, dt.time.min, tzinfo=zone)
         summary = selectors.llm_cost_summary(since=since, until=since + dt.timedelta(days=1))
@@ -185,10 +179,8 @@ class MemoryJanitor(Agent):
     name = "memory_janitor"
     version = "1"
     description = "Finds memories whose time is up (session expiry, retention) and proposes deleting them."
-    Input = MaintainInput
-    Output = MaintainOutput
 
-    def run(self, ctx: AgentContext, input: MaintainInput) -> AgentResult:  # noqa: A002
+    def run(self, ctx: AgentContext, input: MaintainInput) -> AgentResult[MaintainOutput]:  # noqa: A002
         now = parse_datetime(input.now)
         rules = retention_rules_from_policies()
         expired = memory_services.memory_expiring(now=now).count()

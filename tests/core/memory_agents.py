@@ -21,10 +21,8 @@ class LookOutput(BaseModel):
 class MemoryLooker(Agent):
     name = "test_memory_looker"
     version = "1"
-    Input = LookInput
-    Output = LookOutput
 
-    def run(self, ctx: AgentContext, input: LookInput) -> AgentResult:  # noqa: A002
+    def run(self, ctx: AgentContext, input: LookInput) -> AgentResult[LookOutput]:  # noqa: A002
         # Bound to the client the workflow was started for (Workflow.scope_client_key).
         found = ctx.memory.recall(query=input.query, k=3)
         return AgentResult(

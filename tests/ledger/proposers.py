@@ -33,10 +33,8 @@ class ProposeOutput(BaseModel):
 class TestProposer(Agent):
     name = "test_proposer"
     version = "1"
-    Input = ProposeInput
-    Output = ProposeOutput
 
-    def run(self, ctx: AgentContext, input: ProposeInput) -> AgentResult:  # noqa: A002
+    def run(self, ctx: AgentContext, input: ProposeInput) -> AgentResult[ProposeOutput]:  # noqa: A002
         actions = [ProposedAction.model_validate(data) for data in input.actions]
         return AgentResult(output=ProposeOutput(proposed=len(actions)), actions=actions)
 
@@ -58,10 +56,8 @@ class NaiveAssistant(Agent):
 
     name = "test_naive_assistant"
     version = "1"
-    Input = MailInput
-    Output = ProposeOutput
 
-    def run(self, ctx: AgentContext, input: MailInput) -> AgentResult:  # noqa: A002
+    def run(self, ctx: AgentContext, input: MailInput) -> AgentResult[ProposeOutput]:  # noqa: A002
         text = input.text.lower()
         source = {"type": "message", "text": input.text, "untrusted": True}
         actions = []

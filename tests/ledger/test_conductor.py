@@ -36,10 +36,8 @@ class DecisionNoter(kernel.Agent):
 
     name = "test_decision_noter"
     version = "1"
-    Input = NoteInput
-    Output = NoteOutput
 
-    def run(self, ctx, input):
+    def run(self, ctx: kernel.AgentContext, input: NoteInput) -> kernel.AgentResult[NoteOutput]:  # noqa: A002
         if input.title == "untrustworthy":
             raise services.NeedsReview("the model's answer could not be validated")
         return kernel.AgentResult(
