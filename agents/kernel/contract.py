@@ -114,17 +114,14 @@ def _run_models(agent: type[Agent]) -> tuple[type[BaseModel], type[BaseModel]]:
     if not _is_model(input_model):
         raise TypeError(f"{agent.__qualname__}.run: annotate `input` with the pydantic model it takes")
     returned = hints.get("return")
-    # A run that returns a bare AgentResult names its output model as the class attribute `Output`.
-    output_model = (
-        get_args(returned)[0] if get_origin(returned) is AgentResult else agent.__dict__.get("Output")
-    )
+    output_model = get_args(returned)[0] if get_origin(returned) is AgentResult else None
     if not _is_model(output_model):
         raise TypeError(f"{agent.__qualname__}.run: annotate its return as AgentResult[<its output model>]")
-    for attribute, model in (("Input", input_model), ("Output", output_model)):
-        declared = agent.__dict__.get(attribute, model)
-        if declared is not model:
+    for attribute in ("Input", "Output"):
+        # Stated once, in run's signature: a second statement could only disagree with it.
+        if attribute in agent.__dict__:
             raise TypeError(
-                f"{agent.__qualname__}.{attribute} is {declared!r}, but run's annotation says {model!r}"
+                f"{agent.__qualname__}.{attribute}: the model is read from run's annotations only"
             )
     return input_model, output_model
 

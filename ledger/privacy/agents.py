@@ -37,14 +37,12 @@ class _ClientDataAgent(Agent):
     """Counts what the workspace holds about the client and proposes `kind` for it, counts in the summary."""
 
     version = "1"
-    Input = ClientDataInput
-    Output = ClientDataOutput
     kind: ClassVar[str]
 
     def summary(self, client: Client, held: str) -> str:
         raise NotImplementedError
 
-    def run(self, ctx: AgentContext, input: ClientDataInput) -> AgentResult:  # noqa: A002
+    def run(self, ctx: AgentContext, input: ClientDataInput) -> AgentResult[ClientDataOutput]:  # noqa: A002
         client = _client(input.client_id)
         holdings = privacy.client_data_inventory(client=client)
         return AgentResult(
