@@ -26,6 +26,10 @@ class StructuredResult:
     fell_back: bool  # the model was asked but the value came from rules
 
 
+# A port's `= ...` marks an argument callers may leave out; its default is the implementation's alone
+# (ledger.llm.gateway, ledger.memory_access), so the two cannot drift apart.
+
+
 class LLM(Protocol):
     def structured(
         self,
@@ -33,7 +37,7 @@ class LLM(Protocol):
         tier: str,
         messages: list[dict[str, Any]],
         schema: type[SchemaT],
-        rules: Callable[[], SchemaT] | None = None,
+        rules: Callable[[], SchemaT] | None = ...,
     ) -> StructuredResult:
         """A `schema` instance from the tier's model, or from `rules` when the model cannot give one.
 
@@ -46,10 +50,10 @@ class Memory(Protocol):
         self,
         *,
         query: str,
-        project: Any = None,
-        tiers: tuple[str, ...] = ("session", "working", "canonical"),
-        mode: str = "recall",
-        k: int = 8,
+        project: Any = ...,
+        tiers: tuple[str, ...] = ...,
+        mode: str = ...,
+        k: int = ...,
     ) -> list[dict[str, Any]]:
         """The k best memories for `query` within the step's client scope, as plain dicts (item id, text,
         kind, tier, score, untrusted, origin…). Without a client in scope: none."""

@@ -70,6 +70,9 @@ class DocumentAdmin(ClientRecordAdmin):
     """A proposal or an invoice, of which only a draft's content can change. An issued invoice is final
     (the database enforces it); a document's status moves on only through the actions."""
 
+    # MoneyDocument's columns kept equal to the lines: shown, never edited.
+    totals = ("subtotal", "tax_total", "total")
+
     @cached_property
     def record_services(self) -> RecordServices:
         # The services named after the document; only a draft may be deleted (`…_delete_draft`).
@@ -84,12 +87,10 @@ class DocumentAdmin(ClientRecordAdmin):
 
 @admin.register(Proposal)
 class ProposalAdmin(DocumentAdmin):
-    edit_fields = ("title", "project", "currency", "valid_until", "cover_letter", "notes")
+    edit_fields = services.PROPOSAL_FIELDS
     info_fields = (
         "status",
-        "subtotal",
-        "tax_total",
-        "total",
+        *DocumentAdmin.totals,
         "sent_at",
         "decided_at",
         "created_at",
@@ -152,15 +153,13 @@ def _send_requested(request: HttpRequest, invoice: Invoice) -> str:
 
 @admin.register(Invoice)
 class InvoiceAdmin(ExtraPages, DocumentAdmin):
-    edit_fields = ("project", "proposal", "currency", "supply_date", "due_date", "notes")
+    edit_fields = services.INVOICE_DRAFT_FIELDS
     info_fields = (
         "number",
         "status",
         "document_download",
         "issue_date",
-        "subtotal",
-        "tax_total",
-        "total",
+        *DocumentAdmin.totals,
         "sent_at",
         "paid_at",
         "voided_at",

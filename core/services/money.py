@@ -37,7 +37,8 @@ from core.services._common import (
 from core.services.deletion import _delete
 from core.services.lines import LineData, _line_delete, _line_save, _lines_replace
 
-PROPOSAL_FIELDS = ("title", "currency", "valid_until", "cover_letter", "notes", "project")
+# In the order the back office shows them (core.admin takes these lists as its forms' fields).
+PROPOSAL_FIELDS = ("title", "project", "currency", "valid_until", "cover_letter", "notes")
 PROPOSAL_TRANSITIONS: dict[str, set[str]] = {
     Proposal.Status.DRAFT: {
         Proposal.Status.PENDING_APPROVAL,
@@ -202,7 +203,7 @@ def proposal_send_record(
     return proposal_transition(proposal=proposal, to=Proposal.Status.SENDING, by=by, at=sent_at)
 
 
-INVOICE_DRAFT_FIELDS = ("currency", "notes", "project", "proposal", "due_date", "supply_date")
+INVOICE_DRAFT_FIELDS = ("project", "proposal", "currency", "supply_date", "due_date", "notes")
 
 
 def _invoice_draft(invoice: Invoice) -> Invoice:
