@@ -69,14 +69,6 @@ class RestoreResult:
     manifest: dict[str, Any]
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for chunk in iter(partial(handle.read, _CHUNK), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 class _Reading(io.RawIOBase):
     """A file read by tarfile, hashed and counted on the progress bar on the way."""
 

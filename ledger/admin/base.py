@@ -4,6 +4,7 @@ that ask a service to act on each selected row (rejecting asks for a reason firs
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from django import forms
@@ -85,27 +86,14 @@ def operate_action(change: Callable[[HttpRequest, Any], str], *, description: st
     return service_action(change, description=description, done=done, permissions=("operate",))
 
 
-def reject_action(
-    reject: Callable[[HttpRequest, Any, str], str],
-    *,
-    description: str,
-    title: str,
-    explanation: str,
-    item: Callable[[Any], str],
-    noun: str,
-) -> RowAction:
-    """An admin action that first asks for a reason (the selected rows listed with `item`), then runs
-    `reject` with it on each selected row."""
-    return reason_action(
-        reject,
-        name="reject",
-        description=description,
-        permissions=("operate",),
-        form=RejectForm,
-        title=title,
-        explanation=explanation,
-        item=item,
-        noun=noun,
-        verb="Reject",
-        done="Rejected",
-    )
+# An admin action that first asks for a reason (the selected rows listed with `item`), then runs
+# `reject(request, row, reason)` on each: reason_action with the ledger's rejecting fixed; the caller gives
+# its wording (description, title, explanation, item, noun).
+reject_action = partial(
+    reason_action,
+    name="reject",
+    permissions=("operate",),
+    form=RejectForm,
+    verb="Reject",
+    done="Rejected",
+)
