@@ -24,48 +24,14 @@ from django.conf import settings
 from django.db import connection
 from django_q.models import OrmQ
 from django_q.models import Task as QTask
-from django_q.tasks import async_task
 
-from bench.common import cluster_env
-from ledger import services
-from ledger.models import Task
+from bench.common import cluster_env, ledger_pings, raw_noops
 from tests.redis_server import broker_in_this_process, redis_server_running
 
 TASKS = 400
 WORKERS = 2
 WARM_UP = 20
 WAIT_SECONDS = 120
-
-
-def _wait(condition, what: str, logs: list[Path]) -> None:
-    deadline = time.monotonic() + WAIT_SECONDS
-    while not condition():
-        if time.monotonic() > deadline:
-            tails = "\n".join(log.read_text(errors="replace")[-2000:] for log in logs)
-            raise RuntimeError(f"timed out waiting for {what}:\n{tails}")
-        time.sleep(0.02)
-
-
-def _pings(count: int, prefix: str, logs: list[Path]) -> float:
-    started = time.perf_counter()
-    for index in range(count):
-        services.task_submit(
-            workflow="ledger.ping",
-            input={"payload": {"n": index}},
-            idempotency_key=f"{prefix}:{index}",
-            requested_by="system:bench",
-        )
-    done = Task.objects.filter(idempotency_key__startswith=f"{prefix}:", status=Task.Status.SUCCEEDED)
-    _wait(lambda: done.count() >= count, f"{count} ledger pings", logs)
-    return time.perf_counter() - started
-
-
-def _noops(count: int, group: str, logs: list[Path]) -> float:
-    started = time.perf_counter()
-    for _ in range(count):
-        async_task("bench.noop.noop", group=group)
-    _wait(lambda: QTask.objects.filter(group=group).count() >= count, f"{count} raw no-ops", logs)
-    return time.perf_counter() - started
 
 
 def _measure(label: str, broker: str, clusters: int, count: int) -> tuple[float, float]:
@@ -91,12 +57,12 @@ def _measure(label: str, broker: str, clusters: int, count: int) -> tuple[float,
                     )
             tag = f"{label}:{time.time_ns()}"
             # Warm every cluster up (imports in the workers, first connections) before anything is timed.
-            _pings(WARM_UP * clusters, f"bench-warm-up:{tag}", logs)
-            _noops(WARM_UP * clusters, f"bench-warm-up:{tag}", logs)
+            ledger_pings(WARM_UP * clusters, f"bench-warm-up:{tag}", logs, seconds=WAIT_SECONDS)
+            raw_noops(WARM_UP * clusters, f"bench-warm-up:{tag}", logs, seconds=WAIT_SECONDS)
             QTask.objects.all().delete()
-            ledger_seconds = _pings(count, f"bench:{tag}", logs)
+            ledger_seconds = ledger_pings(count, f"bench:{tag}", logs, seconds=WAIT_SECONDS)
             QTask.objects.all().delete()
-            raw_seconds = _noops(count, f"bench-raw:{tag}", logs)
+            raw_seconds = raw_noops(count, f"bench-raw:{tag}", logs, seconds=WAIT_SECONDS)
     finally:
         for process in processes:
             os.killpg(process.pid, signal.SIGKILL)

@@ -29,7 +29,7 @@ from django_q.models import OrmQ
 from django_q.models import Task as QTask
 from django_q.tasks import async_task
 
-from bench.common import cluster_env
+from bench.common import cluster_env, ledger_pings, raw_noops
 from ledger import services
 from ledger.models import Task
 
@@ -38,14 +38,6 @@ WORKERS = 2
 WARM_UP = 20
 WAIT_SECONDS = 60
 TARGET_RATIO = 0.5
-
-
-def _wait(condition, what: str, log: Path) -> None:
-    deadline = time.monotonic() + WAIT_SECONDS
-    while not condition():
-        if time.monotonic() > deadline:
-            raise RuntimeError(f"timed out waiting for {what}:\n{log.read_text(errors='replace')[-3000:]}")
-        time.sleep(0.02)
 
 
 def _start_cluster(data_dir: str, log: Path) -> subprocess.Popen:
@@ -59,28 +51,6 @@ def _start_cluster(data_dir: str, log: Path) -> subprocess.Popen:
             start_new_session=True,
         )
     return cluster
-
-
-def _raw(count: int, group: str, log: Path) -> float:
-    started = time.perf_counter()
-    for _ in range(count):
-        async_task("bench.noop.noop", group=group)
-    _wait(lambda: QTask.objects.filter(group=group).count() >= count, f"{count} raw no-ops", log)
-    return time.perf_counter() - started
-
-
-def _ledger(count: int, prefix: str, log: Path) -> float:
-    started = time.perf_counter()
-    for index in range(count):
-        services.task_submit(
-            workflow="ledger.ping",
-            input={"payload": {"n": index}},
-            idempotency_key=f"{prefix}:{index}",
-            requested_by="system:bench",
-        )
-    done = Task.objects.filter(idempotency_key__startswith=f"{prefix}:", status=Task.Status.SUCCEEDED)
-    _wait(lambda: done.count() >= count, f"{count} ledger pings", log)
-    return time.perf_counter() - started
 
 
 def _reset_results() -> None:
@@ -161,12 +131,12 @@ def _compare(count: int) -> None:
     cluster = _start_cluster(data_dir, log)
     try:
         # Warm both paths up (imports in the workers, first connections) before anything is timed.
-        _raw(WARM_UP, "bench-warm-up", log)
-        _ledger(WARM_UP, f"bench-warm-up:{time.time_ns()}", log)
+        raw_noops(WARM_UP, "bench-warm-up", [log], seconds=WAIT_SECONDS)
+        ledger_pings(WARM_UP, f"bench-warm-up:{time.time_ns()}", [log], seconds=WAIT_SECONDS)
         _reset_results()
-        raw_seconds = _raw(count, "bench-raw", log)
+        raw_seconds = raw_noops(count, "bench-raw", [log], seconds=WAIT_SECONDS)
         _reset_results()
-        ledger_seconds = _ledger(count, f"bench:{time.time_ns()}", log)
+        ledger_seconds = ledger_pings(count, f"bench:{time.time_ns()}", [log], seconds=WAIT_SECONDS)
     finally:
         # Nothing to finish cleanly: every timed task is done. Kill the whole process group at once.
         os.killpg(cluster.pid, signal.SIGKILL)

@@ -1,17 +1,25 @@
-"""What several benchmarks set up the same way: the bench user, a workspace that can issue invoices, and the
-environment of a django-q2 cluster started as a separate process on the bench's database."""
+"""What several benchmarks set up the same way: the bench user, a workspace that can issue invoices, the
+environment of a django-q2 cluster started as a separate process on the bench's database, and the timed
+runs of ledger pings and raw django-q2 no-ops through such clusters."""
 
 from __future__ import annotations
 
 import os
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import connection
+from django_q.models import Task as QTask
+from django_q.tasks import async_task
 
 from core import services
+from ledger import services as ledger_services
+from ledger.models import Task
 
 # Complete business details: issuing an invoice is refused without them (core.invoicing.details).
 BUSINESS_DETAILS = {
@@ -69,3 +77,38 @@ def cluster_env(data_dir: str, *, workers: int, **extra: str) -> dict[str, str]:
         **extra,
     )
     return env
+
+
+def wait_for(condition: Callable[[], bool], what: str, logs: Sequence[Path], *, seconds: float) -> None:
+    """Poll `condition` until it holds; past `seconds`, fail with the tail of each cluster's log."""
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            tails = "\n".join(log.read_text(errors="replace")[-2000:] for log in logs)
+            raise RuntimeError(f"timed out waiting for {what}:\n{tails}")
+        time.sleep(0.02)
+
+
+def ledger_pings(count: int, prefix: str, logs: Sequence[Path], *, seconds: float) -> float:
+    """Seconds from submitting `count` `ledger.ping` tasks to the last one succeeded (running clusters)."""
+    started = time.perf_counter()
+    for index in range(count):
+        ledger_services.task_submit(
+            workflow="ledger.ping",
+            input={"payload": {"n": index}},
+            idempotency_key=f"{prefix}:{index}",
+            requested_by="system:bench",
+        )
+    done = Task.objects.filter(idempotency_key__startswith=f"{prefix}:", status=Task.Status.SUCCEEDED)
+    wait_for(lambda: done.count() >= count, f"{count} ledger pings", logs, seconds=seconds)
+    return time.perf_counter() - started
+
+
+def raw_noops(count: int, group: str, logs: Sequence[Path], *, seconds: float) -> float:
+    """Seconds from enqueuing `count` raw django-q2 no-ops to q2 having recorded all their results."""
+    started = time.perf_counter()
+    for _ in range(count):
+        async_task("bench.noop.noop", group=group)
+    recorded = QTask.objects.filter(group=group)
+    wait_for(lambda: recorded.count() >= count, f"{count} raw no-ops", logs, seconds=seconds)
+    return time.perf_counter() - started

@@ -48,7 +48,7 @@ TABLE = "core_memoryitem"
 REBUILT_INDEXES = ("memory_embedding_hnsw", "memory_search_gin")
 COPY_COLUMNS = (
     "id, client_id, tier, kind, text, content_hash, embedding, embedding_model, chunk, also_from, "
-    "mentions, importance, created_at, recall_count"
+    "mentions, importance, created_at, recall_count, untrusted, origin"
 )
 PGCOPY_HEADER = b"PGCOPY\n\xff\r\n\x00" + struct.pack(">ii", 0, 0)
 PGCOPY_TRAILER = struct.pack(">h", -1)
@@ -134,7 +134,7 @@ def _encode(synthetic: Synthetic, texts: list[str], start: int, client_ids: np.n
     head = np.zeros(
         count, dtype=[("fields", ">i2"), ("l1", ">i4"), ("id", ">i8"), ("l2", ">i4"), ("client", ">i8")]
     )
-    head["fields"], head["l1"], head["l2"] = 14, 8, 8
+    head["fields"], head["l1"], head["l2"] = 16, 8, 8
     head["id"] = np.arange(start + 1, start + count + 1)
     head["client"] = client_ids[synthetic.clients[start : start + count]]
     tail = np.zeros(
@@ -161,6 +161,8 @@ def _encode(synthetic: Synthetic, texts: list[str], start: int, client_ids: np.n
             struct.pack(">id", 8, 0.5),  # importance
             struct.pack(">iq", 8, created),  # created_at
             struct.pack(">ii", 4, 0),  # recall_count
+            struct.pack(">ib", 1, 0),  # untrusted: the operator's own text
+            struct.pack(">i", 0),  # origin: "" (no outside source)
         ]
     )
     kinds = [
