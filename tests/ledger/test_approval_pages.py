@@ -146,7 +146,13 @@ def test_the_list_pages_at_100(operator_client):
     pending_approvals(101)
     first = operator_client.get(LIST)
     assert len(first.context["rows"]) == 100 and first.context["page"].paginator.num_pages == 2
-    assert len(operator_client.get(LIST, {"page": 2}).context["rows"]) == 1
+    second = operator_client.get(LIST, {"page": 2})
+    assert len(second.context["rows"]) == 1
+    # The page links keep the status shown.
+    first_html, second_html = first.content.decode(), second.content.decode()
+    assert '<a href="?status=pending&amp;page=2">Next</a>' in first_html and "Previous" not in first_html
+    assert "Page 1 of 2" in first_html and "Page 2 of 2" in second_html
+    assert '<a href="?status=pending&amp;page=1">Previous</a>' in second_html and ">Next<" not in second_html
 
 
 @pytest.mark.django_db

@@ -157,6 +157,20 @@ def test_the_list_shows_recent_tasks_and_filters_by_status(operator_client, oper
 
 
 @pytest.mark.django_db
+def test_the_list_pages_at_50_newest_first_keeping_the_status_filter(operator_client):
+    for n in range(51):
+        submit(key=f"page:{n}")
+    first = operator_client.get(reverse("ledger:tasks"), {"status": "queued"}).content.decode()
+    older = operator_client.get(reverse("ledger:tasks"), {"status": "queued", "page": 2}).content.decode()
+    unfiltered = operator_client.get(reverse("ledger:tasks")).content.decode()
+
+    assert '<a href="?status=queued&amp;page=2">Older</a>' in first and "Newer" not in first
+    assert "Page 1 of 2" in first and "Page 2 of 2" in older
+    assert '<a href="?status=queued&amp;page=1">Newer</a>' in older and ">Older<" not in older
+    assert '<a href="?page=2">Older</a>' in unfiltered
+
+
+@pytest.mark.django_db
 def test_task_pages_are_for_staff_only(client, operator):
     task = submit()
     UserFactory(username="guest")

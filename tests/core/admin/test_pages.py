@@ -2,12 +2,15 @@
 of queries whatever the number of rows."""
 
 import datetime as dt
+import re
 import uuid
 from types import SimpleNamespace
 
 import pytest
+from django.apps import apps
 from django.contrib import admin
 from django.test import RequestFactory
+from django.urls import reverse
 from django.utils import timezone
 
 from core import services
@@ -329,3 +332,25 @@ def test_changelist_queries_do_not_grow_with_rows(
     with django_assert_num_queries(queries):
         response = operator_client.get(page)
     assert response.context["cl"].result_count == 7
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("page", "changelist", "records", "here"),
+    [
+        ("admin:core_bankstatement_add", "admin:core_bankstatement_changelist", "Bank statements", "Import"),
+        ("admin:core_memoryitem_search", "admin:core_memoryitem_changelist", "Memory items", "Search"),
+        ("admin:ledger_policy_add", "admin:ledger_policy_changelist", "Policies", "Add policy"),
+    ],
+)
+def test_our_own_admin_pages_lead_back_to_their_records(operator_client, page, changelist, records, here):
+    html = operator_client.get(reverse(page)).content.decode()
+    crumbs = re.search(r'<div class="breadcrumbs">(.*?)</div>', html, re.S).group(1)
+    app = apps.get_app_config(changelist.split(":")[1].split("_")[0])
+    links = re.findall(r'<a href="([^"]+)">([^<]+)</a>', crumbs)
+    assert links == [
+        (reverse("admin:index"), "Home"),
+        (reverse("admin:app_list", kwargs={"app_label": app.label}), app.verbose_name),
+        (reverse(changelist), records),
+    ]
+    assert crumbs.rstrip().endswith(f"&rsaquo; {here}")
