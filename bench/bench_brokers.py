@@ -10,7 +10,6 @@ figure shows what a second machine's cluster costs the shared database and queue
 
 from __future__ import annotations
 
-import logging
 import os
 import shutil
 import signal
@@ -21,11 +20,10 @@ import time
 from pathlib import Path
 
 from django.conf import settings
-from django.db import connection
 from django_q.models import OrmQ
 from django_q.models import Task as QTask
 
-from bench.common import cluster_env, ledger_pings, raw_noops
+from bench.common import cluster_env, enqueuing_on_one_connection, ledger_pings, raw_noops
 from tests.redis_server import broker_in_this_process, redis_server_running
 
 TASKS = 400
@@ -72,22 +70,12 @@ def _measure(label: str, broker: str, clusters: int, count: int) -> tuple[float,
 
 
 def run() -> None:
-    # django-q2 logs every enqueue at INFO: hundreds of lines around the figures.
-    logging.getLogger("django-q").setLevel(logging.WARNING)
-    # As in bench_ledger_throughput: one connection in this process instead of one per enqueue.
-    max_age = connection.settings_dict["CONN_MAX_AGE"]
-    connection.close()
-    connection.settings_dict["CONN_MAX_AGE"] = None
-    try:
-        with redis_server_running() as redis_url:
-            rows = [
-                ("database broker, 1 cluster", *_measure("orm-1", "orm", 1, TASKS)),
-                ("Redis broker, 1 cluster", *_measure("redis-1", redis_url, 1, TASKS)),
-                ("Redis broker, 2 clusters", *_measure("redis-2", redis_url, 2, TASKS)),
-            ]
-    finally:
-        connection.close()
-        connection.settings_dict["CONN_MAX_AGE"] = max_age
+    with enqueuing_on_one_connection(), redis_server_running() as redis_url:
+        rows = [
+            ("database broker, 1 cluster", *_measure("orm-1", "orm", 1, TASKS)),
+            ("Redis broker, 1 cluster", *_measure("redis-1", redis_url, 1, TASKS)),
+            ("Redis broker, 2 clusters", *_measure("redis-2", redis_url, 2, TASKS)),
+        ]
     base_ledger, base_raw = rows[0][1], rows[0][2]
     print(
         f"{TASKS} tasks per run, {WORKERS} workers per cluster, {os.cpu_count()} CPUs "

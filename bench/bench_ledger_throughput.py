@@ -10,7 +10,6 @@ ledger task's cost is timed and its queries counted in this process, to show whe
 
 from __future__ import annotations
 
-import logging
 import os
 import re
 import shutil
@@ -29,7 +28,7 @@ from django_q.models import OrmQ
 from django_q.models import Task as QTask
 from django_q.tasks import async_task
 
-from bench.common import cluster_env, ledger_pings, raw_noops
+from bench.common import cluster_env, enqueuing_on_one_connection, ledger_pings, raw_noops
 from ledger import services
 from ledger.models import Task
 
@@ -107,20 +106,9 @@ def _query_kind(sql: str) -> str:
 
 
 def run() -> None:
-    # django-q2 logs every enqueue at INFO: hundreds of lines around the figures.
-    logging.getLogger("django-q").setLevel(logging.WARNING)
-    # django-q2's ORM broker closes an obsolete connection before every enqueue; with the embedded
-    # database's CONN_MAX_AGE=0 that is a reconnect per task in this process, which would cap both runs
-    # at this process's enqueue rate instead of measuring the workers. Keep one connection instead.
-    max_age = connection.settings_dict["CONN_MAX_AGE"]
-    connection.close()
-    connection.settings_dict["CONN_MAX_AGE"] = None
-    try:
+    with enqueuing_on_one_connection():
         _compare(TASKS)
         _profile_in_process()
-    finally:
-        connection.close()
-        connection.settings_dict["CONN_MAX_AGE"] = max_age
 
 
 def _compare(count: int) -> None:

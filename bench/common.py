@@ -4,9 +4,11 @@ runs of ledger pings and raw django-q2 no-ops through such clusters."""
 
 from __future__ import annotations
 
+import logging
 import os
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -112,3 +114,20 @@ def raw_noops(count: int, group: str, logs: Sequence[Path], *, seconds: float) -
     recorded = QTask.objects.filter(group=group)
     wait_for(lambda: recorded.count() >= count, f"{count} raw no-ops", logs, seconds=seconds)
     return time.perf_counter() - started
+
+
+@contextmanager
+def enqueuing_on_one_connection() -> Iterator[None]:
+    """For a bench that enqueues many tasks from this process: django-q2 logs every enqueue at INFO
+    (hundreds of lines around the figures), and its ORM broker closes an obsolete connection before every
+    enqueue; with the embedded database's CONN_MAX_AGE=0 that is a reconnect per task, which would cap the
+    run at this process's enqueue rate instead of measuring the workers. Keep one connection instead."""
+    logging.getLogger("django-q").setLevel(logging.WARNING)
+    max_age = connection.settings_dict["CONN_MAX_AGE"]
+    connection.close()
+    connection.settings_dict["CONN_MAX_AGE"] = None
+    try:
+        yield
+    finally:
+        connection.close()
+        connection.settings_dict["CONN_MAX_AGE"] = max_age
