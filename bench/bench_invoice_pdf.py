@@ -38,15 +38,7 @@ LINES = [
 
 
 def _invoice(by):
-    bench_workspace(
-        by=by,
-        prefix="BP",
-        name="Bench Studio",
-        operator_email="bench@example.com",
-        legal_name="Bench Studio AB",
-        bic="ESSESESS",
-        late_payment_text="Interest on late payment: the reference rate plus 8 percentage points.",
-    )
+    bench_workspace(by=by, prefix="BP")
     client = Client.objects.filter(name="Bench PDF client").first() or services.client_create(
         by=by,
         name="Bench PDF client",

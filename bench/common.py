@@ -23,15 +23,18 @@ from core import services
 from ledger import services as ledger_services
 from ledger.models import Task
 
-# Complete business details: issuing an invoice is refused without them (core.invoicing.details).
+# Complete business details: issuing an invoice is refused without them (core.invoicing.details), and the
+# invoice document bench renders them all (bank, late-payment text).
 BUSINESS_DETAILS = {
-    "legal_name": "Bench AB",
+    "legal_name": "Bench Studio AB",
     "street": "Storgatan 1",
     "postcode": "111 22",
     "city": "Stockholm",
     "country": "SE",
     "vat_id": "SE556677880801",
     "iban": "SE4550000000058398257466",
+    "bic": "ESSESESS",
+    "late_payment_text": "Interest on late payment: the reference rate plus 8 percentage points.",
 }
 
 
@@ -46,9 +49,9 @@ def bench_workspace(*, by: Any, prefix: str, **details: Any) -> None:
     services.workspace_configure(
         by=by,
         **{
-            "name": "Bench",
+            "name": "Bench Studio",
             "operator_name": "Bench",
-            "operator_email": "b@example.com",
+            "operator_email": "bench@example.com",
             "invoice_prefix": prefix,
             "default_currency": "EUR",
             "payment_terms_days": 30,
