@@ -56,3 +56,6 @@ class TimeStamped(models.Model):
 
     class Meta:
         abstract = True
+        # Newest first, the id breaking ties; a record listed otherwise says so in its own Meta (a Meta
+        # that only adds constraints inherits this one: `class Meta(TimeStamped.Meta)`).
+        ordering = ["-created_at", "-pk"]

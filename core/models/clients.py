@@ -88,8 +88,7 @@ class Project(TimeStamped):
     description = models.TextField(blank=True)
     history = HistoricalRecords()
 
-    class Meta:
-        ordering = ["-created_at", "-pk"]
+    class Meta(TimeStamped.Meta):
         constraints = [
             non_negative_check("project_budget_non_negative", "budget"),
             currency_check("project_currency_iso4217"),
@@ -112,7 +111,7 @@ class ClientRecord(TimeStamped):
         Project, on_delete=models.PROTECT, null=True, blank=True, related_name="%(class)ss"
     )
 
-    class Meta:
+    class Meta(TimeStamped.Meta):
         abstract = True
 
 
@@ -152,8 +151,7 @@ class Contract(ClientRecord):
     )
     history = HistoricalRecords()
 
-    class Meta:
-        ordering = ["-created_at", "-pk"]
+    class Meta(TimeStamped.Meta):
         constraints = [
             non_negative_check("contract_value_non_negative", "value"),
             currency_check("contract_currency_iso4217"),

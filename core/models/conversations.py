@@ -32,9 +32,6 @@ class Artifact(TimeStamped):
     extracted_text = models.TextField(blank=True)
     history = HistoricalRecords()
 
-    class Meta:
-        ordering = ["-created_at", "-pk"]
-
     def __str__(self) -> str:
         return self.filename
 
@@ -146,8 +143,7 @@ class Note(TimeStamped):
     )
     history = HistoricalRecords()
 
-    class Meta:
-        ordering = ["-created_at", "-pk"]
+    class Meta(TimeStamped.Meta):
         constraints = [models.CheckConstraint(condition=~Q(text=""), name="note_text_not_blank")]
 
     def __str__(self) -> str:

@@ -31,9 +31,8 @@ class MoneyDocument(ClientRecord):
     total = models.DecimalField(**MONEY, default=Decimal("0.00"), editable=False)
     notes = models.TextField(blank=True)
 
-    class Meta:
+    class Meta(ClientRecord.Meta):
         abstract = True
-        ordering = ["-created_at", "-pk"]
         # Django names each document's copy after its model: `proposal_total_sum`, `invoice_total_sum`.
         constraints = [
             currency_check("%(class)s_currency_iso4217"),

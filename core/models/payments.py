@@ -54,9 +54,6 @@ class BankStatement(TimeStamped):
         default=0, help_text="Entries already known from an earlier, overlapping statement."
     )
 
-    class Meta:
-        ordering = ["-created_at", "-pk"]
-
     def __str__(self) -> str:
         return self.filename
 
