@@ -143,7 +143,7 @@ def project_list(*, client_id: int | None = None, status: str | None = None) -> 
 
 
 def proposal_list(*, client_id: int | None = None, status: str | None = None) -> QuerySet[Proposal]:
-    proposals = _where_given(Proposal.objects.prefetch_related("lines"), client_id=client_id, status=status)
+    proposals = _where_given(Proposal.objects.all(), client_id=client_id, status=status)
     return proposals.order_by("-created_at", "-pk")
 
 
